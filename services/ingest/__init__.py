@@ -1,0 +1,1 @@
+"""ingest: owns articles, revisions, workflow state, inbound webhooks and importers."""

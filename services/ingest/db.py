@@ -1,0 +1,84 @@
+"""The ingest service's tables (its own database)."""
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean, Column, DateTime, ForeignKey, Integer, MetaData, String, Table, Text, UniqueConstraint,
+)
+
+from shared.db import JSONType
+from shared.outbox import inbox_table, outbox_table
+
+metadata = MetaData()
+
+articles = Table(
+    "articles",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("group_id", String(36), nullable=False, index=True),
+    Column("lang", String(8), nullable=False),
+    Column("is_source", Boolean, nullable=False),
+    Column("slug", String(200), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("body_html", Text, nullable=False),
+    Column("author", JSONType, nullable=False),
+    Column("references", JSONType, nullable=False),
+    Column("tags", JSONType, nullable=False),
+    Column("state", String(20), nullable=False, index=True),
+    Column("revision", Integer, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("source_hash", String(64), nullable=True),  # the source's hash a translation was made from
+    Column("published_revision", Integer, nullable=True),
+    Column("public_url", Text, nullable=True),
+    Column("publish_at", DateTime(timezone=True), nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("created_by", String(100), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("published_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("group_id", "lang", name="uq_articles_group_lang"),
+    UniqueConstraint("lang", "slug", name="uq_articles_lang_slug"),
+)
+
+revisions = Table(
+    "revisions",
+    metadata,
+    Column("article_id", String(36), ForeignKey("articles.id"), primary_key=True),
+    Column("revision", Integer, primary_key=True),
+    Column("title", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("author", JSONType, nullable=False),
+    Column("references", JSONType, nullable=False),
+    Column("tags", JSONType, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("created_by", String(100), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("article_id", String(36), ForeignKey("articles.id"), nullable=False, index=True),
+    Column("action", String(40), nullable=False),
+    Column("from_state", String(20), nullable=True),
+    Column("to_state", String(20), nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("note", Text, nullable=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("response", JSONType, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+outbox = outbox_table(metadata)
+inbox = inbox_table(metadata)

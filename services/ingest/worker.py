@@ -1,0 +1,40 @@
+"""ingest Celery worker: records render results, publishes due schedules, relays its outbox.
+
+Run with ``celery -A services.ingest.celeryapp worker -Q ingest``.
+"""
+from __future__ import annotations
+
+from celery import Celery
+
+from shared import tasks
+from shared.celery_app import task_options
+from shared.config import load_settings
+from shared.runtime import Runtime, build_runtime
+
+from . import articles as svc
+from .db import metadata
+
+
+def register_tasks(celery: Celery, rt: Runtime) -> None:
+    """Register the ingest tasks on ``celery`` (explicitly, no import-time magic)."""
+
+    @celery.task(name=tasks.RECORD_RENDER_RESULT, **task_options())
+    def record_render_result(event: dict) -> bool:
+        return rt.consume(event, tasks.RECORD_RENDER_RESULT, lambda conn, e: svc.record_render_result(
+            conn, e, site_url=rt.settings.site_url, correlation_id=event.get("correlation_id")))
+
+    @celery.task(name=tasks.PUBLISH_DUE_ARTICLES, **task_options())
+    def publish_due_articles() -> int:
+        return svc.publish_due(rt)
+
+    @celery.task(name=tasks.INGEST_RELAY_OUTBOX, **task_options())
+    def relay_outbox() -> int:
+        return rt.sweep_outbox()
+
+
+def create_worker(settings=None) -> Celery:
+    """The ingest worker's Celery app with its tasks registered."""
+    rt = build_runtime("ingest", settings or load_settings(), metadata)
+    register_tasks(rt.celery, rt)
+    return rt.celery
+

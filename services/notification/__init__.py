@@ -1,0 +1,1 @@
+"""notification: owns subscriptions, outbound webhook deliveries, emails and the delivery log."""

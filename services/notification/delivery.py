@@ -1,0 +1,310 @@
+"""Webhook subscriptions and deliveries: plan, sign, send, record, retry on schedule, replay.
+
+Deliveries are durable rows. A delivery is sent by ``send_delivery`` under a short lease; the beat
+sweep re-dispatches due ones, so retries never depend on long Celery countdowns.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import secrets
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+
+import certifi
+import urllib3
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.engine import Connection, Engine
+from standardwebhooks.webhooks import Webhook
+
+from shared import events as ev
+from shared import tasks
+from shared.events import iso, utcnow
+
+from .db import attempts, deliveries, subscriptions
+from .ssrf import UnsafeTarget, check_url
+
+log = logging.getLogger(__name__)
+
+# Standard Webhooks retry schedule: the wait after attempt n (1-based) failed.
+RETRY_SCHEDULE = (5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400)
+LEASE_SLACK_SECONDS = 30
+SNIPPET_BYTES = 1024
+USER_AGENT = "policy-pipeline-webhooks/0.1"
+
+
+class InvalidSubscription(ValueError):
+    """A subscription field is wrong; ``field`` names it."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field, self.message = field, message
+
+
+def new_secret() -> str:
+    """A fresh signing secret in the Standard Webhooks ``whsec_`` format."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def parse_subscription(data: dict, languages: tuple[str, ...], allowlist: tuple) -> dict:
+    """Validate a subscription request; the URL must pass the SSRF guard now, too."""
+    url = data.get("url")
+    if not isinstance(url, str) or not url.strip():
+        raise InvalidSubscription("url", "is required: the https URL that receives the webhooks")
+    if len(url) > 2000:
+        raise InvalidSubscription("url", "is longer than 2000 characters")
+    try:
+        check_url(url.strip(), allowlist)
+    except UnsafeTarget as exc:
+        raise InvalidSubscription("url", str(exc))
+    events = data.get("events")
+    if not isinstance(events, list) or not events or not all(isinstance(e, str) for e in events):
+        raise InvalidSubscription("events", f"must be a non-empty list of event types from {', '.join(tasks.SUBSCRIBABLE_EVENTS)}")
+    unknown = [e for e in events if e not in tasks.SUBSCRIBABLE_EVENTS]
+    if unknown:
+        raise InvalidSubscription("events", f"unknown event type {unknown[0]!r}; known: {', '.join(tasks.SUBSCRIBABLE_EVENTS)}")
+    langs = data.get("languages", [])
+    if not isinstance(langs, list) or not all(isinstance(x, str) for x in langs):
+        raise InvalidSubscription("languages", "must be a list of language codes (empty for all)")
+    bad = [x for x in langs if x not in languages]
+    if bad:
+        raise InvalidSubscription("languages", f"{bad[0]!r} is not a site language; use {', '.join(languages)}")
+    description = data.get("description", "")
+    if not isinstance(description, str) or len(description) > 500:
+        raise InvalidSubscription("description", "must be a string of at most 500 characters")
+    return {"url": url.strip(), "events": sorted(set(events)), "languages": sorted(set(langs)), "description": description}
+
+
+def create_subscription(conn: Connection, fields: dict) -> dict:
+    """Store a subscription with a fresh secret; the returned dict is the only time the secret is shown."""
+    row = dict(fields, id=str(uuid.uuid4()), secret=new_secret(), enabled=True, created_at=utcnow())
+    conn.execute(subscriptions.insert().values(**row))
+    return row
+
+
+def subscription_json(row: dict, with_secret: bool = False) -> dict:
+    """The API view of a subscription (the secret only when just created)."""
+    out = {k: row[k] for k in ("id", "url", "events", "languages", "description", "enabled")}
+    out["created_at"] = iso(row["created_at"])
+    out["disabled_reason"] = row.get("disabled_reason")
+    if with_secret:
+        out["secret"] = row["secret"]
+    return out
+
+
+_PAYLOAD_FIELDS = {
+    ev.ARTICLE_PUBLISHED: ("article_id", "group_id", "lang", "title", "url", "slug", "revision", "published_at", "translations"),
+    ev.ARTICLE_UNPUBLISHED: ("article_id", "group_id", "lang", "title", "url", "slug"),
+    ev.ARTICLE_SUBMITTED: ("article_id", "group_id", "lang", "title", "revision"),
+    ev.TRANSLATION_STATUS_CHANGED: ("group_id", "lang", "old_status", "new_status", "article_id", "url", "title"),
+}
+
+
+def payload_for(envelope: dict) -> dict:
+    """The small ``{type, timestamp, data}`` body subscribers receive for an event."""
+    fields = _PAYLOAD_FIELDS.get(envelope["type"])
+    data = envelope["data"] if fields is None else {k: envelope["data"].get(k) for k in fields}
+    return {"type": envelope["type"], "timestamp": envelope["occurred_at"], "data": data}
+
+
+def event_lang(envelope: dict) -> str | None:
+    """The language an event is about, for subscriptions' language filters."""
+    return envelope["data"].get("lang")
+
+
+def plan_deliveries(conn: Connection, envelope: dict) -> list[str]:
+    """Create one pending delivery per matching enabled subscription; return the new delivery ids."""
+    lang = event_lang(envelope)
+    body = json.dumps(payload_for(envelope), ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    now = utcnow()
+    created = []
+    for sub in conn.execute(select(subscriptions).where(subscriptions.c.enabled.is_(True))).mappings():
+        if envelope["type"] not in sub["events"]:
+            continue
+        if sub["languages"] and lang not in sub["languages"]:
+            continue
+        exists = conn.execute(select(deliveries.c.id).where(and_(
+            deliveries.c.subscription_id == sub["id"], deliveries.c.event_id == envelope["id"]))).first()
+        if exists:
+            continue
+        delivery_id = str(uuid.uuid4())
+        conn.execute(deliveries.insert().values(
+            id=delivery_id, webhook_id=f"msg_{uuid.uuid4().hex}", subscription_id=sub["id"],
+            event_id=envelope["id"], event_type=envelope["type"], payload=body, status="pending",
+            attempts=0, next_attempt_at=now, created_at=now, updated_at=now,
+        ))
+        created.append(delivery_id)
+    return created
+
+
+def dispatch(engine: Engine, celery, delivery_ids: list[str]) -> int:
+    """Queue a send task per delivery and note when; unsent ones are left for the sweep."""
+    sent = 0
+    for delivery_id in delivery_ids:
+        try:
+            celery.send_task(tasks.DELIVER_WEBHOOK, args=[delivery_id], queue=tasks.queue_for(tasks.DELIVER_WEBHOOK))
+        except Exception:
+            log.warning("dispatch of delivery %s failed; the sweep will retry", delivery_id, exc_info=True)
+            break
+        with engine.begin() as conn:
+            conn.execute(update(deliveries).where(deliveries.c.id == delivery_id).values(dispatched_at=utcnow()))
+        sent += 1
+    return sent
+
+
+def due_deliveries(engine: Engine, limit: int = 500, redispatch_after: int = 60) -> list[str]:
+    """Pending deliveries whose time has come and that are neither leased nor freshly queued."""
+    now = utcnow()
+    with engine.begin() as conn:
+        return list(conn.execute(select(deliveries.c.id).where(and_(
+            deliveries.c.status == "pending",
+            deliveries.c.next_attempt_at <= now,
+            or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until < now),
+            or_(deliveries.c.dispatched_at.is_(None),
+                deliveries.c.dispatched_at < now - timedelta(seconds=redispatch_after)),
+        )).order_by(deliveries.c.next_attempt_at).limit(limit)).scalars())
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - utcnow()).total_seconds())
+
+
+def next_delay(attempt_number: int, scale: float, retry_after: float | None = None) -> float | None:
+    """Seconds until the next attempt after attempt ``attempt_number`` failed; None when exhausted."""
+    if attempt_number > len(RETRY_SCHEDULE):
+        return None
+    if retry_after is not None:
+        return min(max(retry_after, 1.0), 86400.0)
+    return RETRY_SCHEDULE[attempt_number - 1] * scale
+
+
+def post_signed(target, body: str, headers: dict, timeout: float) -> tuple[int, str, dict]:
+    """POST to the pinned address without following redirects; return status, body snippet, headers."""
+    pool_kwargs = {"timeout": urllib3.Timeout(total=timeout), "retries": False, "maxsize": 1}
+    if target.scheme == "https":
+        pool = urllib3.HTTPSConnectionPool(
+            target.ip, target.port, server_hostname=target.host, assert_hostname=target.host,
+            cert_reqs="CERT_REQUIRED", ca_certs=certifi.where(), **pool_kwargs)
+    else:
+        pool = urllib3.HTTPConnectionPool(target.ip, target.port, **pool_kwargs)
+    try:
+        response = pool.urlopen("POST", target.path, body=body.encode("utf-8"), headers=dict(headers, Host=target.host_header),
+                                redirect=False, retries=False, preload_content=False, assert_same_host=False)
+        snippet = response.read(SNIPPET_BYTES, decode_content=True).decode("utf-8", "replace")
+        response.release_conn()
+        return response.status, snippet, dict(response.headers)
+    finally:
+        pool.close()
+
+
+def send_delivery(engine: Engine, delivery_id: str, *, allowlist: tuple, timeout: float, scale: float,
+                  secret_overlap=None) -> str:
+    """Make one attempt of a due delivery; return its outcome (or 'skipped' when not due or leased)."""
+    now = utcnow()
+    with engine.begin() as conn:
+        claimed = conn.execute(update(deliveries).where(and_(
+            deliveries.c.id == delivery_id,
+            deliveries.c.status == "pending",
+            deliveries.c.next_attempt_at <= now,
+            or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until < now),
+        )).values(lease_until=now + timedelta(seconds=timeout + LEASE_SLACK_SECONDS))).rowcount
+        if not claimed:
+            return "skipped"
+        row = conn.execute(select(deliveries).where(deliveries.c.id == delivery_id)).mappings().one()
+        sub = conn.execute(select(subscriptions).where(subscriptions.c.id == row["subscription_id"])).mappings().one()
+    if not sub["enabled"]:
+        with engine.begin() as conn:
+            conn.execute(update(deliveries).where(deliveries.c.id == delivery_id).values(
+                status="failed", lease_until=None, last_error="subscription disabled", updated_at=utcnow()))
+        return "cancelled"
+
+    number = row["attempts"] + 1
+    started = utcnow()
+    status_code, snippet, error, retry_after = None, None, None, None
+    clock = time.monotonic()
+    try:
+        target = check_url(sub["url"], allowlist)
+        headers = {
+            "content-type": "application/json",
+            "user-agent": USER_AGENT,
+            "webhook-id": row["webhook_id"],
+            "webhook-timestamp": str(int(started.timestamp())),
+            "webhook-signature": Webhook(sub["secret"]).sign(row["webhook_id"], started, row["payload"]),
+        }
+        status_code, snippet, response_headers = post_signed(target, row["payload"], headers, timeout)
+        if status_code in (429, 503):
+            retry_after = _retry_after_seconds(response_headers.get("Retry-After") or response_headers.get("retry-after"))
+    except UnsafeTarget as exc:
+        error = f"refused by the SSRF guard: {exc}"
+    except urllib3.exceptions.HTTPError as exc:
+        error = f"{type(exc).__name__}: {exc}"
+    latency_ms = int((time.monotonic() - clock) * 1000)
+
+    ok = status_code is not None and 200 <= status_code < 300
+    values: dict = {"attempts": number, "lease_until": None, "last_status_code": status_code,
+                    "last_error": error, "updated_at": utcnow()}
+    disable_reason = None
+    if ok:
+        values.update(status="succeeded", next_attempt_at=None)
+        outcome = "succeeded"
+    elif status_code == 410:
+        values.update(status="failed", next_attempt_at=None, last_error="410 Gone: subscription disabled")
+        disable_reason = "the receiver answered 410 Gone"
+        outcome = "gone"
+    else:
+        if status_code is not None and 300 <= status_code < 400:
+            values["last_error"] = f"redirect {status_code} not followed"
+        delay = next_delay(number, scale, retry_after)
+        if delay is None:
+            values.update(status="failed", next_attempt_at=None)
+            outcome = "exhausted"
+        else:
+            values.update(next_attempt_at=utcnow() + timedelta(seconds=delay), dispatched_at=None)
+            outcome = "retry"
+    with engine.begin() as conn:
+        conn.execute(attempts.insert().values(
+            delivery_id=delivery_id, number=number, started_at=started, status_code=status_code,
+            latency_ms=latency_ms, error=values["last_error"], response_snippet=snippet,
+        ))
+        conn.execute(update(deliveries).where(deliveries.c.id == delivery_id).values(**values))
+        if disable_reason:
+            conn.execute(update(subscriptions).where(subscriptions.c.id == sub["id"]).values(
+                enabled=False, disabled_reason=disable_reason))
+    return outcome
+
+
+def replay(conn: Connection, delivery_id: str) -> bool:
+    """Make a delivery pending again, now, with its original webhook-id; False when unknown."""
+    return bool(conn.execute(update(deliveries).where(deliveries.c.id == delivery_id).values(
+        status="pending", next_attempt_at=utcnow(), dispatched_at=None, lease_until=None, updated_at=utcnow(),
+    )).rowcount)
+
+
+def delivery_json(row: dict, attempt_rows: list[dict] | None = None) -> dict:
+    """The API view of a delivery and, when given, its attempts."""
+    out = {k: row[k] for k in ("id", "webhook_id", "subscription_id", "event_id", "event_type", "status",
+                               "attempts", "last_status_code", "last_error")}
+    for key in ("next_attempt_at", "created_at", "updated_at"):
+        out[key] = iso(row[key])
+    out["payload"] = json.loads(row["payload"])
+    if attempt_rows is not None:
+        out["attempt_log"] = [
+            {"number": a["number"], "started_at": iso(a["started_at"]), "status_code": a["status_code"],
+             "latency_ms": a["latency_ms"], "error": a["error"], "response_snippet": a["response_snippet"]}
+            for a in attempt_rows
+        ]
+    return out

@@ -1,0 +1,46 @@
+"""notification Celery worker: plans and sends webhook deliveries, sweeps due retries.
+
+Run with ``celery -A services.notification.celeryapp worker -Q notification``.
+"""
+from __future__ import annotations
+
+from celery import Celery
+
+from shared import tasks
+from shared.celery_app import task_options
+from shared.config import load_settings
+from shared.runtime import Runtime, build_runtime
+
+from . import delivery as svc
+from .db import metadata
+
+
+def register_tasks(celery: Celery, rt: Runtime) -> None:
+    """Register the notification tasks on ``celery`` (explicitly, no import-time magic)."""
+    settings = rt.settings
+
+    @celery.task(name=tasks.NOTIFY_SUBSCRIBERS, **task_options())
+    def notify_subscribers(event: dict) -> int:
+        created: list[str] = []
+        rt.consume(event, tasks.NOTIFY_SUBSCRIBERS, lambda conn, e: created.extend(svc.plan_deliveries(conn, event)))
+        return svc.dispatch(rt.engine, rt.celery, created)
+
+    @celery.task(name=tasks.DELIVER_WEBHOOK, **task_options())
+    def deliver_webhook(delivery_id: str) -> str:
+        return svc.send_delivery(rt.engine, delivery_id, allowlist=settings.webhook_allowlist,
+                                 timeout=settings.webhook_timeout, scale=settings.webhook_retry_scale)
+
+    @celery.task(name=tasks.SWEEP_DELIVERIES, **task_options())
+    def sweep_deliveries() -> int:
+        return svc.dispatch(rt.engine, rt.celery, svc.due_deliveries(rt.engine))
+
+    @celery.task(name=tasks.NOTIFICATION_RELAY_OUTBOX, **task_options())
+    def relay_outbox() -> int:
+        return rt.sweep_outbox()
+
+
+def create_worker(settings=None) -> Celery:
+    """The notification worker's Celery app with its tasks registered."""
+    rt = build_runtime("notification", settings or load_settings(), metadata)
+    register_tasks(rt.celery, rt)
+    return rt.celery

@@ -1,0 +1,27 @@
+"""The rendering service's read model of live pages (its own database)."""
+from __future__ import annotations
+
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, UniqueConstraint
+
+from shared.db import JSONType
+from shared.outbox import inbox_table, outbox_table
+
+metadata = MetaData()
+
+pages = Table(
+    "pages",
+    metadata,
+    Column("article_id", String(36), primary_key=True),
+    Column("group_id", String(36), nullable=False, index=True),
+    Column("lang", String(8), nullable=False, index=True),
+    Column("slug", String(200), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("snapshot", JSONType, nullable=False),
+    Column("published_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("lang", "slug", name="uq_pages_lang_slug"),
+)
+
+outbox = outbox_table(metadata)
+inbox = inbox_table(metadata)

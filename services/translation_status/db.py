@@ -1,0 +1,41 @@
+"""The translation_status service's tables (its own database)."""
+from __future__ import annotations
+
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text
+
+from shared.outbox import inbox_table, outbox_table
+
+metadata = MetaData()
+
+groups = Table(
+    "groups",
+    metadata,
+    Column("group_id", String(36), primary_key=True),
+    Column("source_lang", String(8), nullable=False),
+    Column("source_article_id", String(36), nullable=False),
+    Column("source_hash", String(64), nullable=False),
+    Column("source_revision", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+statuses = Table(
+    "statuses",
+    metadata,
+    Column("group_id", String(36), primary_key=True),
+    Column("lang", String(8), primary_key=True),
+    Column("status", String(20), nullable=False),
+    Column("article_id", String(36), nullable=True),
+    Column("article_state", String(20), nullable=True),
+    Column("revision", Integer, nullable=True),
+    Column("title", Text, nullable=True),
+    Column("url", Text, nullable=True),
+    Column("source_hash", String(64), nullable=True),  # the source's hash this translation follows
+    Column("translator", String(200), nullable=True),
+    Column("due_at", DateTime(timezone=True), nullable=True),
+    Column("last_event_at", String(40), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+outbox = outbox_table(metadata)
+inbox = inbox_table(metadata)

@@ -1,0 +1,1 @@
+"""Code shared by the four services: config, workflow, events, task routing, Celery, outbox/inbox."""

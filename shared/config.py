@@ -1,0 +1,154 @@
+"""Configuration from the environment (12-factor), with defaults that make local runs work.
+
+Secrets (API token, session key, inbound webhook secret) are never in the repository: when the
+environment does not set them, they are generated once and kept in ``DATA_DIR/secrets.json``
+(mode 0600) so that every local process shares them.
+"""
+from __future__ import annotations
+
+import base64
+import ipaddress
+import json
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SERVICES = ("ingest", "translation_status", "rendering", "notification")
+DEFAULT_PORTS = {"ingest": 5001, "translation_status": 5002, "rendering": 5003, "notification": 5004}
+
+
+class ConfigError(ValueError):
+    """A setting in the environment is malformed; the message names the variable and the fix."""
+
+
+def _local_secrets(data_dir: Path) -> dict:
+    path = data_dir / "secrets.json"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        return json.loads(path.read_text())
+    values = {
+        "API_TOKEN": secrets.token_urlsafe(24),
+        "SECRET_KEY": secrets.token_urlsafe(32),
+        "INBOUND_WEBHOOK_SECRET": "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode(),
+    }
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(values, fh)
+    try:
+        os.link(tmp, path)  # first writer wins when several processes start at once
+    except FileExistsError:
+        pass
+    tmp.unlink(missing_ok=True)
+    return json.loads(path.read_text())
+
+
+def _networks(raw: str) -> tuple:
+    nets = []
+    for part in filter(None, (p.strip() for p in raw.split(","))):
+        try:
+            nets.append(ipaddress.ip_network(part, strict=False))
+        except ValueError as exc:
+            raise ConfigError(
+                f"WEBHOOK_ALLOWLIST: {part!r} is not a network; use CIDR such as 127.0.0.1/32"
+            ) from exc
+    return tuple(nets)
+
+
+def _int(env: dict, name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {raw!r} is not an integer") from exc
+
+
+def _float(env: dict, name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {raw!r} is not a number") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of the pipeline, read once from the environment."""
+
+    data_dir: Path
+    redis_url: str
+    site_dir: Path
+    site_url: str
+    languages: tuple[str, ...]
+    api_token: str
+    secret_key: str
+    inbound_webhook_secret: str
+    smtp_url: str
+    webhook_allowlist: tuple
+    ports: dict
+    database_urls: dict
+    service_urls: dict
+    visibility_timeout: int = 1800
+    webhook_timeout: float = 15.0
+    webhook_retry_scale: float = 1.0
+    outbox_sweep_seconds: float = 5.0
+    max_body_bytes: int = 2_000_000
+    extra: dict = field(default_factory=dict)
+
+    def database_url(self, service: str) -> str:
+        """The SQLAlchemy URL of one service's own database."""
+        return self.database_urls[service]
+
+
+def load_settings(env: dict | None = None) -> Settings:
+    """Read the settings from ``env`` (default: ``os.environ``)."""
+    env = dict(os.environ if env is None else env)
+    data_dir = Path(env.get("DATA_DIR") or "var").resolve()
+    local = None
+
+    def secret(name: str) -> str:
+        nonlocal local
+        if env.get(name):
+            return env[name]
+        if local is None:
+            local = _local_secrets(data_dir)
+        return local[name]
+
+    languages = tuple(filter(None, (x.strip() for x in (env.get("LANGUAGES") or "en,tr,ru").split(","))))
+    if not languages:
+        raise ConfigError("LANGUAGES: empty; set a comma-separated list such as en,tr,ru")
+    ports = {svc: _int(env, f"{svc.upper()}_PORT", DEFAULT_PORTS[svc]) for svc in SERVICES}
+    db_urls = {
+        svc: env.get(f"{svc.upper()}_DATABASE_URL") or f"sqlite:///{data_dir / (svc + '.db')}"
+        for svc in SERVICES
+    }
+    service_urls = {
+        svc: (env.get(f"{svc.upper()}_URL") or f"http://127.0.0.1:{ports[svc]}").rstrip("/")
+        for svc in SERVICES
+    }
+    site_url = (env.get("SITE_URL") or f"http://127.0.0.1:{ports['rendering']}").rstrip("/")
+    return Settings(
+        data_dir=data_dir,
+        redis_url=env.get("REDIS_URL") or "redis://127.0.0.1:6379/0",
+        site_dir=Path(env.get("SITE_DIR") or data_dir / "site").resolve(),
+        site_url=site_url,
+        languages=languages,
+        api_token=secret("API_TOKEN"),
+        secret_key=secret("SECRET_KEY"),
+        inbound_webhook_secret=secret("INBOUND_WEBHOOK_SECRET"),
+        smtp_url=env.get("SMTP_URL") or "",
+        webhook_allowlist=_networks(env.get("WEBHOOK_ALLOWLIST") or ""),
+        ports=ports,
+        database_urls=db_urls,
+        service_urls=service_urls,
+        visibility_timeout=_int(env, "CELERY_VISIBILITY_TIMEOUT", 1800),
+        webhook_timeout=_float(env, "WEBHOOK_TIMEOUT", 15.0),
+        webhook_retry_scale=_float(env, "WEBHOOK_RETRY_SCALE", 1.0),
+        outbox_sweep_seconds=_float(env, "OUTBOX_SWEEP_SECONDS", 5.0),
+        max_body_bytes=_int(env, "MAX_BODY_BYTES", 2_000_000),
+    )

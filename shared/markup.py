@@ -1,0 +1,52 @@
+"""Markdown to sanitised HTML, and slugs: the content rules every service agrees on."""
+from __future__ import annotations
+
+import hashlib
+import json
+
+import nh3
+from markdown_it import MarkdownIt
+from slugify import slugify
+
+ALLOWED_TAGS = {
+    "p", "br", "hr", "em", "strong", "b", "i", "u", "s", "sub", "sup", "blockquote", "q", "cite",
+    "ul", "ol", "li", "a", "h2", "h3", "h4", "h5", "h6", "code", "pre", "table", "thead", "tbody",
+    "tr", "th", "td", "figure", "figcaption", "img", "abbr", "span",
+}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title", "hreflang"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "abbr": {"title"},
+    "th": {"scope"},
+    "*": {"lang", "dir"},
+}
+
+_md = MarkdownIt("commonmark", {"html": True, "linkify": False, "typographer": False}).enable("table")
+
+
+def sanitize_html(html: str) -> str:
+    """Keep only the tags and attributes an article may carry; links get ``rel=noopener``."""
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer",
+    )
+
+
+def markdown_to_html(text: str) -> str:
+    """Render Markdown (raw HTML allowed) and sanitise the result."""
+    return sanitize_html(_md.render(text))
+
+
+def make_slug(title: str, max_length: int = 80) -> str:
+    """An ASCII slug transliterated from ``title`` (Turkish and Cyrillic included)."""
+    slug = slugify(title, max_length=max_length, word_boundary=True, replacements=[["ı", "i"], ["İ", "i"]])
+    return slug or "article"
+
+
+def content_hash(title: str, body: str, references: list) -> str:
+    """A stable hash of what a translation is made from (title, body, references)."""
+    canonical = json.dumps({"title": title, "body": body, "references": references}, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

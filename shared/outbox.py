@@ -1,0 +1,137 @@
+"""Transactional outbox and inbox.
+
+``emit`` writes an event row in the caller's transaction, so the state change and its event
+commit together. ``relay`` sends committed rows to every subscriber task of the routing table and
+marks them sent; the beat sweep calls it for rows left behind (for example when Redis was down
+at commit). ``claim`` records a processed event id in the consumer's inbox so a repeat is skipped.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from celery import Celery
+from sqlalchemy import Column, DateTime, Index, Integer, MetaData, String, Table, and_, func, select, update
+from sqlalchemy.engine import Connection, Engine
+
+from shared import tasks
+from shared.db import JSONType
+from shared.events import Event, utcnow
+
+log = logging.getLogger(__name__)
+
+
+def outbox_table(metadata: MetaData) -> Table:
+    """The outbox table of one service's database."""
+    return Table(
+        "outbox",
+        metadata,
+        Column("event_id", String(36), primary_key=True),
+        Column("event_type", String(64), nullable=False),
+        Column("envelope", JSONType, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("sent_at", DateTime(timezone=True), nullable=True),
+        Column("send_attempts", Integer, nullable=False, default=0),
+        Index("ix_outbox_pending", "sent_at", "created_at"),
+    )
+
+
+def inbox_table(metadata: MetaData) -> Table:
+    """The inbox table: (event id, consumer task) pairs already processed."""
+    return Table(
+        "inbox",
+        metadata,
+        Column("event_id", String(36), primary_key=True),
+        Column("consumer", String(100), primary_key=True),
+        Column("processed_at", DateTime(timezone=True), nullable=False),
+    )
+
+
+def emit(conn: Connection, outbox: Table, event: Event, correlation_id: str | None = None) -> dict:
+    """Add ``event`` to the outbox inside the caller's transaction; return its envelope."""
+    envelope = event.envelope(correlation_id)
+    conn.execute(
+        outbox.insert().values(
+            event_id=envelope["id"],
+            event_type=envelope["type"],
+            envelope=envelope,
+            created_at=utcnow(),
+            send_attempts=0,
+        )
+    )
+    # Remembered on the connection so the unit of work can relay exactly these after commit.
+    conn.info.setdefault("outbox_emitted", []).append(envelope)
+    return envelope
+
+
+def claim(conn: Connection, inbox: Table, event_id: str, consumer: str) -> bool:
+    """Record ``event_id`` as processed by ``consumer``; False when it already was."""
+    seen = conn.execute(
+        select(inbox.c.event_id).where(and_(inbox.c.event_id == event_id, inbox.c.consumer == consumer))
+    ).first()
+    if seen:
+        return False
+    conn.execute(inbox.insert().values(event_id=event_id, consumer=consumer, processed_at=utcnow()))
+    return True
+
+
+def send_envelope(celery: Celery, envelope: dict) -> None:
+    """Send one envelope to every subscriber task of its event type."""
+    subscribers = tasks.EVENT_SUBSCRIBERS.get(envelope["type"])
+    if subscribers is None:
+        raise LookupError(f"event type {envelope['type']!r} has no entry in EVENT_SUBSCRIBERS")
+    for task_name in subscribers:
+        celery.send_task(task_name, kwargs={"event": envelope}, queue=tasks.queue_for(task_name))
+
+
+def relay(
+    engine: Engine,
+    outbox: Table,
+    celery: Celery,
+    *,
+    event_ids: list[str] | None = None,
+    older_than: timedelta | None = None,
+    limit: int = 500,
+) -> int:
+    """Send pending outbox rows (the given ids, or those older than ``older_than``); return how many were sent.
+
+    A row whose send fails stays pending for the next sweep; the failure is logged, and the
+    remaining rows are left for the sweep too, since the broker is most likely down.
+    """
+    query = select(outbox.c.event_id, outbox.c.envelope).where(outbox.c.sent_at.is_(None))
+    if event_ids is not None:
+        if not event_ids:
+            return 0
+        query = query.where(outbox.c.event_id.in_(event_ids))
+    if older_than is not None:
+        query = query.where(outbox.c.created_at <= utcnow() - older_than)
+    query = query.order_by(outbox.c.created_at).limit(limit)
+    with engine.begin() as conn:
+        rows = conn.execute(query).all()
+    sent = 0
+    for event_id, envelope in rows:
+        try:
+            send_envelope(celery, envelope)
+        except Exception:
+            log.warning("outbox relay: sending %s failed; the sweep will resend it", event_id, exc_info=True)
+            with engine.begin() as conn:
+                conn.execute(
+                    update(outbox)
+                    .where(outbox.c.event_id == event_id)
+                    .values(send_attempts=outbox.c.send_attempts + 1)
+                )
+            break
+        with engine.begin() as conn:
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.event_id == event_id)
+                .values(sent_at=utcnow(), send_attempts=outbox.c.send_attempts + 1)
+            )
+        sent += 1
+    return sent
+
+
+def pending_count(engine: Engine, outbox: Table) -> int:
+    """How many outbox rows are not sent yet (the backlog)."""
+    with engine.begin() as conn:
+        return conn.execute(select(func.count()).select_from(outbox).where(outbox.c.sent_at.is_(None))).scalar_one()

@@ -1,0 +1,103 @@
+"""What a running service process holds: its settings, database engine, Celery app and outbox."""
+from __future__ import annotations
+
+import logging
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Callable, Iterator
+
+from celery import Celery
+from flask import Flask, current_app, g, request
+from sqlalchemy import MetaData, Table
+from sqlalchemy.engine import Connection, Engine
+
+from shared.celery_app import make_celery
+from shared.config import Settings
+from shared.db import check_db, init_db, make_engine
+from shared.events import Event, parse
+from shared.outbox import claim, relay
+from shared.web import health_blueprint, ping_redis, register_errors
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """One service's process-wide handles."""
+
+    service: str
+    settings: Settings
+    engine: Engine
+    celery: Celery
+    outbox: Table
+    inbox: Table
+
+    def relay(self, envelopes: list[dict]) -> int:
+        """Send just-committed events now; failures stay in the outbox for the sweep."""
+        return relay(self.engine, self.outbox, self.celery, event_ids=[e["id"] for e in envelopes])
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A unit of work: commit state and outbox rows together, then relay the new events."""
+        with self.engine.begin() as conn:
+            conn.info.pop("outbox_emitted", None)
+            yield conn
+            envelopes = conn.info.pop("outbox_emitted", [])
+        if envelopes:
+            self.relay(envelopes)
+
+    def consume(self, envelope: dict, consumer: str, handler: Callable[[Connection, Event], object]) -> bool:
+        """Run ``handler`` once per event id for ``consumer``; False when it was a repeat."""
+        event = parse(envelope)
+        with self.transaction() as conn:
+            if not claim(conn, self.inbox, envelope["id"], consumer):
+                log.info("%s: event %s already processed; skipped", consumer, envelope["id"])
+                return False
+            conn.info["correlation_id"] = envelope.get("correlation_id")
+            handler(conn, event)
+        return True
+
+    def sweep_outbox(self) -> int:
+        """Resend outbox rows left pending for longer than a sweep period."""
+        return relay(self.engine, self.outbox, self.celery,
+                     older_than=timedelta(seconds=self.settings.outbox_sweep_seconds))
+
+
+def build_runtime(service: str, settings: Settings, metadata: MetaData) -> Runtime:
+    """Create the engine (and tables) and the Celery app of ``service``."""
+    engine = make_engine(settings.database_url(service))
+    init_db(engine, metadata)
+    engine.dispose()  # no connection outlives set-up, so forking servers start clean
+    tables = metadata.tables
+    return Runtime(service, settings, engine, make_celery(service, settings), tables["outbox"], tables["inbox"])
+
+
+def init_flask(app: Flask, runtime: Runtime) -> None:
+    """Wire the runtime, limits, JSON errors, correlation ids and /healthz into a service's app."""
+    settings = runtime.settings
+    app.config.setdefault("SECRET_KEY", settings.secret_key)
+    app.config.setdefault("API_TOKEN", settings.api_token)
+    app.config.setdefault("MAX_CONTENT_LENGTH", settings.max_body_bytes)
+    app.extensions["pipeline"] = runtime
+    register_errors(app)
+    app.register_blueprint(health_blueprint(runtime.service, {
+        "redis": lambda: ping_redis(settings.redis_url),
+        "db": lambda: check_db(runtime.engine),
+    }))
+
+    @app.before_request
+    def _correlation_id():
+        incoming = request.headers.get("X-Correlation-ID", "")
+        g.correlation_id = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else str(uuid.uuid4())
+
+    @app.after_request
+    def _echo_correlation_id(response):
+        response.headers["X-Correlation-ID"] = g.get("correlation_id", "")
+        return response
+
+
+def runtime() -> Runtime:
+    """The current app's runtime."""
+    return current_app.extensions["pipeline"]

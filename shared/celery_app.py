@@ -73,4 +73,6 @@ def task_options() -> dict:
         "retry_jitter": True,
         "max_retries": 12,
         "acks_late": True,
+        # Celery's default (shared=True) would register every task in every app of the process.
+        "shared": False,
     }

@@ -77,9 +77,11 @@ def build_runtime(service: str, settings: Settings, metadata: MetaData) -> Runti
 def init_flask(app: Flask, runtime: Runtime) -> None:
     """Wire the runtime, limits, JSON errors, correlation ids and /healthz into a service's app."""
     settings = runtime.settings
-    app.config.setdefault("SECRET_KEY", settings.secret_key)
-    app.config.setdefault("API_TOKEN", settings.api_token)
-    app.config.setdefault("MAX_CONTENT_LENGTH", settings.max_body_bytes)
+    # Flask pre-sets some keys to None, so "setdefault" would not apply ours.
+    for key, value in (("SECRET_KEY", settings.secret_key), ("API_TOKEN", settings.api_token),
+                       ("MAX_CONTENT_LENGTH", settings.max_body_bytes)):
+        if app.config.get(key) is None:
+            app.config[key] = value
     app.extensions["pipeline"] = runtime
     register_errors(app)
     app.register_blueprint(health_blueprint(runtime.service, {

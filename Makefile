@@ -1,0 +1,35 @@
+# Two commands matter: `make up` (run the whole stack locally) and `make test` (run every test).
+PY ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: up test install unit integration compose-config clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## Start Redis (if none answers), the four web apps, the four workers and beat; load demo content.
+up: $(STAMP)
+	$(BIN)/python -m shared.launcher up
+
+## Run the whole test suite (unit + integration with real Redis, workers and HTTP servers).
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests/unit
+
+integration: $(STAMP)
+	$(BIN)/python -m pytest tests/integration
+
+compose-config:
+	docker-compose -f docker-compose.yml config -q
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,90 @@
+"""Helpers for tests: free ports, waiting for a condition, a real loopback webhook receiver."""
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1, message: str = "condition"):
+    """Return the first truthy value of ``predicate()``, or fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s waiting for {message} (last value: {last!r})")
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict
+    body: str
+    at: float
+
+
+@dataclass
+class Receiver:
+    """A real HTTP server on loopback that records every request and answers from a script."""
+
+    server: ThreadingHTTPServer
+    requests: list = field(default_factory=list)
+    responses: list = field(default_factory=list)  # (status, headers) to answer, in order; then 200
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def for_path(self, path: str) -> list[Received]:
+        with self.lock:
+            return [r for r in self.requests if r.path == path]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def start_receiver() -> Receiver:
+    """Start a receiver on a free loopback port."""
+    holder: dict = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 (http.server's naming)
+            length = int(self.headers.get("Content-Length", 0))
+            body = self.rfile.read(length).decode("utf-8")
+            receiver: Receiver = holder["receiver"]
+            with receiver.lock:
+                receiver.requests.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body, time.time()))
+                status, headers = receiver.responses.pop(0) if receiver.responses else (200, {})
+            self.send_response(status)
+            for k, v in headers.items():
+                self.send_header(k, v)
+            payload = json.dumps({"ok": 200 <= status < 300}).encode()
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    receiver = Receiver(server)
+    holder["receiver"] = receiver
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return receiver

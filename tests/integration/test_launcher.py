@@ -1,0 +1,64 @@
+"""`make up`'s launcher from nothing: starts its own Redis, every process, loads the demo, stops on Ctrl-C."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from lxml import html
+
+from shared import launcher
+from shared.config import SERVICES
+from tests.helpers import free_port
+
+pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_launcher_brings_up_everything_and_stops_it(tmp_path):
+    redis_url = f"redis://127.0.0.1:{free_port()}/0"
+    assert not launcher.redis_answers(redis_url)
+    env = {k: v for k, v in os.environ.items() if not k.endswith(("_DATABASE_URL", "_PORT", "API_TOKEN"))}
+    env.update({"DATA_DIR": str(tmp_path / "var"), "REDIS_URL": redis_url, "WEB_WORKERS": "1", "WORKER_CONCURRENCY": "2"})
+    ports = {svc: free_port() for svc in SERVICES}
+    env.update({f"{svc.upper()}_PORT": str(port) for svc, port in ports.items()})
+    out = open(tmp_path / "launcher.log", "w+")
+    proc = subprocess.Popen([sys.executable, "-m", "shared.launcher", "up"], cwd=ROOT, env=env, stdout=out,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while "Ctrl-C stops everything." not in (tmp_path / "launcher.log").read_text():
+            assert proc.poll() is None, (tmp_path / "launcher.log").read_text()[-4000:]
+            assert time.monotonic() < deadline, (tmp_path / "launcher.log").read_text()[-4000:]
+            time.sleep(0.5)
+        log = (tmp_path / "launcher.log").read_text()
+        assert launcher.redis_answers(redis_url), "the launcher started Redis"
+        assert (tmp_path / "var" / "redis" / "appendonlydir").exists() or list((tmp_path / "var" / "redis").glob("*.aof*"))
+        token = next(line.split()[-1] for line in log.splitlines() if "API token" in line)
+        demo_urls = [line.split()[-1] for line in log.splitlines() if "demo page" in line]
+        assert len(demo_urls) == 3
+        for url in demo_urls:
+            assert url.startswith(f"http://127.0.0.1:{ports['rendering']}/")
+            doc = html.fromstring(requests.get(url, timeout=5).content)
+            assert len(doc.xpath("//p[@class='lang-line']/a")) == 2, "each demo page links its two translations"
+            assert doc.xpath("//section[@class='references']//li")
+        resp = requests.get(f"http://127.0.0.1:{ports['ingest']}/api/articles", headers={"Authorization": f"Bearer {token}"}, timeout=5)
+        assert {a["state"] for a in resp.json()["articles"]} == {"published"}
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGINT)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            raise
+    time.sleep(0.5)
+    assert not launcher.redis_answers(redis_url), "Ctrl-C stopped the Redis the launcher started"
+    for port in ports.values():
+        with pytest.raises(requests.ConnectionError):
+            requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2)

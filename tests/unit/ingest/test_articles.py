@@ -1,0 +1,49 @@
+"""Article input validation names the field and the fix."""
+import pytest
+
+from services.ingest.articles import InvalidInput, parse_article_input, parse_article_update
+
+LANGS = ("en", "tr", "ru")
+GOOD = {"lang": "en", "title": "T", "body": "B", "author": {"name": "A"},
+        "references": [{"title": "R", "url": "https://example.org", "accessed": "2022-10-14"}, {"note": "Ibid."}]}
+
+
+def parse(data):
+    return parse_article_input(data, LANGS, max_body=1000)
+
+
+def test_good_input_is_normalised():
+    fields = parse(dict(GOOD, tags=[" a ", "a", "b"]))
+    assert fields["tags"] == ["a", "b"]
+    assert fields["references"][0]["number"] == 1 and fields["references"][1]["number"] == 2
+    assert fields["references"][1]["note"] == "Ibid."
+    assert fields["group_id"] is None
+
+
+@pytest.mark.parametrize("change,field", [
+    ({"lang": "de"}, "lang"), ({"lang": None}, "lang"), ({"title": ""}, "title"), ({"title": 5}, "title"),
+    ({"title": "x" * 301}, "title"), ({"body": "x" * 1001}, "body"), ({"author": "Bob"}, "author"),
+    ({"author": {}}, "author.name"), ({"references": {}}, "references"),
+    ({"references": [{"url": "javascript:alert(1)"}]}, "references[0].url"),
+    ({"references": [{"title": "x", "accessed": "14.10.2022"}]}, "references[0].accessed"),
+    ({"references": [{}]}, "references[0]"), ({"tags": "a,b"}, "tags"), ({"group_id": "nope"}, "group_id"),
+    ({"colour": "red"}, "colour"),
+])
+def test_bad_input_names_the_field(change, field):
+    data = dict(GOOD)
+    for k, v in change.items():
+        if v is None:
+            data.pop(k)
+        else:
+            data[k] = v
+    with pytest.raises(InvalidInput) as info:
+        parse(data)
+    assert info.value.field == field
+
+
+def test_update_only_editable_fields():
+    assert parse_article_update({"title": "New"}, LANGS, max_body=10) == {"title": "New"}
+    with pytest.raises(InvalidInput):
+        parse_article_update({"lang": "tr"}, LANGS, max_body=10)
+    with pytest.raises(InvalidInput):
+        parse_article_update({}, LANGS, max_body=10)

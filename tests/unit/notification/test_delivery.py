@@ -1,0 +1,52 @@
+"""Delivery rules: retry schedule, Retry-After, payload shape, subscription validation."""
+import ipaddress
+
+import pytest
+
+from services.notification import delivery
+from shared import events as ev
+
+
+def test_standard_schedule_then_exhausted():
+    delays = [delivery.next_delay(n, 1.0) for n in range(1, 11)]
+    assert delays[:9] == [5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400]
+    assert delays[9] is None
+
+
+def test_scale_factor_and_retry_after():
+    assert delivery.next_delay(1, 0.01) == pytest.approx(0.05)
+    assert delivery.next_delay(2, 1.0, retry_after=42) == 42
+    assert delivery.next_delay(2, 1.0, retry_after=10 ** 9) == 86400
+    assert delivery._retry_after_seconds("120") == 120
+    assert delivery._retry_after_seconds("not a date") is None
+
+
+def test_payload_is_small_and_typed():
+    event = ev.ArticlePublished(article_id="a", group_id="g", lang="tr", state="published", revision=3,
+                                content_hash="h" * 64, title="Başlık", is_source=False, source_lang="en",
+                                url="http://x/tr/b/", slug="b", published_at="2026-01-01T00:00:00+00:00",
+                                translations={"en": "http://x/en/a/", "tr": "http://x/tr/b/"})
+    payload = delivery.payload_for(event.envelope())
+    assert payload["type"] == "article.published" and payload["timestamp"]
+    assert set(payload["data"]) == {"article_id", "group_id", "lang", "title", "url", "slug", "revision",
+                                    "published_at", "translations"}
+
+
+def test_new_secret_format():
+    secret = delivery.new_secret()
+    assert secret.startswith("whsec_") and len(secret) > 40
+    assert secret != delivery.new_secret()
+
+
+@pytest.mark.parametrize("data,field", [
+    ({}, "url"),
+    ({"url": "http://127.0.0.1/x", "events": ["article.published"]}, "url"),
+    ({"url": "http://127.0.0.1:1/x", "events": []}, "events"),
+    ({"url": "http://127.0.0.1:1/x", "events": ["article.exploded"]}, "events"),
+    ({"url": "http://127.0.0.1:1/x", "events": ["article.published"], "languages": ["de"]}, "languages"),
+])
+def test_subscription_validation_names_the_field(data, field):
+    allow = () if field == "url" else (ipaddress.ip_network("127.0.0.1/32"),)
+    with pytest.raises(delivery.InvalidSubscription) as info:
+        delivery.parse_subscription(data, ("en", "tr", "ru"), allow)
+    assert info.value.field == field

@@ -1,0 +1,37 @@
+"""Settings come from the environment, with local defaults and generated (not committed) secrets."""
+import pytest
+
+from shared.config import ConfigError, load_settings
+
+
+def test_defaults(tmp_path):
+    s = load_settings({"DATA_DIR": str(tmp_path)})
+    assert s.languages == ("en", "tr", "ru")
+    assert s.ports == {"ingest": 5001, "translation_status": 5002, "rendering": 5003, "notification": 5004}
+    assert s.database_url("ingest") == f"sqlite:///{tmp_path / 'ingest.db'}"
+    assert s.site_dir == tmp_path / "site"
+    assert s.site_url == "http://127.0.0.1:5003"
+    assert s.webhook_allowlist == ()
+
+
+def test_generated_secrets_are_stable_and_private(tmp_path):
+    a = load_settings({"DATA_DIR": str(tmp_path)})
+    b = load_settings({"DATA_DIR": str(tmp_path)})
+    assert a.api_token == b.api_token and len(a.api_token) >= 24
+    assert a.inbound_webhook_secret.startswith("whsec_")
+    assert (tmp_path / "secrets.json").stat().st_mode & 0o077 == 0
+
+
+def test_environment_wins(tmp_path):
+    s = load_settings({"DATA_DIR": str(tmp_path), "API_TOKEN": "tok", "INGEST_PORT": "6001",
+                       "INGEST_DATABASE_URL": "postgresql://db/ingest", "WEBHOOK_ALLOWLIST": "127.0.0.1/32, ::1/128"})
+    assert s.api_token == "tok" and s.ports["ingest"] == 6001
+    assert s.database_url("ingest") == "postgresql://db/ingest"
+    assert [str(n) for n in s.webhook_allowlist] == ["127.0.0.1/32", "::1/128"]
+
+
+@pytest.mark.parametrize("env,name", [({"INGEST_PORT": "x"}, "INGEST_PORT"),
+                                      ({"WEBHOOK_ALLOWLIST": "localhost"}, "WEBHOOK_ALLOWLIST")])
+def test_bad_values_name_the_variable(tmp_path, env, name):
+    with pytest.raises(ConfigError, match=name):
+        load_settings(dict(env, DATA_DIR=str(tmp_path)))

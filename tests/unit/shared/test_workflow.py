@@ -1,0 +1,53 @@
+"""The transition table: every (state, action, role) decided as the brief says."""
+import pytest
+
+from shared import workflow
+from shared.workflow import ForbiddenTransition, IllegalTransition, Role, State, UnknownAction, decide
+
+
+def test_editor_publishes_from_draft_author_may_not():
+    assert decide("draft", "publish", "editor").target == State.PUBLISHING
+    with pytest.raises(ForbiddenTransition):
+        decide("draft", "publish", "author")
+
+
+@pytest.mark.parametrize("action,source,target", [
+    ("submit", "draft", "in_review"), ("request_changes", "in_review", "draft"), ("approve", "in_review", "approved"),
+    ("schedule", "approved", "scheduled"), ("unschedule", "scheduled", "approved"),
+    ("publish", "published", "publishing"), ("unpublish", "published", "unpublished"),
+    ("archive", "unpublished", "archived"), ("restore", "archived", "draft"),
+])
+def test_editor_moves(action, source, target):
+    assert decide(source, action, Role.EDITOR).target == State(target)
+
+
+def test_system_only_moves():
+    assert decide("publishing", "rendered", "system").target == State.PUBLISHED
+    assert decide("publishing", "render_failed", "system").target == State.APPROVED
+    assert decide("scheduled", "publish_due", "system").target == State.PUBLISHING
+    for role in ("author", "editor", "admin", "translator"):
+        with pytest.raises(ForbiddenTransition):
+            decide("publishing", "rendered", role)
+
+
+def test_illegal_move_names_state_and_allowed_actions():
+    with pytest.raises(IllegalTransition) as info:
+        decide("draft", "unpublish", "editor")
+    assert info.value.state == State.DRAFT
+    assert info.value.allowed == ["submit", "publish", "archive"]
+    assert "draft" in str(info.value) and "submit" in str(info.value)
+
+
+def test_unknown_action():
+    with pytest.raises(UnknownAction):
+        decide("draft", "teleport", "editor")
+
+
+def test_every_state_reachable_and_every_action_unique():
+    targets = {t.target for t in workflow.TRANSITIONS} | {State.DRAFT}
+    assert targets == set(State)
+    assert len(workflow.BY_ACTION) == len(workflow.TRANSITIONS)
+
+
+def test_allowed_actions_for_author_in_draft():
+    assert workflow.allowed_actions(State.DRAFT, Role.AUTHOR) == ["submit"]

@@ -96,6 +96,7 @@ class Settings:
     visibility_timeout: int = 1800
     webhook_timeout: float = 15.0
     webhook_retry_scale: float = 1.0
+    webhook_secret_overlap_hours: float = 24.0
     outbox_sweep_seconds: float = 5.0
     max_body_bytes: int = 2_000_000
     extra: dict = field(default_factory=dict)
@@ -149,6 +150,7 @@ def load_settings(env: dict | None = None) -> Settings:
         visibility_timeout=_int(env, "CELERY_VISIBILITY_TIMEOUT", 1800),
         webhook_timeout=_float(env, "WEBHOOK_TIMEOUT", 15.0),
         webhook_retry_scale=_float(env, "WEBHOOK_RETRY_SCALE", 1.0),
+        webhook_secret_overlap_hours=_float(env, "WEBHOOK_SECRET_OVERLAP_HOURS", 24.0),
         outbox_sweep_seconds=_float(env, "OUTBOX_SWEEP_SECONDS", 5.0),
         max_body_bytes=_int(env, "MAX_BODY_BYTES", 2_000_000),
     )

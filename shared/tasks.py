@@ -26,6 +26,7 @@ RENDERING_RELAY_OUTBOX = "rendering.relay_outbox"
 NOTIFY_SUBSCRIBERS = "notification.notify_subscribers"
 DELIVER_WEBHOOK = "notification.deliver_webhook"
 SWEEP_DELIVERIES = "notification.sweep_deliveries"
+SEND_EMAIL = "notification.send_email"
 NOTIFICATION_RELAY_OUTBOX = "notification.relay_outbox"
 
 TASK_QUEUES: dict[str, str] = {
@@ -40,6 +41,7 @@ TASK_QUEUES: dict[str, str] = {
     NOTIFY_SUBSCRIBERS: NOTIFICATION,
     DELIVER_WEBHOOK: NOTIFICATION,
     SWEEP_DELIVERIES: NOTIFICATION,
+    SEND_EMAIL: NOTIFICATION,
     NOTIFICATION_RELAY_OUTBOX: NOTIFICATION,
 }
 

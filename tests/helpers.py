@@ -42,7 +42,7 @@ class Receiver:
 
     server: ThreadingHTTPServer
     requests: list = field(default_factory=list)
-    responses: list = field(default_factory=list)  # (status, headers) to answer, in order; then 200
+    responses: list = field(default_factory=list)  # (status, headers[, delay s]) in order; then 200
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -70,7 +70,9 @@ def start_receiver() -> Receiver:
             receiver: Receiver = holder["receiver"]
             with receiver.lock:
                 receiver.requests.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body, time.time()))
-                status, headers = receiver.responses.pop(0) if receiver.responses else (200, {})
+                status, headers, *delay = receiver.responses.pop(0) if receiver.responses else (200, {})
+            if delay:
+                time.sleep(delay[0])
             self.send_response(status)
             for k, v in headers.items():
                 self.send_header(k, v)

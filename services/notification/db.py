@@ -19,9 +19,16 @@ subscriptions = Table(
     Column("languages", JSONType, nullable=False),  # empty: every language
     Column("description", Text, nullable=False, default=""),
     Column("secret", String(100), nullable=False),
+    # During a rotation the old secret also signs, until it expires.
+    Column("previous_secret", String(100), nullable=True),
+    Column("previous_secret_expires_at", DateTime(timezone=True), nullable=True),
     Column("enabled", Boolean, nullable=False, default=True),
     Column("disabled_reason", Text, nullable=True),
+    Column("owner_email", String(320), nullable=True),
+    Column("owner_lang", String(8), nullable=True),
+    Column("failing_since", DateTime(timezone=True), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=True),
 )
 
 deliveries = Table(
@@ -56,6 +63,25 @@ attempts = Table(
     Column("latency_ms", Integer, nullable=True),
     Column("error", Text, nullable=True),
     Column("response_snippet", Text, nullable=True),
+)
+
+emails = Table(
+    "emails",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    # Written before sending: a retried task finds it and does not mail twice.
+    Column("dedupe_key", String(200), nullable=False, unique=True),
+    Column("to_address", String(320), nullable=False),
+    Column("lang", String(8), nullable=False),
+    Column("kind", String(60), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("status", String(20), nullable=False),  # pending, sending, sent, failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=True),
+    Column("error", Text, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True), nullable=True),
 )
 
 outbox = outbox_table(metadata)

@@ -25,13 +25,16 @@ from shared import tasks
 from shared.events import iso, utcnow
 
 from .db import attempts, deliveries, subscriptions
+from .mail import queue_email
 from .ssrf import UnsafeTarget, check_url
 
 log = logging.getLogger(__name__)
 
 # Standard Webhooks retry schedule: the wait after attempt n (1-based) failed.
 RETRY_SCHEDULE = (5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400)
-LEASE_SLACK_SECONDS = 30
+LEASE_SLACK_SECONDS = 5
+FAILING_DISABLE_AFTER = timedelta(days=5)
+TEST_EVENT = "webhook.test"
 SNIPPET_BYTES = 1024
 USER_AGENT = "policy-pipeline-webhooks/0.1"
 
@@ -75,20 +78,32 @@ def parse_subscription(data: dict, languages: tuple[str, ...], allowlist: tuple)
     description = data.get("description", "")
     if not isinstance(description, str) or len(description) > 500:
         raise InvalidSubscription("description", "must be a string of at most 500 characters")
-    return {"url": url.strip(), "events": sorted(set(events)), "languages": sorted(set(langs)), "description": description}
+    owner_email = data.get("owner_email") or None
+    if owner_email is not None and (not isinstance(owner_email, str) or "@" not in owner_email or len(owner_email) > 320):
+        raise InvalidSubscription("owner_email", "must be an email address such as ops@example.org")
+    owner_lang = data.get("owner_lang") or languages[0]
+    if owner_lang not in languages:
+        raise InvalidSubscription("owner_lang", f"must be one of {', '.join(languages)}")
+    enabled = data.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise InvalidSubscription("enabled", "must be true or false")
+    return {"url": url.strip(), "events": sorted(set(events)), "languages": sorted(set(langs)),
+            "description": description, "owner_email": owner_email, "owner_lang": owner_lang, "enabled": enabled}
 
 
 def create_subscription(conn: Connection, fields: dict) -> dict:
     """Store a subscription with a fresh secret; the returned dict is the only time the secret is shown."""
-    row = dict(fields, id=str(uuid.uuid4()), secret=new_secret(), enabled=True, created_at=utcnow())
+    row = dict(fields, id=str(uuid.uuid4()), secret=new_secret(), created_at=utcnow(), updated_at=utcnow())
     conn.execute(subscriptions.insert().values(**row))
     return row
 
 
 def subscription_json(row: dict, with_secret: bool = False) -> dict:
     """The API view of a subscription (the secret only when just created)."""
-    out = {k: row[k] for k in ("id", "url", "events", "languages", "description", "enabled")}
+    out = {k: row.get(k) for k in ("id", "url", "events", "languages", "description", "enabled", "owner_email", "owner_lang")}
     out["created_at"] = iso(row["created_at"])
+    out["failing_since"] = iso(row.get("failing_since"))
+    out["rotation_ends_at"] = iso(row.get("previous_secret_expires_at")) if row.get("previous_secret") else None
     out["disabled_reason"] = row.get("disabled_reason")
     if with_secret:
         out["secret"] = row["secret"]
@@ -155,7 +170,7 @@ def dispatch(engine: Engine, celery, delivery_ids: list[str]) -> int:
     return sent
 
 
-def due_deliveries(engine: Engine, limit: int = 500, redispatch_after: int = 60) -> list[str]:
+def due_deliveries(engine: Engine, limit: int = 500, redispatch_after: float = 25) -> list[str]:
     """Pending deliveries whose time has come and that are neither leased nor freshly queued."""
     now = utcnow()
     with engine.begin() as conn:
@@ -211,8 +226,7 @@ def post_signed(target, body: str, headers: dict, timeout: float) -> tuple[int, 
         pool.close()
 
 
-def send_delivery(engine: Engine, delivery_id: str, *, allowlist: tuple, timeout: float, scale: float,
-                  secret_overlap=None) -> str:
+def send_delivery(engine: Engine, delivery_id: str, *, allowlist: tuple, timeout: float, scale: float) -> str:
     """Make one attempt of a due delivery; return its outcome (or 'skipped' when not due or leased)."""
     now = utcnow()
     with engine.begin() as conn:
@@ -243,7 +257,8 @@ def send_delivery(engine: Engine, delivery_id: str, *, allowlist: tuple, timeout
             "user-agent": USER_AGENT,
             "webhook-id": row["webhook_id"],
             "webhook-timestamp": str(int(started.timestamp())),
-            "webhook-signature": Webhook(sub["secret"]).sign(row["webhook_id"], started, row["payload"]),
+            "webhook-signature": " ".join(
+                Webhook(secret).sign(row["webhook_id"], started, row["payload"]) for secret in signing_secrets(sub, started)),
         }
         status_code, snippet, response_headers = post_signed(target, row["payload"], headers, timeout)
         if status_code in (429, 503):
@@ -275,16 +290,111 @@ def send_delivery(engine: Engine, delivery_id: str, *, allowlist: tuple, timeout
         else:
             values.update(next_attempt_at=utcnow() + timedelta(seconds=delay), dispatched_at=None)
             outcome = "retry"
+    failing_since = sub["failing_since"]
+    sub_values: dict = {}
+    if ok:
+        if failing_since is not None:
+            sub_values["failing_since"] = None
+    elif disable_reason is None:
+        if failing_since is None:
+            sub_values["failing_since"] = started
+        elif started - _aware(failing_since) >= FAILING_DISABLE_AFTER * scale:
+            disable_reason = f"every delivery failed for {FAILING_DISABLE_AFTER.days} days"
     with engine.begin() as conn:
+        if disable_reason:
+            sub_values.update(enabled=False, disabled_reason=disable_reason)
+            if sub["owner_email"]:
+                queue_email(conn, dedupe_key=f"subscription-disabled:{sub['id']}:{iso(started)}",
+                            to=sub["owner_email"], lang=sub["owner_lang"] or "en", kind="subscription_disabled",
+                            context={"url": sub["url"], "reason": disable_reason})
+        if sub_values:
+            conn.execute(update(subscriptions).where(subscriptions.c.id == sub["id"]).values(**sub_values))
         conn.execute(attempts.insert().values(
             delivery_id=delivery_id, number=number, started_at=started, status_code=status_code,
             latency_ms=latency_ms, error=values["last_error"], response_snippet=snippet,
         ))
         conn.execute(update(deliveries).where(deliveries.c.id == delivery_id).values(**values))
-        if disable_reason:
-            conn.execute(update(subscriptions).where(subscriptions.c.id == sub["id"]).values(
-                enabled=False, disabled_reason=disable_reason))
     return outcome
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def signing_secrets(sub: dict, at: datetime) -> list[str]:
+    """The secrets that sign now: the current one, and the previous one during a rotation's overlap."""
+    secrets_ = [sub["secret"]]
+    expires = sub.get("previous_secret_expires_at")
+    if sub.get("previous_secret") and expires is not None and _aware(expires) > at:
+        secrets_.append(sub["previous_secret"])
+    return secrets_
+
+
+def rotate_secret(conn: Connection, subscription_id: str, overlap: timedelta) -> str | None:
+    """Give a subscription a new secret; the old one keeps signing for ``overlap``. None when unknown."""
+    row = conn.execute(select(subscriptions).where(subscriptions.c.id == subscription_id)).mappings().first()
+    if row is None:
+        return None
+    secret = new_secret()
+    conn.execute(update(subscriptions).where(subscriptions.c.id == subscription_id).values(
+        secret=secret, previous_secret=row["secret"], previous_secret_expires_at=utcnow() + overlap,
+        updated_at=utcnow()))
+    return secret
+
+
+def update_subscription(conn: Connection, subscription_id: str, changes: dict) -> dict | None:
+    """Apply validated changes (enabling clears the failure state); None when unknown."""
+    row = conn.execute(select(subscriptions).where(subscriptions.c.id == subscription_id)).mappings().first()
+    if row is None:
+        return None
+    values = dict(changes, updated_at=utcnow())
+    if changes.get("enabled") is True and not row["enabled"]:
+        values.update(disabled_reason=None, failing_since=None)
+    if changes.get("enabled") is False and row["enabled"]:
+        values.setdefault("disabled_reason", "disabled by a user")
+    conn.execute(update(subscriptions).where(subscriptions.c.id == subscription_id).values(**values))
+    return dict(conn.execute(select(subscriptions).where(subscriptions.c.id == subscription_id)).mappings().one())
+
+
+def parse_subscription_changes(data: dict, current: dict, languages: tuple[str, ...], allowlist: tuple) -> dict:
+    """Validate a partial update by merging it over the current subscription."""
+    editable = {"url", "events", "languages", "description", "enabled", "owner_email", "owner_lang"}
+    unknown = sorted(set(data) - editable)
+    if unknown:
+        raise InvalidSubscription(unknown[0], f"cannot be changed; changeable: {', '.join(sorted(editable))}")
+    merged = {k: data.get(k, current[k]) for k in editable}
+    fields = parse_subscription(merged, languages, allowlist)
+    return {k: fields[k] for k in data}
+
+
+def create_test_delivery(conn: Connection, subscription_id: str) -> str | None:
+    """A ``webhook.test`` delivery to one subscription, whatever its event filter; None when unknown."""
+    sub = conn.execute(select(subscriptions).where(subscriptions.c.id == subscription_id)).mappings().first()
+    if sub is None:
+        return None
+    now = utcnow()
+    event_id = str(uuid.uuid4())
+    body = json.dumps({"type": TEST_EVENT, "timestamp": now.isoformat(),
+                       "data": {"subscription_id": subscription_id, "message": "Test event sent from the pipeline."}},
+                      separators=(",", ":"), sort_keys=True)
+    delivery_id = str(uuid.uuid4())
+    conn.execute(deliveries.insert().values(
+        id=delivery_id, webhook_id=f"msg_{uuid.uuid4().hex}", subscription_id=subscription_id, event_id=event_id,
+        event_type=TEST_EVENT, payload=body, status="pending", attempts=0, next_attempt_at=now,
+        created_at=now, updated_at=now))
+    return delivery_id
+
+
+def replay_failed(conn: Connection, since: datetime, until: datetime, subscription_id: str | None = None) -> list[str]:
+    """Make every failed delivery created in [since, until) pending again, keeping their ids."""
+    query = select(deliveries.c.id).where(and_(deliveries.c.status == "failed", deliveries.c.created_at >= since,
+                                               deliveries.c.created_at < until))
+    if subscription_id:
+        query = query.where(deliveries.c.subscription_id == subscription_id)
+    ids = list(conn.execute(query).scalars())
+    for delivery_id in ids:
+        replay(conn, delivery_id)
+    return ids
 
 
 def replay(conn: Connection, delivery_id: str) -> bool:

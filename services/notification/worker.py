@@ -12,6 +12,7 @@ from shared.config import load_settings
 from shared.runtime import Runtime, build_runtime
 
 from . import delivery as svc
+from . import mail
 from .db import metadata
 
 
@@ -32,7 +33,15 @@ def register_tasks(celery: Celery, rt: Runtime) -> None:
 
     @celery.task(name=tasks.SWEEP_DELIVERIES, **task_options())
     def sweep_deliveries() -> int:
-        return svc.dispatch(rt.engine, rt.celery, svc.due_deliveries(rt.engine))
+        due = svc.due_deliveries(rt.engine, redispatch_after=settings.webhook_timeout + 10)
+        sent = svc.dispatch(rt.engine, rt.celery, due)
+        for email_id in mail.pending_emails(rt.engine):
+            rt.celery.send_task(tasks.SEND_EMAIL, args=[email_id], queue=tasks.queue_for(tasks.SEND_EMAIL))
+        return sent
+
+    @celery.task(name=tasks.SEND_EMAIL, **task_options())
+    def send_email(email_id: int) -> str:
+        return mail.send_email(rt.engine, email_id, settings.smtp_url)
 
     @celery.task(name=tasks.NOTIFICATION_RELAY_OUTBOX, **task_options())
     def relay_outbox() -> int:

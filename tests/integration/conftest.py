@@ -84,6 +84,7 @@ def make_env(tmp: Path, redis_url: str, extra: dict | None = None) -> dict:
         "REDIS_URL": redis_url,
         "WEBHOOK_ALLOWLIST": "127.0.0.1/32",
         "WEBHOOK_RETRY_SCALE": "0.001",
+        "WEBHOOK_TIMEOUT": "3",
         "OUTBOX_SWEEP_SECONDS": "1",
         "WEB_WORKERS": "1",
         "WORKER_CONCURRENCY": "2",

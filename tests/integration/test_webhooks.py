@@ -84,3 +84,41 @@ def test_redirect_is_not_followed_and_replay_keeps_the_id(stack, receiver):
 def test_private_targets_refused_at_subscription_time(stack, url):
     resp = stack.api("notification", "POST", "/api/subscriptions", json={"url": url, "events": ["article.published"]})
     assert resp.status_code == 422 and resp.json()["field"] == "url"
+
+
+def test_worker_killed_mid_send_repeats_with_the_same_id(stack, receiver):
+    import signal
+
+    sub = _subscribe(stack, receiver.url + "/slow")
+    receiver.responses.append((200, {}, 2.0))  # the first attempt hangs while the worker dies
+    _publish(stack, "Killed Mid Send Check")
+    wait_for(lambda: receiver.for_path("/slow"), timeout=20, message="first attempt in flight")
+    stack.stop("notification_worker", sig=signal.SIGKILL)
+    stack.start("notification_worker")
+    delivery = wait_for(lambda: (d := _deliveries(stack, sub["id"])) and d[0]["status"] == "succeeded" and d[0],
+                        timeout=60, message="delivery completed after the kill")
+    hits = receiver.for_path("/slow")
+    assert len(hits) >= 2, "the lost attempt was repeated"
+    assert {h.headers["webhook-id"] for h in hits} == {delivery["webhook_id"]}
+
+
+def test_subscription_api_test_event_rotation_and_patch(stack, receiver):
+    sub = _subscribe(stack, receiver.url + "/api-test")
+    resp = stack.api("notification", "POST", f"/api/subscriptions/{sub['id']}/test")
+    assert resp.status_code == 202
+    hit = wait_for(lambda: receiver.for_path("/api-test"), timeout=20, message="test event")[0]
+    assert Webhook(sub["secret"]).verify(hit.body, hit.headers)["type"] == "webhook.test"
+
+    rotated = stack.api("notification", "POST", f"/api/subscriptions/{sub['id']}/rotate-secret").json()
+    assert rotated["secret"].startswith("whsec_") and rotated["secret"] != sub["secret"] and rotated["rotation_ends_at"]
+    assert "secret" not in stack.api("notification", "GET", f"/api/subscriptions/{sub['id']}").json()
+
+    resp = stack.api("notification", "PATCH", f"/api/subscriptions/{sub['id']}", json={"enabled": False})
+    assert resp.status_code == 200 and resp.json()["enabled"] is False
+    resp = stack.api("notification", "PATCH", f"/api/subscriptions/{sub['id']}", json={"languages": ["xx"]})
+    assert resp.status_code == 422 and resp.json()["field"] == "languages"
+    resp = stack.api("notification", "PATCH", f"/api/subscriptions/{sub['id']}", json={"secret": "mine"})
+    assert resp.status_code == 422
+    assert stack.api("notification", "POST", "/api/subscriptions/nope/test").status_code == 404
+    resp = stack.api("notification", "POST", "/api/deliveries/replay", json={"since": "2026-01-01T00:00:00+00:00"})
+    assert resp.status_code == 422 and resp.json()["field"] == "until"

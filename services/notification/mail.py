@@ -1,0 +1,155 @@
+"""Email through ``SMTP_URL`` (smtplib), in the recipient's language, at most once per dedupe key.
+
+An email is a row written (with its dedupe key) in the same transaction as the change that causes
+it; the send task claims the row before talking to the SMTP server, so a retried or repeated task
+never mails twice.
+"""
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+from dataclasses import dataclass
+from datetime import timedelta
+from email.message import EmailMessage
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.engine import Connection, Engine
+
+from shared.events import utcnow
+
+from .db import emails
+
+log = logging.getLogger(__name__)
+
+# kind -> lang -> (subject, body); bodies are str.format templates.
+TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
+    "subscription_disabled": {
+        "en": ("Webhook subscription disabled: {url}",
+               "Your webhook subscription to {url} was disabled: {reason}.\n\n"
+               "Fix the receiver, then enable the subscription again and replay the failed deliveries."),
+        "tr": ("Webhook aboneliği devre dışı bırakıldı: {url}",
+               "{url} adresine webhook aboneliğiniz devre dışı bırakıldı: {reason}.\n\n"
+               "Alıcıyı düzeltin, aboneliği yeniden etkinleştirin ve başarısız gönderimleri tekrar gönderin."),
+        "ru": ("Подписка на вебхуки отключена: {url}",
+               "Ваша подписка на вебхуки по адресу {url} отключена: {reason}.\n\n"
+               "Исправьте получатель, затем снова включите подписку и повторите неудачные доставки."),
+    },
+    "test": {
+        "en": ("Test message from the publishing pipeline", "This is a test message. {note}"),
+        "tr": ("Yayın hattından deneme iletisi", "Bu bir deneme iletisidir. {note}"),
+        "ru": ("Тестовое сообщение от системы публикации", "Это тестовое сообщение. {note}"),
+    },
+}
+
+
+class EmailError(ValueError):
+    """An email cannot be composed or configured; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    """Where and how to send mail, parsed from ``SMTP_URL``."""
+
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+    use_ssl: bool
+    starttls: bool
+    sender: str
+
+
+def parse_smtp_url(url: str) -> SmtpConfig:
+    """``smtp://user:pass@host:587?starttls=1&from=news@example.org`` or ``smtps://...``."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise EmailError("SMTP_URL must look like smtp://user:password@host:587?starttls=1&from=sender@example.org")
+    query = parse_qs(parts.query)
+    use_ssl = parts.scheme == "smtps"
+    return SmtpConfig(
+        host=parts.hostname,
+        port=parts.port or (465 if use_ssl else 25),
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+        use_ssl=use_ssl,
+        starttls=query.get("starttls", ["0"])[0] in ("1", "true", "yes"),
+        sender=query.get("from", ["pipeline@localhost"])[0],
+    )
+
+
+def compose(kind: str, lang: str, context: dict) -> tuple[str, str]:
+    """Subject and body of ``kind`` in ``lang`` (English when that language has no template)."""
+    try:
+        by_lang = TEMPLATES[kind]
+    except KeyError:
+        raise EmailError(f"unknown email kind {kind!r}; known: {', '.join(TEMPLATES)}")
+    subject, body = by_lang.get(lang) or by_lang["en"]
+    return subject.format(**context), body.format(**context)
+
+
+def queue_email(conn: Connection, *, dedupe_key: str, to: str, lang: str, kind: str, context: dict) -> int | None:
+    """Write the email row in the caller's transaction; None when that dedupe key was already queued."""
+    if conn.execute(select(emails.c.id).where(emails.c.dedupe_key == dedupe_key)).first():
+        return None
+    subject, body = compose(kind, lang, context)
+    return conn.execute(emails.insert().values(
+        dedupe_key=dedupe_key, to_address=to, lang=lang, kind=kind, subject=subject, body=body,
+        status="pending", attempts=0, created_at=utcnow(),
+    )).inserted_primary_key[0]
+
+
+def pending_emails(engine: Engine) -> list[int]:
+    """Email rows waiting to be sent."""
+    with engine.begin() as conn:
+        return list(conn.execute(select(emails.c.id).where(and_(
+            emails.c.status == "pending",
+            or_(emails.c.next_attempt_at.is_(None), emails.c.next_attempt_at <= utcnow()),
+        )).order_by(emails.c.id).limit(200)).scalars())
+
+
+def send_email(engine: Engine, email_id: int, smtp_url: str) -> str:
+    """Claim the row, then send it once; return the outcome."""
+    with engine.begin() as conn:
+        claimed = conn.execute(update(emails).where(and_(emails.c.id == email_id, emails.c.status == "pending"))
+                               .values(status="sending")).rowcount
+        if not claimed:
+            return "skipped"
+        row = conn.execute(select(emails).where(emails.c.id == email_id)).mappings().one()
+    if not smtp_url:
+        _finish(engine, email_id, "failed", "SMTP_URL is not set; set it to send email")
+        return "not-configured"
+    config = parse_smtp_url(smtp_url)
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = config.sender, row["to_address"], row["subject"]
+    message["Content-Language"] = row["lang"]
+    message.set_content(row["body"])
+    try:
+        if config.use_ssl:
+            client = smtplib.SMTP_SSL(config.host, config.port, timeout=30, context=ssl.create_default_context())
+        else:
+            client = smtplib.SMTP(config.host, config.port, timeout=30)
+        with client:
+            if config.starttls:
+                client.starttls(context=ssl.create_default_context())
+            if config.username:
+                client.login(config.username, config.password or "")
+            client.send_message(message)
+    except (smtplib.SMTPException, OSError) as exc:
+        # Nothing was accepted by the server: back to pending, retried by the sweep with backoff.
+        log.warning("email %s not sent: %s", email_id, exc)
+        attempts = row["attempts"] + 1
+        with engine.begin() as conn:
+            conn.execute(update(emails).where(emails.c.id == email_id).values(
+                status="pending", attempts=attempts, error=f"{type(exc).__name__}: {exc}",
+                next_attempt_at=utcnow() + timedelta(seconds=min(5 * 2 ** attempts, 3600))))
+        return "retry"
+    _finish(engine, email_id, "sent", None)
+    return "sent"
+
+
+def _finish(engine: Engine, email_id: int, status: str, error: str | None) -> None:
+    with engine.begin() as conn:
+        conn.execute(update(emails).where(emails.c.id == email_id).values(
+            status=status, error=error, sent_at=utcnow() if status == "sent" else None))

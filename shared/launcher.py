@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -177,6 +178,20 @@ def load_demo(settings: Settings, log=print) -> list[str]:
     return urls
 
 
+def local_admin(settings: Settings, env: dict) -> tuple[str, str]:
+    """The first admin account for local runs: from ADMIN_EMAIL/ADMIN_PASSWORD, else generated once."""
+    if env.get("ADMIN_EMAIL") and env.get("ADMIN_PASSWORD"):
+        return env["ADMIN_EMAIL"], env["ADMIN_PASSWORD"]
+    path = settings.data_dir / "admin.json"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump({"email": "admin@localhost", "password": secrets.token_urlsafe(12)}, fh)
+    admin = json.loads(path.read_text())
+    env["ADMIN_EMAIL"], env["ADMIN_PASSWORD"] = admin["email"], admin["password"]
+    return admin["email"], admin["password"]
+
+
 def up(argv: list[str] | None = None) -> int:
     """Run the whole stack in the foreground until Ctrl-C."""
     parser = argparse.ArgumentParser(prog="python -m shared.launcher up")
@@ -186,6 +201,7 @@ def up(argv: list[str] | None = None) -> int:
     redis_proc = start_redis(settings.redis_url, settings.data_dir)
     create_databases(settings)
     env = process_env(settings)
+    admin_email, admin_password = local_admin(settings, env)
     honcho = subprocess.Popen([sys.executable, "-m", "honcho", "start", "-f", str(PROCFILE), "-d", str(ROOT)],
                               env=env, start_new_session=True)
     stopping = False
@@ -219,6 +235,7 @@ def up(argv: list[str] | None = None) -> int:
         for url in urls:
             print(f"  demo page            {url}")
         print(f"  API token            {settings.api_token}")
+        print(f"  editor login         {settings.service_urls['ingest']}/login  {admin_email} / {admin_password}")
         print(f"  data                 {settings.data_dir}")
         print("Ctrl-C stops everything.")
         print("=" * 72 + "\n", flush=True)

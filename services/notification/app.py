@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 from flask import Blueprint, Flask, jsonify, request
 from sqlalchemy import select
 
+from shared.auth import csrf, init_forms
 from shared.config import load_settings
 from shared.runtime import build_runtime, init_flask, runtime
 from shared.web import ApiError, json_body, require_token
@@ -177,5 +178,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(test_config)
     init_flask(app, build_runtime("notification", settings, metadata))
+    init_forms(app, "notification", settings.service_urls)
+    app.config.setdefault("LOGIN_URL", f"{settings.service_urls['ingest']}/login")
+    from .views import bp as ui_bp
+
     app.register_blueprint(api_bp)
+    app.register_blueprint(ui_bp)
+    csrf.exempt(api_bp)  # the JSON API authenticates by bearer token, not by cookie
     return app

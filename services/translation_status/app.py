@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, jsonify
 
+from shared.auth import csrf, init_forms
 from shared.config import load_settings
 from shared.runtime import build_runtime, init_flask, runtime
 from shared.web import ApiError, require_token
@@ -32,5 +33,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(test_config)
     init_flask(app, build_runtime("translation_status", settings, metadata))
+    init_forms(app, "translation_status", settings.service_urls)
+    app.config.setdefault("LOGIN_URL", f"{settings.service_urls['ingest']}/login")
+    from .views import bp as ui_bp
+
     app.register_blueprint(api_bp)
+    app.register_blueprint(ui_bp)
+    csrf.exempt(api_bp)
     return app

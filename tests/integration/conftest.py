@@ -20,6 +20,7 @@ from shared.config import SERVICES, Settings, load_settings
 from tests.helpers import free_port, start_receiver
 
 ROOT = Path(__file__).resolve().parents[2]
+ADMIN = ("admin@example.org", "correct horse battery")
 
 
 @pytest.fixture(scope="session")
@@ -85,6 +86,8 @@ def make_env(tmp: Path, redis_url: str, extra: dict | None = None) -> dict:
         "WEBHOOK_ALLOWLIST": "127.0.0.1/32",
         "WEBHOOK_RETRY_SCALE": "0.001",
         "WEBHOOK_TIMEOUT": "3",
+        "ADMIN_EMAIL": ADMIN[0],
+        "ADMIN_PASSWORD": ADMIN[1],
         "OUTBOX_SWEEP_SECONDS": "1",
         "WEB_WORKERS": "1",
         "WORKER_CONCURRENCY": "2",

@@ -49,6 +49,13 @@ def test_launcher_brings_up_everything_and_stops_it(tmp_path):
             assert doc.xpath("//section[@class='references']//li")
         resp = requests.get(f"http://127.0.0.1:{ports['ingest']}/api/articles", headers={"Authorization": f"Bearer {token}"}, timeout=5)
         assert {a["state"] for a in resp.json()["articles"]} == {"published"}
+        login_line = next(line for line in log.splitlines() if "editor login" in line)
+        email, password = login_line.split()[-3], login_line.split()[-1]
+        s = requests.Session()
+        form = html.fromstring(s.get(f"http://127.0.0.1:{ports['ingest']}/login", timeout=5).content)
+        done = s.post(f"http://127.0.0.1:{ports['ingest']}/login", timeout=5, allow_redirects=False, data={
+            "email": email, "password": password, "csrf_token": form.xpath("string(//input[@name='csrf_token']/@value)")})
+        assert done.status_code == 302, "the printed editor login works"
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGINT)

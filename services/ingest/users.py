@@ -1,0 +1,62 @@
+"""Editor accounts (ingest owns them): roles, password hashes, authentication."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import Column, DateTime, Integer, String, Table, func, select
+from sqlalchemy.engine import Connection
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from shared.events import utcnow
+from shared.workflow import Role
+
+from .db import metadata
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("password_hash", String(300), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+ROLES = (Role.AUTHOR.value, Role.EDITOR.value, Role.TRANSLATOR.value, Role.ADMIN.value)
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+
+
+class UserError(ValueError):
+    """A user field is wrong; the message names it and the fix."""
+
+
+def create_user(conn: Connection, email: str, password: str, role: str, name: str | None = None) -> dict:
+    """Create an account; passwords are stored as scrypt hashes."""
+    email = email.strip().lower()
+    if not _EMAIL.match(email):
+        raise UserError(f"email: {email!r} is not an email address")
+    if role not in ROLES:
+        raise UserError(f"role: must be one of {', '.join(ROLES)}")
+    if len(password) < 10:
+        raise UserError("password: use at least 10 characters")
+    if conn.execute(select(users.c.id).where(users.c.email == email)).first():
+        raise UserError(f"email: {email} already has an account")
+    row = {"email": email, "name": name or email.split("@")[0], "role": role,
+           "password_hash": generate_password_hash(password), "created_at": utcnow()}
+    conn.execute(users.insert().values(**row))
+    return row
+
+
+def authenticate(conn: Connection, email: str, password: str) -> dict | None:
+    """The user when the password matches, else None (same answer for unknown emails)."""
+    row = conn.execute(select(users).where(users.c.email == email.strip().lower())).mappings().first()
+    if row is None:
+        check_password_hash(generate_password_hash("x"), password)  # similar timing for unknown emails
+        return None
+    return dict(row) if check_password_hash(row["password_hash"], password) else None
+
+
+def user_count(conn: Connection) -> int:
+    """How many accounts exist."""
+    return conn.execute(select(func.count()).select_from(users)).scalar_one()

@@ -1,0 +1,199 @@
+"""Server-rendered forms of the notification service: subscriptions and the delivery log."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField, widgets
+
+from shared import tasks
+from shared.auth import login_required
+from shared.runtime import runtime
+
+from . import delivery as svc
+from .db import attempts, deliveries, subscriptions
+
+bp = Blueprint("notification_ui", __name__)
+EDITORS = ("editor", "admin")
+
+
+class Checkboxes(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class SubscriptionForm(FlaskForm):
+    url = StringField("Receiver URL (https)")
+    events = Checkboxes("Events")
+    languages = Checkboxes("Languages (none ticked: every language)")
+    description = TextAreaField("Description")
+    owner_email = StringField("Owner's email (told when the subscription is disabled)")
+    owner_lang = SelectField("Owner's language")
+    enabled = BooleanField("Enabled", default=True)
+
+
+class ActionForm(FlaskForm):
+    """A button: only the CSRF token."""
+
+
+def _subscription_form(formdata=None, obj=None) -> SubscriptionForm:
+    settings = runtime().settings
+    form = SubscriptionForm(formdata=formdata, data=obj)
+    form.events.choices = [(e, e) for e in tasks.SUBSCRIBABLE_EVENTS]
+    form.languages.choices = [(code, code) for code in settings.languages]
+    form.owner_lang.choices = [(code, code) for code in settings.languages]
+    return form
+
+
+@bp.get("/subscriptions")
+@login_required(*EDITORS)
+def subscriptions_page():
+    """Every subscription and the form for a new one."""
+    with runtime().engine.begin() as conn:
+        rows = [dict(r) for r in conn.execute(select(subscriptions).order_by(subscriptions.c.created_at)).mappings()]
+    return render_template("subscriptions.html", rows=rows, form=_subscription_form(), action=ActionForm())
+
+
+@bp.post("/subscriptions")
+@login_required(*EDITORS)
+def create_subscription():
+    """Create a subscription from the form; the secret is shown on the next page only."""
+    rt = runtime()
+    form = _subscription_form(request.form)
+    if form.validate_on_submit():
+        data = {"url": form.url.data or "", "events": form.events.data, "languages": form.languages.data,
+                "description": form.description.data or "", "owner_email": form.owner_email.data or None,
+                "owner_lang": form.owner_lang.data, "enabled": bool(form.enabled.data)}
+        try:
+            fields = svc.parse_subscription(data, rt.settings.languages, rt.settings.webhook_allowlist)
+        except svc.InvalidSubscription as exc:
+            getattr(form, exc.field).errors.append(exc.message)
+        else:
+            with rt.engine.begin() as conn:
+                row = svc.create_subscription(conn, fields)
+            flash("Subscription created. Copy the secret now: it is not shown again.")
+            return render_template("secret.html", row=row, secret=row["secret"])
+    with rt.engine.begin() as conn:
+        rows = [dict(r) for r in conn.execute(select(subscriptions).order_by(subscriptions.c.created_at)).mappings()]
+    return render_template("subscriptions.html", rows=rows, form=form, action=ActionForm()), 400
+
+
+def _load(subscription_id: str) -> dict:
+    with runtime().engine.begin() as conn:
+        row = conn.execute(select(subscriptions).where(subscriptions.c.id == subscription_id)).mappings().first()
+    if row is None:
+        abort(404)
+    return dict(row)
+
+
+@bp.post("/subscriptions/<subscription_id>/enabled")
+@login_required(*EDITORS)
+def toggle_subscription(subscription_id: str):
+    """Enable or disable a subscription."""
+    row = _load(subscription_id)
+    if ActionForm().validate_on_submit():
+        with runtime().engine.begin() as conn:
+            svc.update_subscription(conn, subscription_id, {"enabled": not row["enabled"]})
+        flash(f"Subscription {'disabled' if row['enabled'] else 'enabled'}.")
+    return redirect(url_for(".subscriptions_page"))
+
+
+@bp.post("/subscriptions/<subscription_id>/rotate")
+@login_required(*EDITORS)
+def rotate(subscription_id: str):
+    """Rotate the secret; the old one signs too until the overlap ends."""
+    rt = runtime()
+    row = _load(subscription_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    with rt.engine.begin() as conn:
+        secret = svc.rotate_secret(conn, subscription_id, timedelta(hours=rt.settings.webhook_secret_overlap_hours))
+    flash(f"New secret issued; the old one keeps signing for {rt.settings.webhook_secret_overlap_hours:g} hours.")
+    return render_template("secret.html", row=row, secret=secret)
+
+
+@bp.post("/subscriptions/<subscription_id>/test")
+@login_required(*EDITORS)
+def send_test(subscription_id: str):
+    """Send a signed test event now."""
+    rt = runtime()
+    _load(subscription_id)
+    if ActionForm().validate_on_submit():
+        with rt.engine.begin() as conn:
+            delivery_id = svc.create_test_delivery(conn, subscription_id)
+        svc.dispatch(rt.engine, rt.celery, [delivery_id])
+        flash("Test event sent; its delivery is at the top of the log.")
+    return redirect(url_for(".deliveries_page", subscription_id=subscription_id))
+
+
+def _time(name: str):
+    raw = request.values.get(name)
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        return "bad"
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+@bp.get("/deliveries")
+@login_required(*EDITORS)
+def deliveries_page():
+    """The delivery log with filters (subscription, event, status, time) and replay buttons."""
+    filters = {k: request.args.get(k, "") for k in ("subscription_id", "event_type", "status", "since", "until")}
+    errors = {}
+    query = select(deliveries).order_by(deliveries.c.created_at.desc()).limit(200)
+    for name in ("subscription_id", "event_type", "status"):
+        if filters[name]:
+            query = query.where(deliveries.c[name] == filters[name])
+    for name, op in (("since", "__ge__"), ("until", "__lt__")):
+        value = _time(name)
+        if value == "bad":
+            errors[name] = "Use a date and time such as 2026-11-29T10:00"
+        elif value is not None:
+            query = query.where(getattr(deliveries.c.created_at, op)(value))
+    with runtime().engine.begin() as conn:
+        rows = [dict(r) for r in conn.execute(query).mappings()] if not errors else []
+        logs: dict = {}
+        if rows:
+            for a in conn.execute(select(attempts).where(attempts.c.delivery_id.in_([r["id"] for r in rows]))
+                                  .order_by(attempts.c.number)).mappings():
+                logs.setdefault(a["delivery_id"], []).append(dict(a))
+        subs = [dict(r) for r in conn.execute(select(subscriptions.c.id, subscriptions.c.url)).mappings()]
+    return render_template("deliveries.html", rows=rows, logs=logs, subs=subs, filters=filters, errors=errors,
+                           event_types=list(tasks.SUBSCRIBABLE_EVENTS) + [svc.TEST_EVENT], action=ActionForm()), (400 if errors else 200)
+
+
+@bp.post("/deliveries/<delivery_id>/replay")
+@login_required(*EDITORS)
+def replay_one(delivery_id: str):
+    """Re-send one delivery with its original webhook-id."""
+    rt = runtime()
+    if ActionForm().validate_on_submit():
+        with rt.engine.begin() as conn:
+            if not svc.replay(conn, delivery_id):
+                abort(404)
+        svc.dispatch(rt.engine, rt.celery, [delivery_id])
+        flash("Delivery queued again with its original webhook-id.")
+    return redirect(url_for(".deliveries_page"))
+
+
+@bp.post("/deliveries/replay-failed")
+@login_required(*EDITORS)
+def replay_range():
+    """Re-send every failed delivery created in a time range."""
+    rt = runtime()
+    since, until = _time("since"), _time("until")
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if since in (None, "bad") or until in (None, "bad") or until <= since:
+        flash("Give both times (from before to), e.g. 2026-11-29T10:00 and 2026-11-29T12:00.", "error")
+        return redirect(url_for(".deliveries_page"))
+    with rt.engine.begin() as conn:
+        ids = svc.replay_failed(conn, since, until, request.form.get("subscription_id") or None)
+    svc.dispatch(rt.engine, rt.celery, ids)
+    flash(f"{len(ids)} failed deliveries queued again.")
+    return redirect(url_for(".deliveries_page", status="pending"))

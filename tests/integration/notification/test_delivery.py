@@ -188,3 +188,37 @@ def test_test_event_ignores_the_event_filter(engine, receiver):
     body = Webhook(sub["secret"]).verify(receiver.for_path("/test")[0].body, receiver.for_path("/test")[0].headers)
     assert body["type"] == "webhook.test"
     assert json.loads(receiver.for_path("/test")[0].body)["data"]["subscription_id"] == sub["id"]
+
+
+SEND_TIME_CORPUS = [
+    "http://127.0.0.1:{port}/", "http://[::1]:{port}/", "http://0x7f000001:{port}/", "http://2130706433:{port}/",
+    "http://127.1:{port}/", "http://localhost:{port}/", "http://169.254.169.254/", "http://10.0.0.5/",
+    "http://172.16.0.1/", "http://192.168.1.1/", "http://100.64.0.1/", "http://[::ffff:127.0.0.1]:{port}/",
+    "http://0.0.0.0:{port}/", "http://[fe80::1]/", "http://[fc00::1]/", "http://224.0.0.1/",
+    "http://198.18.0.1/", "http://[::ffff:a9fe:a9fe]/", "http://0177.0.0.1:{port}/", "http://192.0.2.10/",
+]
+
+
+def test_send_time_corpus_is_refused_before_any_connection(engine, receiver, monkeypatch):
+    """Subscriptions stored when the allowlist was wider (or DNS answered differently) are refused at send time."""
+    import urllib3.util.connection
+
+    connections = []
+    real_create = urllib3.util.connection.create_connection
+    monkeypatch.setattr(urllib3.util.connection, "create_connection",
+                        lambda *a, **k: connections.append(a) or real_create(*a, **k))
+    port = receiver.url.rsplit(":", 1)[1]
+    now = utcnow()
+    with engine.begin() as conn:
+        for i, url in enumerate(SEND_TIME_CORPUS):
+            conn.execute(subscriptions.insert().values(
+                id=f"sub-{i}", url=url.format(port=port), events=["article.published"], languages=[], description="",
+                secret=svc.new_secret(), enabled=True, created_at=now))
+    ids = _plan(engine)
+    assert len(ids) == len(SEND_TIME_CORPUS) == 20
+    outcomes = [_send(engine, delivery_id, allowlist=()) for delivery_id in ids]
+    assert outcomes == ["retry"] * 20
+    assert connections == [] and receiver.requests == [], "no connection was even attempted"
+    with engine.begin() as conn:
+        errors = conn.execute(select(deliveries.c.last_error)).scalars().all()
+    assert all("SSRF" in e for e in errors)

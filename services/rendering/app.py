@@ -7,6 +7,7 @@ from werkzeug.exceptions import NotFound
 from shared.config import load_settings
 from shared.runtime import build_runtime, init_flask, runtime
 
+from . import site
 from .db import metadata
 
 site_bp = Blueprint("site", __name__)
@@ -18,20 +19,49 @@ def home():
     return redirect(f"/{runtime().settings.languages[0]}/", code=302)
 
 
-@site_bp.get("/<path:path>")
-def static_site(path: str):
-    """Serve a rendered file; directories serve their index.html."""
-    site_dir = runtime().settings.site_dir
-    if path.endswith("/"):
-        path += "index.html"
-    elif "." not in path.rsplit("/", 1)[-1]:
-        return redirect(f"/{path}/", code=301)
+def _moved(path: str) -> str | None:
+    """The current path of an article that used to live at ``/<lang>/<slug>/``."""
+    parts = path.strip("/").split("/")
+    if len(parts) != 2:
+        return None
+    with runtime().engine.connect() as conn:
+        return site.find_redirect(conn, parts[0], parts[1])
+
+
+def _not_found(path: str):
+    settings = runtime().settings
+    lang = path.split("/", 1)[0]
+    if lang not in settings.languages:
+        lang = settings.languages[0]
     try:
-        response = send_from_directory(site_dir, path, max_age=60)
+        response = send_from_directory(settings.site_dir, f"{lang}/404.html", max_age=60)
     except NotFound:
         return "<!DOCTYPE html><html lang=en><title>Not found</title><h1>Page not found</h1>", 404
-    if path.endswith(".xml") and "feed" in path:
+    response.status_code = 404
+    return response
+
+
+@site_bp.get("/<path:path>")
+def static_site(path: str):
+    """Serve a rendered file; directories serve their index.html; old article addresses answer 301."""
+    site_dir = runtime().settings.site_dir
+    if path.endswith("/"):
+        file_path = path + "index.html"
+    elif "." not in path.rsplit("/", 1)[-1]:
+        return redirect(f"/{path}/", code=301)
+    else:
+        file_path = path
+    target = _moved(path) if path.endswith("/") else None
+    if target:
+        return redirect(target, code=301)
+    try:
+        response = send_from_directory(site_dir, file_path, max_age=60)
+    except NotFound:
+        return _not_found(path)
+    if file_path.endswith("feed.xml"):
         response.mimetype = "application/atom+xml"
+    elif file_path.endswith(".xml"):
+        response.mimetype = "application/xml"
     return response
 
 

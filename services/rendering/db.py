@@ -23,5 +23,16 @@ pages = Table(
     UniqueConstraint("lang", "slug", name="uq_pages_lang_slug"),
 )
 
+# Old addresses of live articles whose slug changed on republish: answered with a 301 by the
+# app and kept on disk as a small fallback page. Rows go when the article is unpublished or a
+# page takes the address again.
+redirects = Table(
+    "redirects",
+    metadata,
+    Column("lang", String(8), primary_key=True),
+    Column("slug", String(200), primary_key=True),
+    Column("article_id", String(36), nullable=False, index=True),
+)
+
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)

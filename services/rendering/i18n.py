@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from babel import Locale
+from babel.core import LOCALE_ALIASES
 from babel.dates import format_date
 
 LABELS = {
@@ -18,6 +19,24 @@ LABELS = {
         "back_to_text": "Back to text",
         "by": "By",
         "not_found": "Page not found",
+        "home": "Home",
+        "languages": "Languages",
+        "page_n": "Page {n}",
+        "pagination": "Pages",
+        "newer": "Newer articles",
+        "older": "Older articles",
+        "tags": "Tags",
+        "tag_title": "Articles tagged “{tag}”",
+        "author_title": "Articles by {name}",
+        "no_articles": "No articles yet.",
+        "not_found_text": "The page you asked for is not here. It may have moved or been withdrawn.",
+        "go_home": "Go to the latest articles",
+        "moved": "This page has moved",
+        "moved_text": "The article is now at",
+        "published": "Published",
+        "updated": "Updated",
+        "skip": "Skip to content",
+        "site_name": "Analysis",
     },
     "tr": {
         "also_available": "Bu yazı şu dillerde de mevcut:",
@@ -30,6 +49,24 @@ LABELS = {
         "back_to_text": "Metne dön",
         "by": "Yazar",
         "not_found": "Sayfa bulunamadı",
+        "home": "Ana sayfa",
+        "languages": "Diller",
+        "page_n": "Sayfa {n}",
+        "pagination": "Sayfalar",
+        "newer": "Daha yeni yazılar",
+        "older": "Daha eski yazılar",
+        "tags": "Etiketler",
+        "tag_title": "“{tag}” etiketli yazılar",
+        "author_title": "{name} yazıları",
+        "no_articles": "Henüz yazı yok.",
+        "not_found_text": "Aradığınız sayfa burada değil. Taşınmış ya da yayından kaldırılmış olabilir.",
+        "go_home": "Son yazılara git",
+        "moved": "Bu sayfa taşındı",
+        "moved_text": "Yazının yeni adresi:",
+        "published": "Yayın tarihi",
+        "updated": "Güncellenme",
+        "skip": "İçeriğe geç",
+        "site_name": "Analiz",
     },
     "ru": {
         "also_available": "Эта запись также доступна на:",
@@ -42,6 +79,24 @@ LABELS = {
         "back_to_text": "Назад к тексту",
         "by": "Автор",
         "not_found": "Страница не найдена",
+        "home": "Главная",
+        "languages": "Языки",
+        "page_n": "Страница {n}",
+        "pagination": "Страницы",
+        "newer": "Более новые статьи",
+        "older": "Более ранние статьи",
+        "tags": "Метки",
+        "tag_title": "Статьи с меткой «{tag}»",
+        "author_title": "Статьи автора: {name}",
+        "no_articles": "Статей пока нет.",
+        "not_found_text": "Запрошенной страницы здесь нет. Возможно, она перемещена или снята с публикации.",
+        "go_home": "К последним статьям",
+        "moved": "Страница перемещена",
+        "moved_text": "Статья теперь находится по адресу",
+        "published": "Опубликовано",
+        "updated": "Обновлено",
+        "skip": "Перейти к содержанию",
+        "site_name": "Аналитика",
     },
 }
 
@@ -55,6 +110,11 @@ def native_name(lang: str) -> str:
     """The language's name in itself, capitalised as a menu item: English, Türkçe, Русский."""
     name = Locale.parse(lang).get_display_name(lang) or lang
     return name[:1].upper() + name[1:]
+
+
+def og_locale(lang: str) -> str:
+    """The OpenGraph locale of a language: en_US, tr_TR, ru_RU."""
+    return LOCALE_ALIASES.get(lang, lang)
 
 
 def long_date(value: date, lang: str) -> str:

@@ -36,3 +36,24 @@ def test_write_atomic_leaves_no_temp_files(tmp_path):
     site.write_atomic(target, "two")
     assert target.read_text() == "two"
     assert [p.name for p in target.parent.iterdir()] == ["index.html"]
+
+
+def test_roman_markers_link_to_their_number_and_code_is_left_alone():
+    body = "<p>First.[i] Fourth.[iv] Not roman [ix] here.</p><pre>[i] stays</pre><p><code>[1]</code> and [1].</p>"
+    out, found = site.link_footnotes_found(body, {1, 4})
+    doc = html.fromstring(f"<div>{out}</div>")
+    assert doc.xpath("//sup/a/text()") == ["[i]", "[iv]", "[1]"]
+    assert doc.xpath("//sup/@id") == ["fnref-1", "fnref-4", "fnref-1-2"]
+    assert doc.xpath("string(//pre)") == "[i] stays" and doc.xpath("string(//code)") == "[1]"
+    assert "[ix]" in doc.text_content()
+    assert found == {1, 4}
+
+
+def test_roman_values():
+    assert [site.roman_value(x) for x in ("i", "iv", "ix", "xiv", "xl", "iiii", "vx", "")] == [1, 4, 9, 14, 40, None, None, None]
+
+
+def test_url_keys_are_transliterated_slugs():
+    assert site.tag_key("Orta Asya") == "orta-asya"
+    assert site.tag_key("Центральная Азия") == "tsentralnaia-aziia"
+    assert site.index_file("tr", 1) == "tr/index.html" and site.index_file("tr", 3) == "tr/page/3/index.html"

@@ -1,0 +1,85 @@
+"""Addresses and text rules shared by the renderers: site paths, URL keys, footnote markers."""
+from __future__ import annotations
+
+import re
+
+from shared.markup import make_slug
+
+PAGE_SIZE = 10
+_MARKER = re.compile(r"\[(\d{1,3}|[ivxlc]{1,8})\]")
+_ROMAN = re.compile(r"^c{0,3}(xc|xl|l?x{0,3})(ix|iv|v?i{0,3})$")
+_ROMAN_VALUES = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
+_TAG = re.compile(r"(<[^>]+>)")
+_NO_MARKERS_IN = ("code", "pre", "a")
+
+
+def page_path(lang: str, slug: str) -> str:
+    """The site path of a page."""
+    return f"/{lang}/{slug}/"
+
+
+def roman_value(marker: str) -> int | None:
+    """The value of a lower-case roman numeral (``iv`` -> 4), None when it is not one."""
+    if not marker or not _ROMAN.match(marker):
+        return None
+    total = 0
+    for i, ch in enumerate(marker):
+        value = _ROMAN_VALUES[ch]
+        nxt = _ROMAN_VALUES[marker[i + 1]] if i + 1 < len(marker) else 0
+        total += -value if value < nxt else value
+    return total
+
+
+def link_footnotes_found(body_html: str, numbers: set[int]) -> tuple[str, set[int]]:
+    """Link ``[n]`` and ``[i]`` markers in text to reference ``n``; return the HTML and the numbers found.
+
+    Markers inside tags, links, code and preformatted text are left alone, as are markers with no
+    matching reference.
+    """
+    seen: dict[int, int] = {}
+
+    def repl(match: re.Match) -> str:
+        raw = match.group(1)
+        n = int(raw) if raw.isdigit() else roman_value(raw)
+        if n is None or n not in numbers:
+            return match.group(0)
+        seen[n] = seen.get(n, 0) + 1
+        ref_id = f"fnref-{n}" if seen[n] == 1 else f"fnref-{n}-{seen[n]}"
+        return f'<sup class="fnref" id="{ref_id}"><a href="#ref-{n}" role="doc-noteref">[{raw}]</a></sup>'
+
+    out, skip_depth = [], 0
+    for part in _TAG.split(body_html):
+        if part.startswith("<"):
+            name = part[1:].lstrip("/").split(None, 1)[0].rstrip(">").rstrip("/").lower() if len(part) > 2 else ""
+            if name in _NO_MARKERS_IN and not part.endswith("/>"):
+                skip_depth += -1 if part.startswith("</") else 1
+                skip_depth = max(skip_depth, 0)
+            out.append(part)
+        else:
+            out.append(part if skip_depth else _MARKER.sub(repl, part))
+    return "".join(out), set(seen)
+
+
+def link_footnotes(body_html: str, numbers: set[int]) -> str:
+    """Turn ``[n]`` (and roman ``[i]``) markers in text into links to reference ``n`` and back."""
+    return link_footnotes_found(body_html, numbers)[0]
+
+
+def author_key(page: dict) -> str:
+    """The URL key of a page's author (their name as a slug)."""
+    return make_slug(page["snapshot"]["author"]["name"])
+
+
+def tag_key(tag: str) -> str:
+    """The URL key of a tag."""
+    return make_slug(tag)
+
+
+def article_file(page: dict) -> str:
+    """The file of an article page, relative to SITE_DIR."""
+    return f"{page['lang']}/{page['slug']}/index.html"
+
+
+def index_file(lang: str, n: int) -> str:
+    """The file of index page ``n`` of a language."""
+    return f"{lang}/index.html" if n == 1 else f"{lang}/page/{n}/index.html"

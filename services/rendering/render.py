@@ -1,0 +1,355 @@
+"""Page renderers: each turns the read model (a ``SiteModel``) into the text of one site file.
+
+Everything a page shows comes from the model and the settings (never the clock), so the same
+model always renders the same bytes.
+"""
+from __future__ import annotations
+
+import json
+import re
+from datetime import date, datetime, timezone
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+from xml.sax.saxutils import escape as xml_escape
+from xml.sax.saxutils import quoteattr
+
+from feedgen.feed import FeedGenerator
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+
+from shared.markup import sanitize_html
+
+from . import content, i18n, similar
+from .content import author_key, index_file, link_footnotes_found, tag_key
+
+if TYPE_CHECKING:
+    from .site import SiteModel
+
+_env = Environment(
+    loader=PackageLoader("services.rendering", "templates"),
+    autoescape=select_autoescape(["html", "xml"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+_MARKER_TEXT = re.compile(r"\[(?:\d{1,3}|[ivxlc]{1,8})\]")
+FEED_SIZE = 50
+DESCRIPTION_CHARS = 200
+# An empty language's feed still needs an <updated>; a fixed instant keeps it reproducible.
+EMPTY_FEED_UPDATED = datetime(2000, 1, 1, tzinfo=timezone.utc)
+
+
+def json_ld(data: dict) -> Markup:
+    """JSON for a ``<script type="application/ld+json">``, safe against ``</script>`` in values."""
+    raw = json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1)
+    return Markup(raw.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+def excerpt(body_html: str, limit: int = DESCRIPTION_CHARS) -> str:
+    """The first words of the body text, at most ``limit`` characters (for descriptions)."""
+    words = " ".join(_MARKER_TEXT.sub("", similar.text_of(body_html)).split())
+    words = words.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
+    if len(words) <= limit:
+        return words
+    return words[:limit].rsplit(" ", 1)[0] + "…"
+
+
+class Renderer:
+    """Renders the files of one ``SiteModel``."""
+
+    def __init__(self, model: "SiteModel"):
+        self.m = model
+        self.settings = model.settings
+        self.base = model.settings.site_url
+
+    # --- links and shared context ---
+
+    def url(self, path: str) -> str:
+        """An absolute URL of a site path."""
+        return self.base + path
+
+    @staticmethod
+    def article_path(page: dict) -> str:
+        """The site path of an article."""
+        return f"/{page['lang']}/{page['slug']}/"
+
+    def _common(self, lang: str) -> dict:
+        return {
+            "lang": lang,
+            "t": i18n.labels(lang),
+            "languages": [(code, i18n.native_name(code)) for code in self.m.languages],
+            "site_url": self.base,
+        }
+
+    def _item(self, page: dict, lang: str) -> dict:
+        return {
+            "title": page["title"],
+            "url": self.article_path(page),
+            "date_iso": page["published_at"].isoformat(),
+            "date_text": i18n.long_date(page["published_at"].date(), lang),
+            "author": page["snapshot"]["author"]["name"],
+            "author_url": f"/{lang}/authors/{author_key(page)}/",
+        }
+
+    def _alternates(self, page: dict) -> list[tuple[str, str]]:
+        """(hreflang, absolute URL) for every live version, itself included, then x-default."""
+        siblings = self.m.siblings(page)
+        alts = [(s["lang"], self.url(self.article_path(s))) for s in siblings]
+        default = self.source_of(page)
+        alts.append(("x-default", self.url(self.article_path(default))))
+        return alts
+
+    def source_of(self, page: dict) -> dict:
+        """The live source-language version of the page's group, else its first live version."""
+        siblings = self.m.siblings(page)
+        for s in siblings:
+            if s["snapshot"].get("is_source"):
+                return s
+        source_lang = page["snapshot"].get("source_lang")
+        for s in siblings:
+            if s["lang"] == source_lang:
+                return s
+        return siblings[0]
+
+    # --- article ---
+
+    def _bio(self, page: dict) -> tuple[str, str]:
+        """The author bio to show and its language: the page's language when any version has one."""
+        lang = page["lang"]
+        author = page["snapshot"]["author"]
+        own_lang = author.get("bio_lang") or lang
+        if author.get("bio") and own_lang == lang:
+            return author["bio"], lang
+        bios = author.get("bios") or {}
+        if isinstance(bios, dict) and bios.get(lang):
+            return bios[lang], lang
+        for s in self.m.siblings(page):
+            other = s["snapshot"]["author"]
+            if other.get("name") == author["name"] and other.get("bio") and (other.get("bio_lang") or s["lang"]) == lang:
+                return other["bio"], lang
+        return author.get("bio") or "", own_lang
+
+    def _references(self, refs: list[dict], linked: set[int], lang: str) -> list[dict]:
+        out = []
+        for ref in refs:
+            accessed = ref.get("accessed")
+            out.append({
+                **ref,
+                "backref": ref["number"] in linked,
+                "accessed_text": i18n.long_date(date.fromisoformat(accessed), lang) if accessed else None,
+            })
+        return out
+
+    def _citations(self, refs: list[dict]) -> list[dict]:
+        # "Ibid." and other notes repeat or comment on a citation: only real sources are cited.
+        # schema.org has no access-date property; WebPage.lastReviewed is the nearest fit.
+        out = []
+        for ref in refs:
+            if not (ref.get("title") or ref.get("url")):
+                continue
+            item: dict = {"@type": "WebPage" if ref.get("url") else "CreativeWork", "position": ref["number"]}
+            if ref.get("title"):
+                item["name"] = ref["title"]
+            if ref.get("source"):
+                item["publisher"] = {"@type": "Organization", "name": ref["source"]}
+            if ref.get("url"):
+                item["url"] = ref["url"]
+            if ref.get("accessed"):
+                item["lastReviewed"] = ref["accessed"]
+            out.append(item)
+        return out
+
+    def article(self, page: dict) -> str:
+        """The HTML of one article page."""
+        snap = page["snapshot"]
+        lang = page["lang"]
+        path = self.article_path(page)
+        url = self.url(path)
+        refs = snap.get("references") or []
+        body, linked = link_footnotes_found(sanitize_html(snap.get("body_html") or ""), {r["number"] for r in refs})
+        siblings = self.m.siblings(page)
+        translations = [{"lang": s["lang"], "name": i18n.native_name(s["lang"]), "url": self.article_path(s)}
+                        for s in siblings if s["article_id"] != page["article_id"]]
+        source = self.source_of(page)
+        author = snap["author"]
+        author_path = f"/{lang}/authors/{author_key(page)}/"
+        bio, bio_lang = self._bio(page)
+        tags = [{"name": t, "url": f"/{lang}/tags/{tag_key(t)}/"} for t in snap.get("tags", [])]
+        description = excerpt(snap.get("body_html") or "")
+        ld = {
+            "@context": "https://schema.org",
+            "@type": "Article",
+            "headline": page["title"],
+            "inLanguage": lang,
+            "url": url,
+            "mainEntityOfPage": url,
+            "author": {"@type": "Person", "name": author["name"], "url": self.url(author_path)},
+            "datePublished": page["published_at"].isoformat(),
+            "dateModified": page["updated_at"].isoformat(),
+        }
+        if description:
+            ld["description"] = description
+        if tags:
+            ld["keywords"] = [t["name"] for t in tags]
+        citations = self._citations(refs)
+        if citations:
+            ld["citation"] = citations
+        if source["article_id"] != page["article_id"]:
+            ld["translationOfWork"] = {"@type": "Article", "url": self.url(self.article_path(source)),
+                                       "inLanguage": source["lang"], "headline": source["title"]}
+        else:
+            others = [{"@type": "Article", "url": self.url(self.article_path(s)), "inLanguage": s["lang"],
+                       "headline": s["title"]} for s in siblings if s["article_id"] != page["article_id"]]
+            if others:
+                ld["workTranslation"] = others
+        share_text = quote(page["title"], safe="")
+        share_url = quote(url, safe="")
+        return _env.get_template("article.html").render(
+            **self._common(lang),
+            title=page["title"],
+            url=url,
+            description=description,
+            alternates=self._alternates(page),
+            og_locale=i18n.og_locale(lang),
+            og_alternates=[i18n.og_locale(s["lang"]) for s in siblings if s["article_id"] != page["article_id"]],
+            published_iso=page["published_at"].isoformat(),
+            published_text=i18n.long_date(page["published_at"].date(), lang),
+            modified_iso=page["updated_at"].isoformat(),
+            modified_text=i18n.long_date(page["updated_at"].date(), lang),
+            show_modified=page["updated_at"].date() != page["published_at"].date(),
+            body=Markup(body),
+            references=self._references(refs, linked, lang),
+            author=author,
+            author_url=author_path,
+            bio=bio,
+            bio_lang=bio_lang,
+            translations=translations,
+            tags=tags,
+            similar=[self._item(p, lang) for p in self.m.similar(page["article_id"])],
+            share=[
+                ("X", f"https://twitter.com/intent/tweet?url={share_url}&text={share_text}"),
+                ("Facebook", f"https://www.facebook.com/sharer/sharer.php?u={share_url}"),
+                ("LinkedIn", f"https://www.linkedin.com/sharing/share-offsite/?url={share_url}"),
+                ("Telegram", f"https://t.me/share/url?url={share_url}&text={share_text}"),
+                ("E-mail", f"mailto:?subject={share_text}&body={share_url}"),
+            ],
+            json_ld=json_ld(ld),
+        )
+
+    # --- listings ---
+
+    def _listing(self, lang: str, heading: str, items: list[dict], path: str, *, kind: str,
+                 prev_path: str | None = None, next_path: str | None = None, page_no: int = 1,
+                 alternates: list[tuple[str, str]] | None = None) -> str:
+        t = i18n.labels(lang)
+        title = heading if page_no == 1 else f"{heading} – {t['page_n'].format(n=page_no)}"
+        return _env.get_template("listing.html").render(
+            **self._common(lang), kind=kind, heading=heading, title=title, url=self.url(path),
+            items=[self._item(p, lang) for p in items], prev_path=prev_path, next_path=next_path,
+            page_no=page_no, alternates=alternates or [],
+        )
+
+    def index(self, lang: str, n: int) -> str:
+        """Index page ``n`` of a language (newest first)."""
+        items = self.m.by_lang.get(lang, [])
+        count = self.m.index_pages(lang)
+        size = content.PAGE_SIZE
+
+        def path(k: int) -> str:
+            return "/" + index_file(lang, k)[: -len("index.html")]
+
+        alternates = []
+        if n == 1:
+            alternates = [(code, self.url(f"/{code}/")) for code in self.m.languages]
+            alternates.append(("x-default", self.url(f"/{self.m.languages[0]}/")))
+        return self._listing(
+            lang, i18n.labels(lang)["latest"], items[(n - 1) * size: n * size], path(n), kind="index",
+            prev_path=path(n - 1) if n > 1 else None, next_path=path(n + 1) if n < count else None,
+            page_no=n, alternates=alternates,
+        )
+
+    def author(self, lang: str, key: str) -> str:
+        """The page listing an author's articles in one language."""
+        items = self.m.authors(lang)[key]
+        name = items[0]["snapshot"]["author"]["name"]
+        heading = i18n.labels(lang)["author_title"].format(name=name)
+        return self._listing(lang, heading, items, f"/{lang}/authors/{key}/", kind="author")
+
+    def tag(self, lang: str, key: str) -> str:
+        """The page listing the articles of one tag in one language."""
+        items = self.m.tags(lang)[key]
+        name = next(t for t in items[0]["snapshot"]["tags"] if tag_key(t) == key)
+        heading = i18n.labels(lang)["tag_title"].format(tag=name)
+        return self._listing(lang, heading, items, f"/{lang}/tags/{key}/", kind="tag")
+
+    # --- small pages ---
+
+    def not_found(self, lang: str) -> str:
+        """The 404 page of a language."""
+        return _env.get_template("404.html").render(**self._common(lang))
+
+    def redirect(self, page: dict, old_lang: str) -> str:
+        """The fallback page left at an article's old address (the app answers 301 before it)."""
+        return _env.get_template("redirect.html").render(
+            **self._common(old_lang), title=page["title"], target=self.url(self.article_path(page)))
+
+    def robots(self) -> str:
+        """robots.txt: everything may be crawled; the sitemap index is named."""
+        return f"User-agent: *\nAllow: /\n\nSitemap: {self.url('/sitemap.xml')}\n"
+
+    # --- feeds and sitemaps ---
+
+    def feed(self, lang: str) -> str:
+        """The Atom feed of a language (newest entries)."""
+        items = self.m.by_lang.get(lang, [])[:FEED_SIZE]
+        t = i18n.labels(lang)
+        fg = FeedGenerator()
+        fg.id(self.url(f"/{lang}/"))
+        fg.title(f"{t['site_name']} – {t['latest']}")
+        fg.link(href=self.url(f"/{lang}/feed.xml"), rel="self")
+        fg.link(href=self.url(f"/{lang}/"), rel="alternate")
+        fg.language(lang)
+        fg.updated(max((p["updated_at"] for p in items), default=EMPTY_FEED_UPDATED))
+        for p in reversed(items):
+            link = self.url(self.article_path(p))
+            entry = fg.add_entry()
+            entry.id(link)
+            entry.title(p["title"])
+            entry.link(href=link, rel="alternate")
+            entry.author({"name": p["snapshot"]["author"]["name"]})
+            entry.published(p["published_at"])
+            entry.updated(p["updated_at"])
+            for tag in p["snapshot"].get("tags", []):
+                entry.category(term=tag)
+            summary = excerpt(p["snapshot"].get("body_html") or "")
+            if summary:
+                entry.summary(summary)
+            entry.content(sanitize_html(p["snapshot"].get("body_html") or ""), type="html")
+        return fg.atom_str(pretty=True).decode("utf-8")
+
+    def sitemap_index(self) -> str:
+        """The sitemap index naming one sitemap per language that has pages."""
+        lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+                 '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+        for lang in self.m.languages:
+            items = self.m.by_lang.get(lang)
+            if not items:
+                continue
+            lastmod = max(p["updated_at"] for p in items).isoformat()
+            lines.append(f"  <sitemap><loc>{xml_escape(self.url(f'/{lang}/sitemap.xml'))}</loc>"
+                         f"<lastmod>{lastmod}</lastmod></sitemap>")
+        lines.append("</sitemapindex>")
+        return "\n".join(lines) + "\n"
+
+    def sitemap(self, lang: str) -> str:
+        """One language's sitemap, each URL with ``xhtml:link`` alternates for its whole group."""
+        lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+                 '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:xhtml="http://www.w3.org/1999/xhtml">']
+        for p in sorted(self.m.by_lang.get(lang, []), key=lambda p: p["slug"]):
+            lines.append(f"  <url><loc>{xml_escape(self.url(self.article_path(p)))}</loc>"
+                         f"<lastmod>{p['updated_at'].isoformat()}</lastmod>")
+            for hreflang, href in self._alternates(p):
+                lines.append(f'    <xhtml:link rel="alternate" hreflang={quoteattr(hreflang)} href={quoteattr(href)}/>')
+            lines.append("  </url>")
+        lines.append("</urlset>")
+        return "\n".join(lines) + "\n"

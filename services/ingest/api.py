@@ -1,12 +1,14 @@
-"""ingest JSON API: create, read, edit and move articles (bearer token)."""
+"""ingest JSON API: create, import, read, edit and move articles (bearer token)."""
 from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from typing import Iterator
 
-from flask import Blueprint, current_app, g, jsonify, request
-from sqlalchemy import and_, select
+from flask import Blueprint, g, jsonify, request
+from sqlalchemy import and_, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from shared.runtime import runtime
@@ -14,11 +16,16 @@ from shared.web import ApiError, json_body, require_token
 from shared.workflow import ForbiddenTransition, IllegalTransition, Role, UnknownAction
 
 from . import articles as svc
-from .db import articles, idempotency_keys
+from . import importer
+from .db import article_imports, articles, idempotency_keys
 
 bp = Blueprint("ingest_api", __name__, url_prefix="/api")
 
 API_ACTOR, API_ROLE = "api", Role.ADMIN
+# status_code of an Idempotency-Key whose first request is still being processed.
+PENDING = 0
+# A pending key older than this belongs to a request that died; a repeat may take it over.
+PENDING_TIMEOUT = timedelta(minutes=5)
 
 
 def _invalid(exc: svc.InvalidInput) -> ApiError:
@@ -30,49 +37,136 @@ def _invalid(exc: svc.InvalidInput) -> ApiError:
 def create_article():
     """Create a draft; honours ``Idempotency-Key`` (same key and body: the first answer again)."""
     rt = runtime()
-    key = request.headers.get("Idempotency-Key", "").strip()
-    if len(key) > 200:
-        raise ApiError(422, "Idempotency-Key is longer than 200 characters", field="Idempotency-Key")
+    key = _idempotency_key()
     data = json_body()
     request_hash = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
-    if key:
-        stored = _stored_answer(key, request_hash)
-        if stored:
-            return stored
+
+    def work(remember):
+        with _create_errors():
+            fields = svc.parse_article_input(data, rt.settings.languages, max_body=rt.settings.max_body_bytes)
+            with rt.transaction() as conn:
+                article = svc.create_article(conn, fields, actor=API_ACTOR, correlation_id=g.correlation_id)
+                body = svc.to_json(article)
+                remember(conn, 201, body)
+        return jsonify(body), 201, {"Location": f"/api/articles/{article['id']}"}
+
+    return _once(key, request_hash, work)
+
+
+@bp.post("/articles/import")
+@require_token
+def import_article():
+    """Create a draft from a raw page (text/plain); 201 with the article and an ``import`` report."""
+    rt = runtime()
+    key = _idempotency_key()
+    text = _text_body()
+    lang = request.args.get("lang") or None
+    group_id = request.args.get("group_id") or None
+    request_hash = hashlib.sha256(
+        json.dumps(["import", lang, group_id, text], ensure_ascii=False).encode("utf-8")).hexdigest()
+
+    def work(remember):
+        with _create_errors():
+            page = importer.parse_page(text, lang=lang, languages=rt.settings.languages)
+            with rt.transaction() as conn:
+                article = importer.create_from_page(
+                    conn, text, page, group_id=group_id, languages=rt.settings.languages,
+                    max_body=rt.settings.max_body_bytes, actor=API_ACTOR, correlation_id=g.correlation_id)
+                body = dict(svc.to_json(article), original_languages=page.original_languages,
+                            **{"import": page.summary()})
+                remember(conn, 201, body)
+        return jsonify(body), 201, {"Location": f"/api/articles/{article['id']}"}
+
+    return _once(key, request_hash, work)
+
+
+@contextmanager
+def _create_errors() -> Iterator[None]:
+    """Answer the service layer's refusals of a new article as 422 / 409."""
     try:
-        fields = svc.parse_article_input(data, rt.settings.languages, max_body=rt.settings.max_body_bytes)
-    except svc.InvalidInput as exc:
-        raise _invalid(exc)
-    try:
-        with rt.transaction() as conn:
-            article = svc.create_article(conn, fields, actor=API_ACTOR, correlation_id=g.correlation_id)
-            body = svc.to_json(article)
-            if key:
-                conn.execute(idempotency_keys.insert().values(
-                    key=key, request_hash=request_hash, status_code=201, response=body,
-                    created_at=svc.utcnow(),
-                ))
+        yield
     except svc.InvalidInput as exc:
         raise _invalid(exc)
     except svc.Conflict as exc:
         raise ApiError(409, str(exc), field="lang")
     except IntegrityError:
-        # A concurrent request with the same Idempotency-Key (or slug) won the race.
-        if key and (stored := _stored_answer(key, request_hash)):
-            return stored
         raise ApiError(409, "a concurrent request created a conflicting article; retry")
-    return jsonify(body), 201, {"Location": f"/api/articles/{article['id']}"}
 
 
-def _stored_answer(key: str, request_hash: str):
-    with runtime().engine.begin() as conn:
-        row = conn.execute(select(idempotency_keys).where(idempotency_keys.c.key == key)).mappings().first()
-    if row is None:
-        return None
-    if row["request_hash"] != request_hash:
-        raise ApiError(422, "this Idempotency-Key was used with a different body; use a new key",
-                       field="Idempotency-Key")
-    return jsonify(row["response"]), row["status_code"]
+def _text_body() -> str:
+    """The request body as text/plain, or an ApiError naming what is wrong with it."""
+    if request.mimetype != "text/plain":
+        raise ApiError(415, "send the raw page with 'Content-Type: text/plain; charset=utf-8'")
+    charset = request.mimetype_params.get("charset", "utf-8").lower()
+    if charset not in ("utf-8", "utf8"):
+        raise ApiError(415, f"charset {charset!r} is not supported; send the page as UTF-8")
+    try:
+        return request.get_data(cache=True).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ApiError(400, f"the body is not UTF-8 (byte {exc.start}); send the page as UTF-8")
+
+
+def _idempotency_key() -> str:
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if len(key) > 200:
+        raise ApiError(422, "Idempotency-Key is longer than 200 characters", field="Idempotency-Key")
+    return key
+
+
+def _once(key: str, request_hash: str, work):
+    """Run ``work(remember)`` once per Idempotency-Key: a repeat gets the first answer, 409 while in flight.
+
+    The key is recorded as pending and committed before the work starts, so a concurrent repeat sees
+    it; ``remember`` stores the answer in the work's own transaction; a failure releases the key.
+    """
+    if not key:
+        return work(lambda conn, status, body: None)
+    if (stored := _claim_key(key, request_hash)) is not None:
+        return stored
+
+    def remember(conn, status: int, body: dict) -> None:
+        conn.execute(update(idempotency_keys).where(idempotency_keys.c.key == key)
+                     .values(status_code=status, response=body))
+
+    try:
+        return work(remember)
+    except BaseException:
+        with runtime().engine.begin() as conn:
+            conn.execute(delete(idempotency_keys).where(and_(
+                idempotency_keys.c.key == key, idempotency_keys.c.status_code == PENDING)))
+        raise
+
+
+def _claim_key(key: str, request_hash: str):
+    """None when this request now owns ``key``; else the stored answer (or 409 / 422)."""
+    now = svc.utcnow()
+    for _ in range(2):
+        try:
+            with runtime().engine.begin() as conn:
+                row = conn.execute(select(idempotency_keys).where(idempotency_keys.c.key == key)).mappings().first()
+                if row is None:
+                    conn.execute(idempotency_keys.insert().values(
+                        key=key, request_hash=request_hash, status_code=PENDING, response={}, created_at=now))
+                    return None
+                if row["request_hash"] != request_hash:
+                    raise ApiError(422, "this Idempotency-Key was used with a different body; use a new key",
+                                   field="Idempotency-Key")
+                if row["status_code"] != PENDING:
+                    return jsonify(row["response"]), row["status_code"]
+                if now - _aware(row["created_at"]) > PENDING_TIMEOUT:
+                    # The first request died mid-way (its process was killed): take the key over.
+                    conn.execute(update(idempotency_keys).where(idempotency_keys.c.key == key).values(created_at=now))
+                    return None
+                raise ApiError(409, "a request with this Idempotency-Key is still being processed; "
+                                    "retry in a moment to get its answer", field="Idempotency-Key",
+                               retry_after_seconds=1)
+        except IntegrityError:
+            continue  # a concurrent request inserted the key first: read its row
+    raise ApiError(409, "a concurrent request holds this Idempotency-Key; retry", field="Idempotency-Key")
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 @bp.get("/articles")
@@ -98,6 +192,10 @@ def get_article(article_id: str):
         except svc.NotFound:
             raise ApiError(404, f"no article with id {article_id}")
         body = svc.to_json(article)
+        imported = conn.execute(select(article_imports.c.original_languages)
+                                .where(article_imports.c.article_id == article_id)).first()
+        if imported:
+            body["original_languages"] = imported[0]
         body["audit"] = [dict(e, at=svc.iso(e["at"])) for e in svc.audit_entries(conn, article_id)]
     return jsonify(body)
 

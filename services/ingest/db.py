@@ -80,5 +80,39 @@ idempotency_keys = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
+# Where an imported article came from. A table rather than a column on ``articles``: schema
+# creation is ``create_all``, which adds new tables to existing databases but never new columns.
+article_imports = Table(
+    "article_imports",
+    metadata,
+    Column("article_id", String(36), ForeignKey("articles.id"), primary_key=True),
+    Column("original_languages", JSONType, nullable=False),  # codes from the page's "also available in" line
+    Column("language_line", Text, nullable=True),
+    Column("warnings", JSONType, nullable=False),
+    Column("page_sha256", String(64), nullable=False),
+    Column("imported_at", DateTime(timezone=True), nullable=False),
+)
+
+# A partner's id for an article it pushed by webhook: the next push with that id edits the article.
+external_refs = Table(
+    "external_refs",
+    metadata,
+    Column("source", String(50), primary_key=True),
+    Column("external_id", String(200), primary_key=True),
+    Column("article_id", String(36), ForeignKey("articles.id"), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# Processed inbound webhook ids (kept 7 days): a retry answers the first answer and changes nothing.
+inbound_webhooks = Table(
+    "inbound_webhooks",
+    metadata,
+    Column("webhook_id", String(200), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("response", JSONType, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)

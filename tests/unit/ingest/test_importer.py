@@ -1,0 +1,212 @@
+"""The raw page importer: the real sample page and our own Turkish and Russian pages."""
+from pathlib import Path
+
+import pytest
+
+from services.ingest.importer import (
+    NotAnArticle, detect_language, parse_access_date, parse_language_line, parse_page, parse_reference,
+    roman_to_int,
+)
+from shared.markup import markdown_to_html
+
+ROOT = Path(__file__).resolve().parents[3]
+SAMPLE = ROOT / ".." / "shared" / "samples" / "new-security-approach-of-kazakhstan.en.txt"
+FIXTURES = ROOT / "tests" / "fixtures" / "ingest"
+CHROME = ("Paylaş", "Share", "Similar Posts", "Benzer İçerikler", "Похожие записи", "Поделиться", "Tarih:",
+          "This post is also available in", "Bu yazı şu dillerde", "Эта запись также доступна")
+
+
+@pytest.fixture(scope="module")
+def sample():
+    if not SAMPLE.exists():
+        pytest.skip(f"the real sample page is not at {SAMPLE} (it lives outside the repository)")
+    return parse_page(SAMPLE.read_text(encoding="utf-8"))
+
+
+def fixture(name: str) -> str:
+    return (FIXTURES / name).read_text(encoding="utf-8")
+
+
+def assert_no_chrome(page):
+    for chrome in CHROME:
+        assert chrome not in page.body, chrome
+    assert page.author["name"] not in page.body
+    assert not any(line.lstrip("> ").startswith("[") for line in page.body.splitlines())  # no reference lines
+
+
+def test_sample_title_language_and_chrome(sample):
+    assert sample.title == "New Security Approach of Kazakhstan: Asia Society"
+    assert sample.lang == "en" and sample.lang_detected
+    assert sample.original_languages == ["tr", "ru"]
+    assert sample.language_line == "This post is also available in: Türkçe Русский"
+    assert_no_chrome(sample)
+    assert sample.warnings == []
+
+
+def test_sample_references(sample):
+    refs = sample.references
+    assert [r["number"] for r in refs] == [1, 2, 3, 4]
+    assert refs[0] == {
+        "number": 1, "title": "Президент Касым-Жомарт Токаев принял участие в VI саммите СВМДА",
+        "source": "akorda.kz",
+        "url": "https://www.akorda.kz/ru/prezident-kasym-zhomart-tokaev-prinyal-uchastie-v-vi-sammite-svmda-1391219",
+        "accessed": "2022-10-14", "note": None,
+    }
+    assert refs[1] == {
+        "number": 2, "title": "Какие документы приняли президенты на саммите СВДМА в Казахстане?",
+        "source": "Central Asia Media", "url": "https://centralasia.media/news:1810688",
+        "accessed": "2022-10-14", "note": None,
+    }
+    # "Ibid." is resolved to the reference before it and keeps its note.
+    assert refs[2] == dict(refs[1], number=3, note="Ibid.")
+    assert refs[3]["title"].startswith("Мирзиёев предложил урегулировать ситуацию в Афганистане")
+    assert refs[3]["title"].endswith("«террористический хаб»")
+    assert refs[3]["source"] == "Central Asia Media"
+    assert refs[3]["url"] == "https://centralasia.media/news:1810603"
+    assert refs[3]["accessed"] == "2022-10-14"
+
+
+def test_sample_author_and_bio_language(sample):
+    assert sample.author["name"] == "Dr. Sabir ASKEROĞLU"
+    assert sample.author["bio"].startswith("Lisans öğrenimini Ankara Üniversitesi")
+    assert sample.author["bio"].endswith("iyi derecede Rusça ve İngilizce bilmektedir.")
+    assert sample.author["bio_lang"] == "tr"
+
+
+def test_sample_body_quotes_and_markers(sample):
+    paragraphs = sample.body.split("\n\n")
+    quotes = [p for p in paragraphs if p.startswith("> ")]
+    assert len(quotes) == 3
+    assert quotes[0].startswith("> We see our organization as a key component")
+    assert quotes[2].startswith("> To ensure the security and prosperity of the region")
+    assert paragraphs[0].startswith("The conference on Interaction and Confidence-Building Measures")
+    assert paragraphs[-1].endswith("But this process will take time, one might say.")
+    for n in (1, 2, 3, 4):
+        assert sample.body.count(f"[{n}]") == 1
+    html = markdown_to_html(sample.body)
+    assert html.count("<blockquote>") == 3 and "[1]" in html
+
+
+def test_turkish_page():
+    page = parse_page(fixture("su-diplomasisi-orta-asya.tr.txt"))
+    assert page.title == "Orta Asya’da Su Diplomasisi: Yeni Bir Dönemin Eşiğinde"
+    assert page.lang == "tr" and page.original_languages == ["en", "ru"]
+    assert_no_chrome(page)
+    assert "03.02.2023" not in page.body and "Kafkasya" not in page.body  # date line, similar posts
+    assert [r["accessed"] for r in page.references] == ["2023-02-01", "2023-02-02", "2023-02-02"]
+    assert page.references[0]["title"] == "Bölgesel Su Toplantısı Sona Erdi"
+    assert page.references[0]["source"] == "Örnek Haber Ajansı"
+    assert page.references[2] == dict(page.references[1], number=3, note="a.g.e.")
+    assert page.author == {"name": "Doç. Dr. Elif KARATAŞ", "bio_lang": "en",
+                           "bio": page.author["bio"]} and page.author["bio"].startswith("Elif Karataş studied")
+    assert "> Suyu bir anlaşmazlık konusu" in page.body
+    assert page.warnings == ["dropped 2 line(s) after 'Benzer İçerikler' (the site's list of other posts)"]
+
+
+def test_russian_page_with_roman_markers():
+    page = parse_page(fixture("energeticheskaya-bezopasnost.ru.txt"))
+    assert page.title == "Энергетическая безопасность Каспийского региона"
+    assert page.lang == "ru" and page.original_languages == ["en", "tr"]
+    assert_no_chrome(page)
+    assert [r["number"] for r in page.references] == [1, 2, 3]
+    assert page.references[1]["title"] == "Трубопроводы и инвестиции: обзор проектов"
+    assert page.references[1]["accessed"] == "2023-03-11"
+    assert page.references[2]["note"] == "Там же." and page.references[2]["url"] == page.references[1]["url"]
+    # Roman markers become the reference numbers, so rendering can link them.
+    assert "[i]" not in page.body and "[1]" in page.body and "[3]" in page.body
+    assert "> Мы не ищем одного маршрута" in page.body
+    assert page.author["name"] == "Анна ПЕТРОВА" and page.author["bio_lang"] == "ru"
+    assert page.warnings == []
+
+
+def test_given_language_wins_with_a_warning():
+    page = parse_page(fixture("su-diplomasisi-orta-asya.tr.txt"), lang="en")
+    assert page.lang == "en" and not page.lang_detected
+    assert "lang=en was given but the body reads as tr" in page.warnings
+
+
+@pytest.mark.parametrize("text,field,words", [
+    ("", "body", "empty"),
+    ("  \n\nPaylaş\nShare\n", "body", "empty"),
+    ("Just a title\n\nPaylaş\n", "body", "no body text"),
+    ("A title\n\nToo short to be an article at all.\n\nA. Writer\nA. Writer\nBio.\n", "body", "words"),
+])
+def test_pages_that_are_not_articles(text, field, words):
+    with pytest.raises(NotAnArticle) as info:
+        parse_page(text)
+    assert info.value.field == field and words in info.value.message
+
+
+def test_category_listing_is_refused():
+    with pytest.raises(NotAnArticle) as info:
+        parse_page(fixture("category-listing.en.txt"))
+    assert "category listing" in info.value.message
+
+
+def test_listing_without_teaser_endings_is_refused():
+    teasers = "\n\n".join(f"Headline number {i}\nA short line about story number {i} today." for i in range(6))
+    with pytest.raises(NotAnArticle) as info:
+        parse_page("Category: Analyses\n\n" + teasers)
+    assert "listing" in info.value.message
+
+
+def long_paragraph(seed: str) -> str:
+    return " ".join([f"This paragraph about {seed} is long enough to count as the body of the article and"] * 4)
+
+
+def test_page_without_an_author_names_the_field():
+    with pytest.raises(NotAnArticle) as info:
+        parse_page("Title\n\n" + long_paragraph("x") + "\n\n" + long_paragraph("y"))
+    assert info.value.field == "author"
+
+
+def test_closing_quote_without_opening_is_a_quotation_and_markdown_is_escaped():
+    text = "\n\n".join([
+        "Title", long_paragraph("quotes"),
+        "This is what the minister said in the end, with no introduction at all.”",
+        "1992. A paragraph starting with a year, *stars*, <script>alert(1)</script> and [a](http://x) link.",
+        "# not a heading", "Writer Name", "Writer Name", "A short bio in English about the writer of the article.",
+    ])
+    page = parse_page(text)
+    assert "> This is what the minister said" in page.body
+    html = markdown_to_html(page.body)
+    assert "<script" not in html and "<ol" not in html and "<h1" not in html and "<em>" not in html
+    assert "<a " not in html and "&lt;script&gt;" in html and "1992. A paragraph" in html
+
+
+@pytest.mark.parametrize("line,codes", [
+    ("This post is also available in: Türkçe Русский", ["tr", "ru"]),
+    ("Bu yazı şu dillerde de mevcut: English Русский", ["en", "ru"]),
+    ("Bu yazı şu dillerde de mevcuttur: English", ["en"]),
+    ("Эта запись также доступна на: English Türkçe", ["en", "tr"]),
+])
+def test_language_line_forms(line, codes):
+    assert parse_language_line(line) == (codes, [])
+
+
+def test_language_line_unknown_names_and_non_lines():
+    assert parse_language_line("This post is also available in: Deutsch Türkçe") == (["tr"], ["Deutsch"])
+    assert parse_language_line("The post is available everywhere") is None
+
+
+@pytest.mark.parametrize("text,lang", [
+    ("The meeting was held in the capital and the leaders of the region signed the final document.", "en"),
+    ("Toplantı başkentte yapıldı ve bölge liderleri ortak bildiriyi imzaladı; bu belge önemlidir.", "tr"),
+    ("Встреча прошла в столице, и лидеры региона подписали итоговый документ о сотрудничестве.", "ru"),
+    ("short", None),
+])
+def test_detect_language(text, lang):
+    assert detect_language(text) == lang
+
+
+def test_access_dates_and_references():
+    assert parse_access_date("(Date of Accession: 14.10.2022)") == ("2022-10-14", None)
+    assert parse_access_date("(Erişim Tarihi: 1.2.2023)") == ("2023-02-01", None)
+    assert parse_access_date("(Дата обращения: 10.03.2023)") == ("2023-03-10", None)
+    assert parse_access_date("(Date of Accession: 31.02.2022)")[1].endswith("is not a real date")
+    ref, warnings = parse_reference(7, 'J. Doe, "A Study", Example Press, https://example.org/a.', None)
+    assert ref == {"number": 7, "title": "A Study", "source": "J. Doe, Example Press",
+                   "url": "https://example.org/a", "accessed": None, "note": None}
+    ibid, warnings = parse_reference(1, "Ibid.", None)
+    assert ibid["note"] == "Ibid." and warnings  # nothing to resolve it to: kept, with a warning
+    assert roman_to_int("iv") == 4 and roman_to_int("xii") == 12

@@ -26,7 +26,10 @@ ARTICLE_PUBLISH_FAILED = "article.publish_failed"
 ARTICLE_UNPUBLISHED = "article.unpublished"
 ARTICLE_ARCHIVED = "article.archived"
 ARTICLE_RESTORED = "article.restored"
+ARTICLE_SCHEDULE_MISSED = "article.schedule_missed"
 TRANSLATION_STATUS_CHANGED = "translation.status_changed"
+TRANSLATION_REQUESTED = "translation.requested"
+TRANSLATION_DELIVERED = "translation.delivered"
 
 
 def utcnow() -> datetime:
@@ -82,6 +85,11 @@ class ArticleChanged(Event):
     is_source: bool
     source_lang: str
     actor: str = "system"
+    # For a translation: the source's content hash and revision it was made from.
+    source_hash: str | None = None
+    source_revision: int | None = None
+    # People to email about this event: [{"email", "lang"}] (ingest owns the accounts).
+    recipients: list = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -190,13 +198,63 @@ class TranslationStatusChanged(Event):
     title: str | None = None
 
 
+@dataclass(frozen=True)
+class ArticleScheduleMissed(ArticleChanged):
+    """A scheduled article went live late (everything was down at its time) or is still overdue."""
+
+    TYPE: ClassVar[str] = ARTICLE_SCHEDULE_MISSED
+    publish_at: str = ""
+    late_seconds: int = 0
+
+
+@dataclass(frozen=True)
+class TranslationRequested(Event):
+    """A translation was asked of a translator (by email) or a vendor; carries the source to translate."""
+
+    TYPE: ClassVar[str] = TRANSLATION_REQUESTED
+    group_id: str
+    lang: str
+    source_lang: str
+    source_article_id: str
+    source_revision: int
+    source_hash: str
+    title: str
+    body: str
+    references: list
+    due_at: str | None = None
+    translator: str | None = None
+    vendor: str | None = None
+    requested_by: str | None = None
+    callback_url: str | None = None
+    recipients: list = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TranslationDelivered(Event):
+    """A vendor's signed callback delivered a translation; ingest stores it as ``in_review``."""
+
+    TYPE: ClassVar[str] = TRANSLATION_DELIVERED
+    group_id: str
+    lang: str
+    title: str
+    body: str
+    references: list
+    source_revision: int
+    source_hash: str
+    author: dict
+    vendor: str | None = None
+    requested_by: str | None = None
+    recipients: list = field(default_factory=list)
+
+
 EVENT_CLASSES: dict[str, type[Event]] = {
     cls.TYPE: cls
     for cls in (
         ArticleCreated, ArticleUpdated, ArticleSubmitted, ArticleChangesRequested, ArticleApproved,
         ArticleScheduled, ArticleUnscheduled, ArticleArchived, ArticleRestored, ArticlePublishFailed,
         ArticlePublishRequested, ArticlePublished, ArticleUnpublished, ArticleRendered,
-        ArticleRenderFailed, TranslationStatusChanged,
+        ArticleRenderFailed, TranslationStatusChanged, ArticleScheduleMissed, TranslationRequested,
+        TranslationDelivered,
     )
 }
 

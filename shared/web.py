@@ -55,6 +55,8 @@ def json_body() -> dict:
         raise ApiError(400, "the body is not UTF-8")
     except json.JSONDecodeError as exc:
         raise ApiError(400, f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")
+    except RecursionError:
+        raise ApiError(400, "the JSON is nested too deeply; flatten it")
     if not isinstance(data, dict):
         raise ApiError(422, "the JSON body must be an object")
     return data
@@ -105,3 +107,19 @@ def health_blueprint(service: str, checks: dict[str, Callable[[], None]]) -> Blu
         )
 
     return bp
+
+
+def verify_signed_request(secret: str) -> tuple[str, bytes]:
+    """Check the request's Standard Webhooks signature (±5 minutes); return its webhook-id and raw body.
+
+    Any malformed, missing, stale or wrong signature is a 401 naming the problem, never a 500.
+    """
+    from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+    raw = request.get_data(cache=True)
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    try:
+        Webhook(secret).verify(raw, headers, json_parse=False)
+    except (WebhookVerificationError, ValueError) as exc:
+        raise ApiError(401, f"signature check failed ({exc}); sign the raw body with the shared secret as Standard Webhooks describes")
+    return headers["webhook-id"][:200], raw

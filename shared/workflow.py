@@ -43,7 +43,7 @@ _WRITERS = {R.AUTHOR, R.TRANSLATOR, R.EDITOR, R.ADMIN}
 _EDITORS = {R.EDITOR, R.ADMIN}
 
 TRANSITIONS: tuple[Transition, ...] = (
-    _t("submit", {S.DRAFT}, S.IN_REVIEW, _WRITERS),
+    _t("submit", {S.DRAFT}, S.IN_REVIEW, _WRITERS | {R.SYSTEM}),  # system: vendor deliveries
     _t("request_changes", {S.IN_REVIEW}, S.DRAFT, _EDITORS),
     _t("approve", {S.IN_REVIEW}, S.APPROVED, _EDITORS),
     _t("schedule", {S.APPROVED}, S.SCHEDULED, _EDITORS),

@@ -29,12 +29,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.setdefault("LOGIN_URL", f"{settings.service_urls['ingest']}/login")
     from .api import bp as api_bp
     from .auth_views import bp as auth_bp
+    from .inbound import bp as inbound_bp
     from .views import bp as ui_bp
 
     app.register_blueprint(api_bp)
+    app.register_blueprint(inbound_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(ui_bp)
     csrf.exempt(api_bp)  # the JSON API authenticates by bearer token, not by cookie
+    csrf.exempt(inbound_bp)  # webhooks authenticate by signature
     _first_admin(rt)
 
     @app.cli.command("create-user")

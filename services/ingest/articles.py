@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, datetime
-from urllib.parse import urlparse
+from datetime import datetime
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.engine import Connection
 
 from shared import events as ev
 from shared import workflow
 from shared.events import iso, utcnow
+from shared.content import InvalidInput, parse_references
 from shared.markup import content_hash, make_slug, markdown_to_html
 from shared.outbox import emit
 from shared.workflow import Role, State
@@ -24,16 +24,7 @@ from .db import articles, audit_log, outbox, revisions
 
 MAX_TITLE = 300
 MAX_TAGS = 30
-MAX_REFERENCES = 200
 _UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-
-
-class InvalidInput(ValueError):
-    """A field of the input is wrong; ``field`` names it and the message says how to fix it."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field, self.message = field, message
 
 
 class NotFound(LookupError):
@@ -76,45 +67,6 @@ def _author(data: dict, languages: tuple[str, ...]) -> dict:
     return {"name": name, "bio": bio.strip(), "bio_lang": bio_lang}
 
 
-def _references(data: dict) -> list[dict]:
-    refs = data.get("references", [])
-    if not isinstance(refs, list):
-        raise InvalidInput("references", "must be a list of objects")
-    if len(refs) > MAX_REFERENCES:
-        raise InvalidInput("references", f"at most {MAX_REFERENCES} references")
-    out = []
-    for i, ref in enumerate(refs):
-        where = f"references[{i}]"
-        if not isinstance(ref, dict):
-            raise InvalidInput(where, "must be an object with title, source, url, accessed")
-        title = _str(ref, "title", required=False, max_len=1000)
-        source = _str(ref, "source", required=False, max_len=300)
-        url = _str(ref, "url", required=False, max_len=2000)
-        note = _str(ref, "note", required=False, max_len=1000)
-        if url:
-            parsed = urlparse(url)
-            if parsed.scheme not in ("http", "https") or not parsed.netloc:
-                raise InvalidInput(f"{where}.url", "must be an absolute http(s) URL")
-        accessed = ref.get("accessed")
-        if accessed not in (None, ""):
-            if not isinstance(accessed, str):
-                raise InvalidInput(f"{where}.accessed", "must be an ISO date such as 2022-10-14")
-            try:
-                accessed = date.fromisoformat(accessed).isoformat()
-            except ValueError:
-                raise InvalidInput(f"{where}.accessed", f"{accessed!r} is not an ISO date such as 2022-10-14")
-        else:
-            accessed = None
-        if not (title or url or note):
-            raise InvalidInput(where, "needs at least a title, a URL or a note (such as 'Ibid.')")
-        number = ref.get("number", i + 1)
-        if not isinstance(number, int) or isinstance(number, bool) or number < 1:
-            raise InvalidInput(f"{where}.number", "must be a positive integer")
-        out.append({"number": number, "title": title, "source": source, "url": url or None,
-                    "accessed": accessed, "note": note or None})
-    return out
-
-
 def _tags(data: dict) -> list[str]:
     tags = data.get("tags", [])
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
@@ -150,7 +102,7 @@ def parse_article_input(data: dict, languages: tuple[str, ...], *, max_body: int
         "title": _str(data, "title", required=True, max_len=MAX_TITLE),
         "body": _str(data, "body", required=True, max_len=max_body),
         "author": _author(data, languages),
-        "references": _references(data),
+        "references": parse_references(data.get("references", [])),
         "tags": _tags(data),
         "group_id": group_id,
     }
@@ -172,7 +124,7 @@ def parse_article_update(data: dict, languages: tuple[str, ...], *, max_body: in
     if "author" in data:
         out["author"] = _author(data, languages)
     if "references" in data:
-        out["references"] = _references(data)
+        out["references"] = parse_references(data.get("references", []))
     if "tags" in data:
         out["tags"] = _tags(data)
     return out
@@ -218,7 +170,32 @@ def _event_fields(conn: Connection, article: dict, actor: str) -> dict:
         "is_source": bool(article["is_source"]),
         "source_lang": _source_lang(conn, article["group_id"]) or article["lang"],
         "actor": actor,
+        "source_hash": None if article["is_source"] else article["source_hash"],
+        "source_revision": None if article["is_source"] else _source_revision(conn, article["group_id"], article["source_hash"]),
     }
+
+
+def _source_article(conn: Connection, group_id: str) -> dict | None:
+    row = conn.execute(select(articles).where(
+        and_(articles.c.group_id == group_id, articles.c.is_source.is_(True)))).mappings().first()
+    return dict(row) if row else None
+
+
+def _source_revision(conn: Connection, group_id: str, source_hash: str | None) -> int | None:
+    """The source revision whose content a translation was made from (by content hash)."""
+    source = _source_article(conn, group_id)
+    if source is None or not source_hash:
+        return None
+    return conn.execute(select(func.max(revisions.c.revision)).where(and_(
+        revisions.c.article_id == source["id"], revisions.c.content_hash == source_hash))).scalar()
+
+
+def editor_recipients(conn: Connection) -> list[dict]:
+    """Every editor and admin, as email recipients in their own language."""
+    from .users import users
+
+    rows = conn.execute(select(users.c.email, users.c.lang).where(users.c.role.in_(("editor", "admin"))))
+    return [{"email": email, "lang": lang or "en"} for email, lang in rows]
 
 
 def create_article(conn: Connection, fields: dict, *, actor: str, correlation_id: str | None = None) -> dict:
@@ -293,6 +270,10 @@ def update_article(conn: Connection, article_id: str, changes: dict, *, actor: s
     now = utcnow()
     values = dict(merged, body_html=markdown_to_html(merged["body"]), content_hash=digest,
                   revision=article["revision"] + 1, updated_at=now)
+    if not article["is_source"]:
+        # A translator's edit brings the translation up to the source as it is now.
+        source = _source_article(conn, article["group_id"])
+        values["source_hash"] = changes.get("source_hash") or (source["content_hash"] if source else None)
     conn.execute(update(articles).where(articles.c.id == article_id).values(**values))
     article = get_article(conn, article_id)
     _add_revision(conn, article, actor, now)
@@ -380,6 +361,8 @@ def transition(conn: Connection, article_id: str, action: str, *, actor: str, ro
         event = event_cls(**fields, url=article["public_url"] or "", slug=article["slug"])
     elif event_cls is ev.ArticlePublishFailed:
         event = event_cls(**fields, error=error or "")
+    elif event_cls is ev.ArticleSubmitted:
+        event = event_cls(**dict(fields, recipients=editor_recipients(conn)))
     else:
         event = event_cls(**fields)
     emit(conn, outbox, event, correlation_id)
@@ -419,6 +402,9 @@ def to_json(article: dict) -> dict:
     return out
 
 
+LATE_AFTER_SECONDS = 60
+
+
 def publish_due(rt) -> int:
     """Publish every scheduled article whose time has come; a late one is flagged in the audit log."""
     now = utcnow()
@@ -437,11 +423,14 @@ def publish_due(rt) -> int:
             article = transition(conn, article_id, "publish_due", actor="scheduler", role=Role.SYSTEM,
                                  site_url=rt.settings.site_url)
             lateness = (now - _aware(publish_at)).total_seconds()
-            if lateness > 60:
+            if lateness > LATE_AFTER_SECONDS:
                 conn.execute(update(audit_log).where(and_(
                     audit_log.c.article_id == article_id, audit_log.c.action == "publish_due",
                     audit_log.c.note.is_(None),
                 )).values(note=f"late: published {int(lateness)} s after its scheduled time"))
+                emit(conn, outbox, ev.ArticleScheduleMissed(
+                    **dict(_event_fields(conn, article, "scheduler"), recipients=editor_recipients(conn)),
+                    publish_at=iso(publish_at), late_seconds=int(lateness)))
         count += 1
     return count
 
@@ -450,3 +439,33 @@ def _aware(value: datetime) -> datetime:
     from datetime import timezone
 
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def store_delivered_translation(conn: Connection, event: ev.TranslationDelivered, *, site_url: str,
+                                correlation_id: str | None = None) -> dict | None:
+    """Create or update the group's translation from a vendor delivery and put it in review."""
+    source = _source_article(conn, event.group_id)
+    if source is None:
+        return None  # the group is gone; nothing to attach the translation to
+    fields = {"title": event.title, "body": event.body, "author": dict(event.author, bio_lang=None),
+              "references": event.references, "tags": source["tags"]}
+    clean = parse_article_update(
+        {k: v for k, v in fields.items()}, (event.lang,) + (source["lang"],), max_body=10_000_000)
+    existing = conn.execute(select(articles).where(
+        and_(articles.c.group_id == event.group_id, articles.c.lang == event.lang))).mappings().first()
+    actor = f"vendor:{event.vendor}" if event.vendor else "vendor"
+    if existing is None:
+        article = create_article(conn, dict(clean, lang=event.lang, group_id=event.group_id), actor=actor,
+                                 correlation_id=correlation_id)
+        conn.execute(update(articles).where(articles.c.id == article["id"]).values(source_hash=event.source_hash))
+    else:
+        if existing["state"] in (State.PUBLISHING, State.ARCHIVED):
+            raise Conflict(f"the {event.lang} translation is {existing['state']}; it cannot take a delivery now")
+        article = update_article(conn, existing["id"], dict(clean, source_hash=event.source_hash), actor=actor,
+                                 correlation_id=correlation_id)
+        conn.execute(update(articles).where(articles.c.id == article["id"]).values(source_hash=event.source_hash))
+    article = get_article(conn, article["id"])
+    if article["state"] == State.DRAFT:
+        article = transition(conn, article["id"], "submit", actor=actor, role=Role.SYSTEM, site_url=site_url,
+                             correlation_id=correlation_id)
+    return article

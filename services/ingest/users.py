@@ -1,7 +1,9 @@
 """Editor accounts (ingest owns them): roles, password hashes, authentication."""
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
 
 from sqlalchemy import Column, DateTime, Integer, String, Table, func, select
 from sqlalchemy.engine import Connection
@@ -19,6 +21,8 @@ users = Table(
     Column("email", String(320), nullable=False, unique=True),
     Column("name", String(200), nullable=False),
     Column("role", String(20), nullable=False),
+    Column("lang", String(8), nullable=False, default="en"),  # for emails
+    Column("token_hash", String(64), nullable=True, unique=True),  # personal API token (sha256)
     Column("password_hash", String(300), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
@@ -31,8 +35,9 @@ class UserError(ValueError):
     """A user field is wrong; the message names it and the fix."""
 
 
-def create_user(conn: Connection, email: str, password: str, role: str, name: str | None = None) -> dict:
-    """Create an account; passwords are stored as scrypt hashes."""
+def create_user(conn: Connection, email: str, password: str, role: str, name: str | None = None,
+                lang: str = "en", with_token: bool = False) -> dict:
+    """Create an account (scrypt password hash); with ``with_token`` the result carries a personal API token once."""
     email = email.strip().lower()
     if not _EMAIL.match(email):
         raise UserError(f"email: {email!r} is not an email address")
@@ -42,10 +47,22 @@ def create_user(conn: Connection, email: str, password: str, role: str, name: st
         raise UserError("password: use at least 10 characters")
     if conn.execute(select(users.c.id).where(users.c.email == email)).first():
         raise UserError(f"email: {email} already has an account")
-    row = {"email": email, "name": name or email.split("@")[0], "role": role,
-           "password_hash": generate_password_hash(password), "created_at": utcnow()}
+    token = secrets.token_urlsafe(24) if with_token else None
+    row = {"email": email, "name": name or email.split("@")[0], "role": role, "lang": lang,
+           "password_hash": generate_password_hash(password), "created_at": utcnow(),
+           "token_hash": _token_hash(token) if token else None}
     conn.execute(users.insert().values(**row))
-    return row
+    return dict(row, token=token)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def user_for_token(conn: Connection, token: str) -> dict | None:
+    """The account a personal API token belongs to."""
+    row = conn.execute(select(users).where(users.c.token_hash == _token_hash(token))).mappings().first()
+    return dict(row) if row else None
 
 
 def authenticate(conn: Connection, email: str, password: str) -> dict | None:

@@ -12,6 +12,7 @@ from shared.config import load_settings
 from shared.runtime import Runtime, build_runtime
 
 from . import articles as svc
+from . import users  # noqa: F401  (its table belongs to this metadata)
 from .db import metadata
 
 
@@ -21,6 +22,11 @@ def register_tasks(celery: Celery, rt: Runtime) -> None:
     @celery.task(name=tasks.RECORD_RENDER_RESULT, **task_options())
     def record_render_result(event: dict) -> bool:
         return rt.consume(event, tasks.RECORD_RENDER_RESULT, lambda conn, e: svc.record_render_result(
+            conn, e, site_url=rt.settings.site_url, correlation_id=event.get("correlation_id")))
+
+    @celery.task(name=tasks.STORE_DELIVERED_TRANSLATION, **task_options())
+    def store_delivered_translation(event: dict) -> bool:
+        return rt.consume(event, tasks.STORE_DELIVERED_TRANSLATION, lambda conn, e: svc.store_delivered_translation(
             conn, e, site_url=rt.settings.site_url, correlation_id=event.get("correlation_id")))
 
     @celery.task(name=tasks.PUBLISH_DUE_ARTICLES, **task_options())

@@ -115,6 +115,11 @@ _PAYLOAD_FIELDS = {
     ev.ARTICLE_UNPUBLISHED: ("article_id", "group_id", "lang", "title", "url", "slug"),
     ev.ARTICLE_SUBMITTED: ("article_id", "group_id", "lang", "title", "revision"),
     ev.TRANSLATION_STATUS_CHANGED: ("group_id", "lang", "old_status", "new_status", "article_id", "url", "title"),
+    ev.ARTICLE_SCHEDULE_MISSED: ("article_id", "group_id", "lang", "title", "publish_at", "late_seconds"),
+    # A vendor needs the source itself and where to send the translation back.
+    ev.TRANSLATION_REQUESTED: ("group_id", "lang", "source_lang", "source_article_id", "source_revision", "source_hash",
+                               "title", "body", "references", "due_at", "vendor", "callback_url"),
+    ev.TRANSLATION_DELIVERED: ("group_id", "lang", "title", "source_revision", "vendor"),
 }
 
 
@@ -133,6 +138,8 @@ def event_lang(envelope: dict) -> str | None:
 def plan_deliveries(conn: Connection, envelope: dict) -> list[str]:
     """Create one pending delivery per matching enabled subscription; return the new delivery ids."""
     lang = event_lang(envelope)
+    if envelope["type"] == ev.TRANSLATION_REQUESTED and not envelope["data"].get("vendor"):
+        return []  # assigned to an in-house translator: vendors must not start on it
     body = json.dumps(payload_for(envelope), ensure_ascii=False, separators=(",", ":"), sort_keys=True)
     now = utcnow()
     created = []

@@ -36,6 +36,26 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
                "Ваша подписка на вебхуки по адресу {url} отключена: {reason}.\n\n"
                "Исправьте получатель, затем снова включите подписку и повторите неудачные доставки."),
     },
+    "article_submitted": {
+        "en": ("Submitted for review: {title}", "“{title}” ({lang}) was submitted for review by {actor}.\n\nReview it: {link}"),
+        "tr": ("İncelemeye gönderildi: {title}", "“{title}” ({lang}) {actor} tarafından incelemeye gönderildi.\n\nİnceleyin: {link}"),
+        "ru": ("Отправлено на проверку: {title}", "«{title}» ({lang}) отправлено на проверку: {actor}.\n\nПроверить: {link}"),
+    },
+    "translation_assigned": {
+        "en": ("Translation assigned: {title}", "Please translate “{title}” into {lang}{due}.\n\nThe dashboard: {link}"),
+        "tr": ("Çeviri atandı: {title}", "Lütfen “{title}” metnini {lang} diline çevirin{due}.\n\nPano: {link}"),
+        "ru": ("Назначен перевод: {title}", "Пожалуйста, переведите «{title}» на язык {lang}{due}.\n\nПанель: {link}"),
+    },
+    "translation_delivered": {
+        "en": ("Translation delivered: {title}", "The {lang} translation “{title}” has arrived and waits for review.\n\n{link}"),
+        "tr": ("Çeviri teslim edildi: {title}", "{lang} çevirisi “{title}” geldi ve incelemeyi bekliyor.\n\n{link}"),
+        "ru": ("Перевод получен: {title}", "Перевод на {lang} «{title}» получен и ждёт проверки.\n\n{link}"),
+    },
+    "schedule_missed": {
+        "en": ("Scheduled article published late: {title}", "“{title}” was due at {publish_at} and went live {late_seconds} s late.\n\n{link}"),
+        "tr": ("Zamanlanmış yazı geç yayımlandı: {title}", "“{title}” {publish_at} için planlanmıştı ve {late_seconds} sn geç yayımlandı.\n\n{link}"),
+        "ru": ("Запланированная статья опубликована с опозданием: {title}", "«{title}» была запланирована на {publish_at} и опубликована с опозданием {late_seconds} с.\n\n{link}"),
+    },
     "test": {
         "en": ("Test message from the publishing pipeline", "This is a test message. {note}"),
         "tr": ("Yayın hattından deneme iletisi", "Bu bir deneme iletisidir. {note}"),
@@ -153,3 +173,30 @@ def _finish(engine: Engine, email_id: int, status: str, error: str | None) -> No
     with engine.begin() as conn:
         conn.execute(update(emails).where(emails.c.id == email_id).values(
             status=status, error=error, sent_at=utcnow() if status == "sent" else None))
+
+
+EVENT_EMAILS = {
+    "article.submitted": "article_submitted",
+    "translation.requested": "translation_assigned",
+    "translation.delivered": "translation_delivered",
+    "article.schedule_missed": "schedule_missed",
+}
+
+
+def queue_event_emails(conn: Connection, envelope: dict, links: dict) -> list[int]:
+    """Queue one email per recipient the event names (deduplicated by event id and address)."""
+    kind = EVENT_EMAILS.get(envelope["type"])
+    data = envelope["data"]
+    if kind is None or not data.get("recipients"):
+        return []
+    due = f" (due {data['due_at'][:10]})" if data.get("due_at") else ""
+    context = {"title": data.get("title", ""), "lang": data.get("lang", ""), "actor": data.get("actor", ""),
+               "due": due, "publish_at": data.get("publish_at", ""), "late_seconds": data.get("late_seconds", 0),
+               "link": links.get(kind, "")}
+    queued = []
+    for person in data["recipients"]:
+        email_id = queue_email(conn, dedupe_key=f"{envelope['id']}:{person['email']}", to=person["email"],
+                               lang=person.get("lang") or "en", kind=kind, context=context)
+        if email_id:
+            queued.append(email_id)
+    return queued

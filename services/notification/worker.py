@@ -20,10 +20,25 @@ def register_tasks(celery: Celery, rt: Runtime) -> None:
     """Register the notification tasks on ``celery`` (explicitly, no import-time magic)."""
     settings = rt.settings
 
+    links = {
+        "article_submitted": f"{settings.service_urls['ingest']}/articles?state=in_review",
+        "translation_assigned": f"{settings.service_urls['translation_status']}/",
+        "translation_delivered": f"{settings.service_urls['ingest']}/articles?state=in_review",
+        "schedule_missed": f"{settings.service_urls['ingest']}/articles?state=published",
+    }
+
     @celery.task(name=tasks.NOTIFY_SUBSCRIBERS, **task_options())
     def notify_subscribers(event: dict) -> int:
         created: list[str] = []
-        rt.consume(event, tasks.NOTIFY_SUBSCRIBERS, lambda conn, e: created.extend(svc.plan_deliveries(conn, event)))
+        emails: list[int] = []
+
+        def handle(conn, _event):
+            created.extend(svc.plan_deliveries(conn, event))
+            emails.extend(mail.queue_event_emails(conn, event, links))
+
+        rt.consume(event, tasks.NOTIFY_SUBSCRIBERS, handle)
+        for email_id in emails:
+            rt.celery.send_task(tasks.SEND_EMAIL, args=[email_id], queue=tasks.queue_for(tasks.SEND_EMAIL))
         return svc.dispatch(rt.engine, rt.celery, created)
 
     @celery.task(name=tasks.DELIVER_WEBHOOK, **task_options())

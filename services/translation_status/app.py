@@ -1,17 +1,25 @@
 """translation_status Flask app factory and JSON API."""
 from __future__ import annotations
 
-from flask import Blueprint, Flask, jsonify
+import json
+from datetime import timedelta
+
+import requests
+from flask import Blueprint, Flask, g, jsonify, request
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
 from shared.auth import csrf, init_forms
 from shared.config import load_settings
 from shared.runtime import build_runtime, init_flask, runtime
-from shared.web import ApiError, require_token
+from shared.events import utcnow
+from shared.web import ApiError, json_body, require_token, verify_signed_request
 
 from . import status as svc
-from .db import metadata
+from .db import groups, metadata, processed_webhooks
 
 api_bp = Blueprint("translation_status_api", __name__, url_prefix="/api")
+webhook_bp = Blueprint("translation_status_webhooks", __name__)
 
 
 @api_bp.get("/groups/<group_id>")
@@ -26,6 +34,70 @@ def get_group(group_id: str):
     return jsonify(view)
 
 
+@api_bp.post("/groups/<group_id>/translations")
+@require_token
+def request_translation(group_id: str):
+    """Ask a translator (email) or a vendor for a language, with a due date; 201 with the new status."""
+    rt = runtime()
+    try:
+        fields = svc.parse_request(json_body(), rt.settings.languages)
+    except svc.RequestError as exc:
+        raise ApiError(exc.status, exc.message, field=exc.field)
+    with rt.engine.begin() as conn:
+        group = conn.execute(select(groups).where(groups.c.group_id == group_id)).mappings().first()
+    if group is None:
+        raise ApiError(404, f"no translation group with id {group_id}")
+    source = _fetch_source(group["source_article_id"])
+    try:
+        with rt.transaction() as conn:
+            cell = svc.request_translation(
+                conn, group_id, fields, source, requested_by=request.headers.get("X-Requested-By", "api"),
+                callback_url=f"{rt.settings.service_urls['translation_status']}/webhooks/translations",
+                correlation_id=g.correlation_id)
+    except svc.RequestError as exc:
+        raise ApiError(exc.status, exc.message, field=exc.field)
+    return jsonify(cell), 201
+
+
+def _fetch_source(article_id: str) -> dict:
+    """The source article from ingest's API (translation_status does not own article content)."""
+    rt = runtime()
+    try:
+        resp = requests.get(f"{rt.settings.service_urls['ingest']}/api/articles/{article_id}", timeout=10,
+                            headers={"Authorization": f"Bearer {rt.settings.api_token}",
+                                     "X-Correlation-ID": g.correlation_id})
+    except requests.RequestException as exc:
+        raise ApiError(503, f"ingest did not answer ({exc}); try again shortly")
+    if resp.status_code != 200:
+        raise ApiError(502, f"ingest answered {resp.status_code} for the source article {article_id}")
+    return resp.json()
+
+
+@webhook_bp.post("/webhooks/translations")
+def translation_callback():
+    """A vendor delivers a translation: Standard Webhooks signed, within ±5 minutes, each id processed once."""
+    rt = runtime()
+    webhook_id, _raw = verify_signed_request(rt.settings.inbound_webhook_secret)
+    with rt.engine.begin() as conn:
+        seen = conn.execute(select(processed_webhooks).where(processed_webhooks.c.webhook_id == webhook_id)).mappings().first()
+    if seen:
+        return jsonify(json.loads(seen["response"])), seen["status_code"]
+    data = json_body()
+    try:
+        fields = svc.parse_delivery(data, rt.settings.languages)
+        with rt.transaction() as conn:
+            svc.deliver_translation(conn, fields, vendor=data["data"].get("vendor"), correlation_id=g.correlation_id)
+            answer = {"status": "accepted", "group_id": fields["group_id"], "lang": fields["lang"]}
+            conn.execute(processed_webhooks.insert().values(
+                webhook_id=webhook_id, status_code=202, response=json.dumps(answer), received_at=utcnow()))
+            conn.execute(delete(processed_webhooks).where(processed_webhooks.c.received_at < utcnow() - timedelta(days=7)))
+    except svc.RequestError as exc:
+        raise ApiError(exc.status, exc.message, field=exc.field)
+    except IntegrityError:
+        raise ApiError(409, "this webhook-id is being processed by a concurrent request; retry")
+    return jsonify(answer), 202
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     """The translation_status web app; ``test_config`` may carry ``SETTINGS`` and Flask config."""
     test_config = dict(test_config or {})
@@ -38,6 +110,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .views import bp as ui_bp
 
     app.register_blueprint(api_bp)
+    app.register_blueprint(webhook_bp)
     app.register_blueprint(ui_bp)
     csrf.exempt(api_bp)
+    csrf.exempt(webhook_bp)
     return app

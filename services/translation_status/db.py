@@ -31,10 +31,22 @@ statuses = Table(
     Column("title", Text, nullable=True),
     Column("url", Text, nullable=True),
     Column("source_hash", String(64), nullable=True),  # the source's hash this translation follows
-    Column("translator", String(200), nullable=True),
+    Column("translator", String(320), nullable=True),
+    Column("vendor", String(100), nullable=True),
+    Column("requested_by", String(320), nullable=True),
+    Column("requested_at", DateTime(timezone=True), nullable=True),
     Column("due_at", DateTime(timezone=True), nullable=True),
     Column("last_event_at", String(40), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+processed_webhooks = Table(
+    "processed_webhooks",
+    metadata,
+    Column("webhook_id", String(200), primary_key=True),
+    Column("status_code", Integer, nullable=False),
+    Column("response", Text, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False, index=True),
 )
 
 outbox = outbox_table(metadata)

@@ -6,6 +6,7 @@ from sqlalchemy.engine import Connection
 
 from shared import events as ev
 from shared.events import iso, utcnow
+from shared.content import InvalidInput, parse_references
 from shared.outbox import emit
 
 from .db import groups, outbox, statuses
@@ -76,9 +77,10 @@ def record_article_event(conn: Connection, event: ev.ArticleChanged, occurred_at
     current = conn.execute(select(statuses).where(
         and_(statuses.c.group_id == event.group_id, statuses.c.lang == event.lang))).mappings().first()
     if current is None or occurred_at >= current["last_event_at"]:
-        follows = current["source_hash"] if current and current["source_hash"] else (None if event.is_source else source_hash)
         if event.is_source:
             follows = event.content_hash
+        else:  # what ingest says it was made from, else what we knew, else the source as it is now
+            follows = event.source_hash or (current["source_hash"] if current else None) or source_hash or None
         values = {"article_id": event.article_id, "article_state": event.state, "revision": event.revision,
                   "title": event.title, "source_hash": follows}
         if isinstance(event, ev.ArticlePublished):
@@ -115,7 +117,10 @@ def group_view(conn: Connection, group_id: str, languages: tuple[str, ...]) -> d
             "title": row["title"] if row else None,
             "url": row["url"] if row else None,
             "translator": row["translator"] if row else None,
+            "vendor": row["vendor"] if row else None,
+            "requested_by": row["requested_by"] if row else None,
             "due_at": iso(row["due_at"]) if row else None,
+            "overdue": bool(row and is_overdue(row)),
             "updated_at": iso(row["updated_at"]) if row else None,
         }
     return {
@@ -125,3 +130,135 @@ def group_view(conn: Connection, group_id: str, languages: tuple[str, ...]) -> d
         "source_hash": group["source_hash"] if group else None,
         "languages": langs,
     }
+
+
+class RequestError(ValueError):
+    """A translation request is wrong; ``field`` names what to fix (``status`` is the HTTP status)."""
+
+    def __init__(self, field: str, message: str, status: int = 422):
+        super().__init__(f"{field}: {message}")
+        self.field, self.message, self.status = field, message, status
+
+
+REQUESTABLE = (MISSING, NEEDS_UPDATE, REQUESTED)
+
+
+def _aware(value):
+    from datetime import timezone
+
+    return value if value is None or value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def is_overdue(row: dict) -> bool:
+    """A requested or unfinished translation whose due date has passed."""
+    due = _aware(row.get("due_at"))
+    return bool(due and due < utcnow() and row["status"] in (REQUESTED, IN_PROGRESS, NEEDS_UPDATE))
+
+
+def parse_request(data: dict, languages: tuple[str, ...]) -> dict:
+    """Validate ``{lang, translator | vendor, due_at}``."""
+    from datetime import datetime, timezone
+
+    lang = data.get("lang")
+    if lang not in languages:
+        raise RequestError("lang", f"must be one of {', '.join(languages)}")
+    translator, vendor = data.get("translator") or None, data.get("vendor") or None
+    if bool(translator) == bool(vendor):
+        raise RequestError("translator", "give either a translator's email or a vendor name, not both")
+    if translator is not None and (not isinstance(translator, str) or "@" not in translator or len(translator) > 320):
+        raise RequestError("translator", "must be the translator's email address")
+    if vendor is not None and (not isinstance(vendor, str) or len(vendor) > 100):
+        raise RequestError("vendor", "must be a vendor name of at most 100 characters")
+    due_at = None
+    if data.get("due_at"):
+        try:
+            due_at = datetime.fromisoformat(str(data["due_at"]))
+        except ValueError:
+            raise RequestError("due_at", "must be an ISO date or date-time such as 2026-12-15 or 2026-12-15T17:00:00+00:00")
+        if due_at.tzinfo is None:
+            due_at = due_at.replace(tzinfo=timezone.utc)
+    return {"lang": lang, "translator": translator, "vendor": vendor, "due_at": due_at}
+
+
+def request_translation(conn: Connection, group_id: str, fields: dict, source: dict, *, requested_by: str,
+                        callback_url: str, correlation_id: str | None = None) -> dict:
+    """Mark the language ``requested`` and emit TranslationRequested carrying the source."""
+    group = conn.execute(select(groups).where(groups.c.group_id == group_id)).mappings().first()
+    if group is None:
+        raise RequestError("group_id", f"no translation group {group_id}", status=404)
+    if fields["lang"] == group["source_lang"]:
+        raise RequestError("lang", f"{fields['lang']} is the source language of this group")
+    current = conn.execute(select(statuses).where(
+        and_(statuses.c.group_id == group_id, statuses.c.lang == fields["lang"]))).mappings().first()
+    status = current["status"] if current else MISSING
+    if status not in REQUESTABLE:
+        raise RequestError("lang", f"the {fields['lang']} translation is {status}; only {', '.join(REQUESTABLE)} can be requested",
+                           status=409)
+    now = utcnow()
+    values = {"translator": fields["translator"], "vendor": fields["vendor"], "due_at": fields["due_at"],
+              "requested_by": requested_by, "requested_at": now}
+    if current is None or current["article_state"] is None:
+        _set_status(conn, group_id, fields["lang"], REQUESTED, values, current["last_event_at"] if current else "", correlation_id)
+    else:  # a needs_update translation keeps its status until the new version arrives
+        conn.execute(update(statuses).where(and_(statuses.c.group_id == group_id, statuses.c.lang == fields["lang"]))
+                     .values(**values, updated_at=now))
+    recipients = [{"email": fields["translator"], "lang": fields["lang"]}] if fields["translator"] else []
+    emit(conn, outbox, ev.TranslationRequested(
+        group_id=group_id, lang=fields["lang"], source_lang=group["source_lang"],
+        source_article_id=group["source_article_id"], source_revision=source["revision"],
+        source_hash=source["content_hash"], title=source["title"], body=source["body"],
+        references=source["references"], due_at=iso(fields["due_at"]), translator=fields["translator"],
+        vendor=fields["vendor"], requested_by=requested_by, callback_url=callback_url, recipients=recipients,
+    ), correlation_id)
+    return group_view(conn, group_id, (fields["lang"],))["languages"][fields["lang"]]
+
+
+def parse_delivery(data: dict, languages: tuple[str, ...]) -> dict:
+    """Validate a vendor's ``translation.delivered`` callback body."""
+    if data.get("type") != "translation.delivered":
+        raise RequestError("type", "must be translation.delivered")
+    body = data.get("data")
+    if not isinstance(body, dict):
+        raise RequestError("data", "must be an object with group_id, lang, title, body, references, source_hash")
+    out = {}
+    for name in ("group_id", "lang", "title", "body", "source_hash"):
+        value = body.get(name)
+        if not isinstance(value, str) or not value.strip():
+            raise RequestError(f"data.{name}", "is required and must be a non-empty string")
+        out[name] = value.strip()
+    if out["lang"] not in languages:
+        raise RequestError("data.lang", f"must be one of {', '.join(languages)}")
+    if len(out["title"]) > 300:
+        raise RequestError("data.title", "must be at most 300 characters")
+    try:
+        out["references"] = parse_references(body.get("references", []), "data.references")
+    except InvalidInput as exc:
+        raise RequestError(exc.field, exc.message)
+    revision = body.get("source_revision")
+    if not isinstance(revision, int) or isinstance(revision, bool) or revision < 1:
+        raise RequestError("data.source_revision", "must be the source revision from translation.requested")
+    out["source_revision"] = revision
+    translator = body.get("translator") or {}
+    if not isinstance(translator, dict):
+        raise RequestError("data.translator", "must be an object {name}")
+    out["translator"] = translator
+    return out
+
+
+def deliver_translation(conn: Connection, fields: dict, *, vendor: str | None,
+                        correlation_id: str | None = None) -> None:
+    """Accept a vendor's translation for a requested language and emit TranslationDelivered."""
+    row = conn.execute(select(statuses).where(
+        and_(statuses.c.group_id == fields["group_id"], statuses.c.lang == fields["lang"]))).mappings().first()
+    if row is None or not (row["vendor"] or row["translator"]):
+        raise RequestError("data.lang", "no translation was requested for this group and language", status=409)
+    group = conn.execute(select(groups).where(groups.c.group_id == fields["group_id"])).mappings().one()
+    author = {"name": fields["translator"].get("name") or row["vendor"] or "Translation vendor", "bio": ""}
+    requester = row["requested_by"]
+    emit(conn, outbox, ev.TranslationDelivered(
+        group_id=fields["group_id"], lang=fields["lang"], title=fields["title"], body=fields["body"],
+        references=fields["references"], source_revision=fields["source_revision"],
+        source_hash=fields["source_hash"], author=author, vendor=row["vendor"] or vendor,
+        requested_by=requester,
+        recipients=[{"email": requester, "lang": group["source_lang"]}] if requester and "@" in requester else [],
+    ), correlation_id)

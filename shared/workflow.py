@@ -100,8 +100,10 @@ def decide(state: State | str, action: str, role: Role | str) -> Transition:
     transition = BY_ACTION.get(action)
     if transition is None:
         raise UnknownAction(f"unknown action {action!r}; known actions: {', '.join(BY_ACTION)}")
-    if state not in transition.sources:
-        raise IllegalTransition(action, state, allowed_actions(state, role))
+    # A role that may never take this action hears so (403) whatever the state; otherwise a wrong
+    # state is a 409 that names the state and what the role can do instead.
     if role not in transition.roles:
         raise ForbiddenTransition(action, role)
+    if state not in transition.sources:
+        raise IllegalTransition(action, state, allowed_actions(state, role))
     return transition

@@ -1,27 +1,51 @@
 """ingest JSON API: create, import, read, edit and move articles (bearer token)."""
 from __future__ import annotations
 
+import functools
 import hashlib
+import hmac
 import json
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import Iterator
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 from sqlalchemy import and_, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from shared.runtime import runtime
-from shared.web import ApiError, json_body, require_token
+from shared.web import ApiError, json_body
 from shared.workflow import ForbiddenTransition, IllegalTransition, Role, UnknownAction
 
 from . import articles as svc
-from . import importer
+from . import importer, users
 from .db import article_imports, articles, idempotency_keys
 
 bp = Blueprint("ingest_api", __name__, url_prefix="/api")
 
 API_ACTOR, API_ROLE = "api", Role.ADMIN
+
+
+def require_actor(view):
+    """Bearer auth: the service token acts as ``api`` (admin); a personal token acts as its user and role."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise ApiError(401, "missing bearer token; send 'Authorization: Bearer <API_TOKEN or personal token>'")
+        if hmac.compare_digest(token.encode(), current_app.config["API_TOKEN"].encode()):
+            g.actor, g.role = API_ACTOR, API_ROLE.value
+        else:
+            with runtime().engine.begin() as conn:
+                user = users.user_for_token(conn, token)
+            if user is None:
+                raise ApiError(401, "unknown bearer token; use the API token or your personal token")
+            g.actor, g.role = user["email"], user["role"]
+        return view(*args, **kwargs)
+
+    return wrapper
 # status_code of an Idempotency-Key whose first request is still being processed.
 PENDING = 0
 # A pending key older than this belongs to a request that died; a repeat may take it over.
@@ -33,7 +57,7 @@ def _invalid(exc: svc.InvalidInput) -> ApiError:
 
 
 @bp.post("/articles")
-@require_token
+@require_actor
 def create_article():
     """Create a draft; honours ``Idempotency-Key`` (same key and body: the first answer again)."""
     rt = runtime()
@@ -45,7 +69,7 @@ def create_article():
         with _create_errors():
             fields = svc.parse_article_input(data, rt.settings.languages, max_body=rt.settings.max_body_bytes)
             with rt.transaction() as conn:
-                article = svc.create_article(conn, fields, actor=API_ACTOR, correlation_id=g.correlation_id)
+                article = svc.create_article(conn, fields, actor=g.actor, correlation_id=g.correlation_id)
                 body = svc.to_json(article)
                 remember(conn, 201, body)
         return jsonify(body), 201, {"Location": f"/api/articles/{article['id']}"}
@@ -54,7 +78,7 @@ def create_article():
 
 
 @bp.post("/articles/import")
-@require_token
+@require_actor
 def import_article():
     """Create a draft from a raw page (text/plain); 201 with the article and an ``import`` report."""
     rt = runtime()
@@ -71,7 +95,7 @@ def import_article():
             with rt.transaction() as conn:
                 article = importer.create_from_page(
                     conn, text, page, group_id=group_id, languages=rt.settings.languages,
-                    max_body=rt.settings.max_body_bytes, actor=API_ACTOR, correlation_id=g.correlation_id)
+                    max_body=rt.settings.max_body_bytes, actor=g.actor, correlation_id=g.correlation_id)
                 body = dict(svc.to_json(article), original_languages=page.original_languages,
                             **{"import": page.summary()})
                 remember(conn, 201, body)
@@ -170,7 +194,7 @@ def _aware(value: datetime) -> datetime:
 
 
 @bp.get("/articles")
-@require_token
+@require_actor
 def list_articles():
     """Articles, newest first, filterable by ``state``, ``lang`` and ``group_id``."""
     query = select(articles).order_by(articles.c.created_at.desc()).limit(min(int(request.args.get("limit", 100)), 500))
@@ -183,7 +207,7 @@ def list_articles():
 
 
 @bp.get("/articles/<article_id>")
-@require_token
+@require_actor
 def get_article(article_id: str):
     """One article with its audit log."""
     with runtime().engine.begin() as conn:
@@ -201,14 +225,14 @@ def get_article(article_id: str):
 
 
 @bp.patch("/articles/<article_id>")
-@require_token
+@require_actor
 def update_article(article_id: str):
     """Edit an article: a new revision (the live page keeps the published one until republished)."""
     rt = runtime()
     try:
         changes = svc.parse_article_update(json_body(), rt.settings.languages, max_body=rt.settings.max_body_bytes)
         with rt.transaction() as conn:
-            article = svc.update_article(conn, article_id, changes, actor=API_ACTOR, correlation_id=g.correlation_id)
+            article = svc.update_article(conn, article_id, changes, actor=g.actor, correlation_id=g.correlation_id)
     except svc.InvalidInput as exc:
         raise _invalid(exc)
     except svc.NotFound:
@@ -219,7 +243,7 @@ def update_article(article_id: str):
 
 
 @bp.post("/articles/<article_id>/transitions")
-@require_token
+@require_actor
 def post_transition(article_id: str):
     """Apply a workflow action: 202 (the pipeline carries on), 409 illegal, 403 forbidden."""
     rt = runtime()
@@ -238,9 +262,7 @@ def post_transition(article_id: str):
             raise ApiError(422, "publish_at needs a timezone offset, e.g. +00:00", field="publish_at")
     try:
         with rt.transaction() as conn:
-            if action in ("rendered", "render_failed", "publish_due"):
-                raise ForbiddenTransition(action, API_ROLE)
-            article = svc.transition(conn, article_id, action, actor=API_ACTOR, role=API_ROLE,
+            article = svc.transition(conn, article_id, action, actor=g.actor, role=g.role,
                                      site_url=rt.settings.site_url, correlation_id=g.correlation_id,
                                      publish_at=publish_at)
     except svc.NotFound:
@@ -254,3 +276,55 @@ def post_transition(article_id: str):
     except svc.InvalidInput as exc:
         raise _invalid(exc)
     return jsonify(svc.to_json(article)), 202
+
+
+@bp.post("/users")
+@require_actor
+def create_user():
+    """Create an account (admins only); the answer carries its personal API token, shown once."""
+    if g.role != Role.ADMIN:
+        raise ApiError(403, "only admins may create accounts")
+    data = json_body()
+    try:
+        with runtime().engine.begin() as conn:
+            row = users.create_user(conn, str(data.get("email", "")), str(data.get("password", "")),
+                                    str(data.get("role", "")), data.get("name"), str(data.get("lang") or "en"),
+                                    with_token=True)
+    except users.UserError as exc:
+        field, _, message = str(exc).partition(": ")
+        raise ApiError(422 if "already" not in message else 409, message, field=field)
+    return jsonify({"email": row["email"], "name": row["name"], "role": row["role"], "lang": row["lang"],
+                    "token": row["token"]}), 201
+
+
+@bp.get("/articles/<article_id>/revisions")
+@require_actor
+def list_revisions(article_id: str):
+    """Every revision of an article, oldest first (without bodies)."""
+    with runtime().engine.begin() as conn:
+        try:
+            svc.get_article(conn, article_id)
+        except svc.NotFound:
+            raise ApiError(404, f"no article with id {article_id}")
+        rows = svc.revision_list(conn, article_id)
+    return jsonify({"revisions": rows})
+
+
+@bp.get("/articles/<article_id>/diff")
+@require_actor
+def diff_revisions(article_id: str):
+    """What changed between two revisions (``from`` and ``to``; default: the last two)."""
+    with runtime().engine.begin() as conn:
+        try:
+            article = svc.get_article(conn, article_id)
+        except svc.NotFound:
+            raise ApiError(404, f"no article with id {article_id}")
+        try:
+            to = int(request.args.get("to", article["revision"]))
+            start = int(request.args.get("from", max(1, to - 1)))
+        except ValueError:
+            raise ApiError(422, "from and to must be revision numbers", field="from")
+        try:
+            return jsonify(svc.diff(conn, article_id, start, to))
+        except svc.NotFound as exc:
+            raise ApiError(404, f"no revision {exc} of article {article_id}")

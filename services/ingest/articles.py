@@ -469,3 +469,33 @@ def store_delivered_translation(conn: Connection, event: ev.TranslationDelivered
         article = transition(conn, article["id"], "submit", actor=actor, role=Role.SYSTEM, site_url=site_url,
                              correlation_id=correlation_id)
     return article
+
+
+def revision_list(conn: Connection, article_id: str) -> list[dict]:
+    """The revisions of an article, oldest first, without their bodies."""
+    rows = conn.execute(select(revisions.c.revision, revisions.c.title, revisions.c.content_hash,
+                               revisions.c.created_by, revisions.c.created_at)
+                        .where(revisions.c.article_id == article_id).order_by(revisions.c.revision)).mappings()
+    return [dict(r, created_at=iso(r["created_at"])) for r in rows]
+
+
+def _revision_text(row) -> list[str]:
+    lines = [f"# {row['title']}", ""] + row["body"].splitlines() + ["", "## References"]
+    for ref in row["references"]:
+        lines.append(" ".join(str(ref.get(k) or "") for k in ("number", "title", "source", "url", "accessed", "note")).strip())
+    return lines
+
+
+def diff(conn: Connection, article_id: str, start: int, end: int) -> dict:
+    """A unified diff of title, body and references between two revisions."""
+    import difflib
+
+    found = {r["revision"]: r for r in conn.execute(select(revisions).where(and_(
+        revisions.c.article_id == article_id, revisions.c.revision.in_((start, end))))).mappings()}
+    for number in (start, end):
+        if number not in found:
+            raise NotFound(number)
+    old, new = found[start], found[end]
+    lines = list(difflib.unified_diff(_revision_text(old), _revision_text(new), f"revision {start}",
+                                      f"revision {end}", lineterm=""))
+    return {"article_id": article_id, "from": start, "to": end, "changed": bool(lines), "diff": "\n".join(lines)}

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import requests
 from flask import Blueprint, Flask, g, jsonify, request
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, select
 from sqlalchemy.exc import IntegrityError
 
 from shared.auth import csrf, init_forms
@@ -16,7 +16,7 @@ from shared.events import utcnow
 from shared.web import ApiError, json_body, require_token, verify_signed_request
 
 from . import status as svc
-from .db import groups, metadata, processed_webhooks
+from .db import groups, metadata, processed_webhooks, statuses
 
 api_bp = Blueprint("translation_status_api", __name__, url_prefix="/api")
 webhook_bp = Blueprint("translation_status_webhooks", __name__)
@@ -59,18 +59,46 @@ def request_translation(group_id: str):
     return jsonify(cell), 201
 
 
-def _fetch_source(article_id: str) -> dict:
-    """The source article from ingest's API (translation_status does not own article content)."""
+@api_bp.get("/groups/<group_id>/languages/<lang>/source-diff")
+@require_token
+def source_diff(group_id: str, lang: str):
+    """What changed in the source since this language's translation was made."""
+    return jsonify(source_changes(group_id, lang))
+
+
+def source_changes(group_id: str, lang: str) -> dict:
+    """The diff (from ingest) between the source revision a translation follows and the current source."""
+    rt = runtime()
+    with rt.engine.begin() as conn:
+        group = conn.execute(select(groups).where(groups.c.group_id == group_id)).mappings().first()
+        cell = conn.execute(select(statuses).where(and_(statuses.c.group_id == group_id, statuses.c.lang == lang))).mappings().first()
+    if group is None or cell is None or not cell["source_hash"]:
+        raise ApiError(404, f"no {lang} translation with a known source revision in group {group_id}")
+    revs = _ingest_get(f"/api/articles/{group['source_article_id']}/revisions")["revisions"]
+    made_from = max((r["revision"] for r in revs if r["content_hash"] == cell["source_hash"]), default=None)
+    if made_from is None:
+        raise ApiError(404, "the source revision this translation was made from is unknown")
+    current = revs[-1]["revision"]
+    result = _ingest_get(f"/api/articles/{group['source_article_id']}/diff?from={made_from}&to={current}")
+    return dict(result, lang=lang, status=cell["status"], translated_from_revision=made_from, source_revision=current)
+
+
+def _ingest_get(path: str) -> dict:
     rt = runtime()
     try:
-        resp = requests.get(f"{rt.settings.service_urls['ingest']}/api/articles/{article_id}", timeout=10,
+        resp = requests.get(f"{rt.settings.service_urls['ingest']}{path}", timeout=10,
                             headers={"Authorization": f"Bearer {rt.settings.api_token}",
                                      "X-Correlation-ID": g.correlation_id})
     except requests.RequestException as exc:
         raise ApiError(503, f"ingest did not answer ({exc}); try again shortly")
     if resp.status_code != 200:
-        raise ApiError(502, f"ingest answered {resp.status_code} for the source article {article_id}")
+        raise ApiError(502, f"ingest answered {resp.status_code} for {path}")
     return resp.json()
+
+
+def _fetch_source(article_id: str) -> dict:
+    """The source article from ingest's API (translation_status does not own article content)."""
+    return _ingest_get(f"/api/articles/{article_id}")
 
 
 @webhook_bp.post("/webhooks/translations")

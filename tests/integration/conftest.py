@@ -36,6 +36,33 @@ def redis_url(tmp_path_factory):
     proc.wait(timeout=10)
 
 
+class SmtpInbox:
+    """Messages a real SMTP server (aiosmtpd) accepted."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's naming)
+        self.messages.append(envelope)
+        return "250 OK"
+
+    def to(self, address: str) -> list:
+        return [m for m in self.messages if address in m.rcpt_tos]
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    """A real SMTP server on loopback for the stack's emails."""
+    from aiosmtpd.controller import Controller
+
+    inbox = SmtpInbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    inbox.url = f"smtp://127.0.0.1:{controller.port}?from=pipeline@example.org"
+    yield inbox
+    controller.stop()
+
+
 @dataclass
 class Stack:
     """The running pipeline: settings, environment and one OS process per Procfile entry."""
@@ -73,6 +100,16 @@ class Stack:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=10)
 
+    def start_all(self) -> None:
+        for name in launcher.read_procfile():
+            if name not in self.procs:
+                self.start(name)
+        launcher.wait_healthy(self.settings, timeout=60)
+
+    def stop_all(self) -> None:
+        for name in list(self.procs):
+            self.stop(name)
+
     def logs(self) -> str:
         return "\n".join(f"--- {p.name}\n" + p.read_text(errors="replace")[-3000:] for p in sorted(self.log_dir.glob("*.log")))
 
@@ -102,10 +139,10 @@ def make_env(tmp: Path, redis_url: str, extra: dict | None = None) -> dict:
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory, redis_url):
+def stack(tmp_path_factory, redis_url, smtp_server):
     """The whole pipeline (4 web apps, 4 workers, beat) running as real processes."""
     tmp = tmp_path_factory.mktemp("stack")
-    env = make_env(tmp, redis_url)
+    env = make_env(tmp, redis_url, {"SMTP_URL": smtp_server.url})
     settings = load_settings(env)
     launcher.create_databases(settings)
     log_dir = tmp / "logs"

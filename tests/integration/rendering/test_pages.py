@@ -118,7 +118,8 @@ def test_listings_feeds_sitemaps_robots(rendered, monkeypatch):
     # Index: newest first, localised heading, links to article pages.
     idx = page(settings, "en/index.html")
     hrefs = idx.xpath("//ul[contains(@class,'articles')]/li/a[1]/@href")
-    assert len(hrefs) == 8 and hrefs[0] == f"/en/{fx.SLUGS['en']}/"
+    # One more English article when the real sample page is there to render.
+    assert len(hrefs) == (8 if fx.SAMPLE.exists() else 7) and hrefs[0] == f"/en/{fx.SLUGS['en']}/"
     assert page(settings, "ru/index.html").xpath("string(//h1)") == "Последние статьи"
     assert page(settings, "tr/tags/su/index.html").xpath("string(//h1)") == "“Su” etiketli yazılar"
     water = page(settings, "en/tags/water/index.html").xpath("//ul[contains(@class,'articles')]/li/a[1]/@href")

@@ -51,3 +51,14 @@ def test_every_state_reachable_and_every_action_unique():
 
 def test_allowed_actions_for_author_in_draft():
     assert workflow.allowed_actions(State.DRAFT, Role.AUTHOR) == ["submit"]
+
+
+def test_a_role_that_may_never_act_hears_403_whatever_the_state():
+    with pytest.raises(ForbiddenTransition):
+        decide("draft", "approve", "author")  # wrong state too, but the role is the answer
+    with pytest.raises(ForbiddenTransition):
+        decide("draft", "rendered", "admin")
+
+
+def test_system_may_submit_a_vendor_delivery():
+    assert decide("draft", "submit", "system").target == State.IN_REVIEW

@@ -246,7 +246,8 @@ def up(argv: list[str] | None = None) -> int:
         stop()
         return 1
     stop()
-    return 0 if honcho.returncode in (0, -15, None) else honcho.returncode
+    # honcho reports the signal that stopped it (SIGTERM/SIGINT); after Ctrl-C that is a clean stop.
+    return 0 if honcho.returncode in (0, None, -15, -2, 130, 143) else honcho.returncode
 
 
 if __name__ == "__main__":

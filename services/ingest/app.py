@@ -30,10 +30,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .api import bp as api_bp
     from .auth_views import bp as auth_bp
     from .inbound import bp as inbound_bp
+    from .timeline import bp as timeline_bp
     from .views import bp as ui_bp
 
     app.register_blueprint(api_bp)
     app.register_blueprint(inbound_bp)
+    app.register_blueprint(timeline_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(ui_bp)
     csrf.exempt(api_bp)  # the JSON API authenticates by bearer token, not by cookie

@@ -112,7 +112,7 @@ def _time_arg(name: str):
 def list_deliveries():
     """The delivery log, newest first, filterable by subscription_id, event_type, status, since and until."""
     query = select(deliveries).order_by(deliveries.c.created_at.desc()).limit(min(int(request.args.get("limit", 200)), 1000))
-    for name in ("subscription_id", "event_type", "status"):
+    for name in ("subscription_id", "event_type", "status", "article_id"):
         if request.args.get(name):
             query = query.where(deliveries.c[name] == request.args[name])
     if (since := _time_arg("since")) is not None:

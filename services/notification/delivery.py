@@ -156,6 +156,7 @@ def plan_deliveries(conn: Connection, envelope: dict) -> list[str]:
         conn.execute(deliveries.insert().values(
             id=delivery_id, webhook_id=f"msg_{uuid.uuid4().hex}", subscription_id=sub["id"],
             event_id=envelope["id"], event_type=envelope["type"], payload=body, status="pending",
+            article_id=envelope["data"].get("article_id"),
             attempts=0, next_attempt_at=now, created_at=now, updated_at=now,
         ))
         created.append(delivery_id)
@@ -413,8 +414,8 @@ def replay(conn: Connection, delivery_id: str) -> bool:
 
 def delivery_json(row: dict, attempt_rows: list[dict] | None = None) -> dict:
     """The API view of a delivery and, when given, its attempts."""
-    out = {k: row[k] for k in ("id", "webhook_id", "subscription_id", "event_id", "event_type", "status",
-                               "attempts", "last_status_code", "last_error")}
+    out = {k: row[k] for k in ("id", "webhook_id", "subscription_id", "event_id", "event_type", "article_id",
+                               "status", "attempts", "last_status_code", "last_error")}
     for key in ("next_attempt_at", "created_at", "updated_at"):
         out[key] = iso(row[key])
     out["payload"] = json.loads(row["payload"])

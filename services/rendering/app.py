@@ -1,14 +1,17 @@
 """rendering Flask app factory: serves the public static site from SITE_DIR."""
 from __future__ import annotations
 
-from flask import Blueprint, Flask, redirect, send_from_directory
+from flask import Blueprint, Flask, jsonify, redirect, send_from_directory
+from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
 from shared.config import load_settings
+from shared.events import iso
 from shared.runtime import build_runtime, init_flask, runtime
+from shared.web import require_token
 
 from . import site
-from .db import metadata
+from .db import metadata, render_log
 
 site_bp = Blueprint("site", __name__)
 
@@ -65,6 +68,19 @@ def static_site(path: str):
     return response
 
 
+api_bp = Blueprint("rendering_api", __name__, url_prefix="/api")
+
+
+@api_bp.get("/articles/<article_id>/renders")
+@require_token
+def article_renders(article_id: str):
+    """Every render and removal of an article's page, oldest first (for the timeline)."""
+    with runtime().engine.begin() as conn:
+        rows = conn.execute(select(render_log).where(render_log.c.article_id == article_id)
+                            .order_by(render_log.c.id)).mappings().all()
+    return jsonify({"renders": [dict(r, at=iso(r["at"])) for r in rows]})
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     """The rendering web app; ``test_config`` may carry ``SETTINGS`` and Flask config overrides."""
     test_config = dict(test_config or {})
@@ -73,5 +89,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.update(test_config)
     init_flask(app, build_runtime("rendering", settings, metadata))
     settings.site_dir.mkdir(parents=True, exist_ok=True)
+    app.register_blueprint(api_bp)
     app.register_blueprint(site_bp)
     return app

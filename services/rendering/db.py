@@ -34,5 +34,17 @@ redirects = Table(
     Column("article_id", String(36), nullable=False, index=True),
 )
 
+render_log = Table(
+    "render_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("article_id", String(36), nullable=False, index=True),
+    Column("revision", Integer, nullable=True),
+    Column("action", String(20), nullable=False),  # rendered, removed
+    Column("files_written", Integer, nullable=False),
+    Column("duration_ms", Integer, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)

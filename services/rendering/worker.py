@@ -5,6 +5,7 @@ Run with ``celery -A services.rendering.celeryapp worker -Q rendering``.
 from __future__ import annotations
 
 import logging
+import time
 
 from celery import Celery
 
@@ -12,20 +13,36 @@ from shared import events as ev
 from shared import tasks
 from shared.celery_app import task_options
 from shared.config import load_settings
+from shared.events import utcnow
 from shared.outbox import emit
 from shared.runtime import Runtime, build_runtime
 
 from . import site
-from .db import metadata, outbox
+from .db import metadata, outbox, render_log
 
 log = logging.getLogger(__name__)
 
 
+def _log(conn, article_id: str, revision, action: str, written: int, started: float) -> None:
+    conn.execute(render_log.insert().values(article_id=article_id, revision=revision, action=action,
+                                            files_written=written, at=utcnow(),
+                                            duration_ms=int((time.perf_counter() - started) * 1000)))
+
+
 def render_published(rt: Runtime, conn, event: ev.ArticlePublishRequested) -> None:
     """Render the snapshot, then tell ingest the page is live."""
+    started = time.perf_counter()
     url, written = site.publish_snapshot(conn, event.snapshot, rt.settings)
+    _log(conn, event.article_id, event.revision, "rendered", written, started)
     emit(conn, outbox, ev.ArticleRendered(article_id=event.article_id, revision=event.revision, url=url,
                                           files_written=written), conn.info.get("correlation_id"))
+
+
+def remove_published(rt: Runtime, conn, event: ev.ArticleUnpublished) -> None:
+    """Take the page off the site and re-render what linked to it."""
+    started = time.perf_counter()
+    written = site.remove_article(conn, event.article_id, rt.settings)
+    _log(conn, event.article_id, event.revision, "removed", written, started)
 
 
 def register_tasks(celery: Celery, rt: Runtime) -> None:
@@ -48,7 +65,7 @@ def register_tasks(celery: Celery, rt: Runtime) -> None:
 
     @celery.task(name=tasks.REMOVE_ARTICLE, **task_options())
     def remove_article(event: dict) -> bool:
-        return rt.consume(event, tasks.REMOVE_ARTICLE, lambda conn, e: site.remove_article(conn, e.article_id, rt.settings))
+        return rt.consume(event, tasks.REMOVE_ARTICLE, lambda conn, e: remove_published(rt, conn, e))
 
     @celery.task(name=tasks.RENDERING_RELAY_OUTBOX, **task_options())
     def relay_outbox() -> int:

@@ -98,3 +98,24 @@ def test_one_login_opens_every_services_pages(stack, browser):
     assert out.status_code == 302
     again = browser.get(stack.url("translation_status") + "/", timeout=5, allow_redirects=False)
     assert again.status_code == 302, "logging out ends the session on every service"
+
+
+def test_article_timeline_shows_every_step_across_services(stack, browser, receiver):
+    stack.api("notification", "POST", "/api/subscriptions", json={"url": receiver.url + "/timeline", "events": ["article.published"]})
+    art = stack.api("ingest", "POST", "/api/articles", json={
+        "lang": "en", "title": "Timeline Check", "body": "Body.", "author": {"name": "T. Line"}}).json()
+    stack.api("ingest", "POST", f"/api/articles/{art['id']}/transitions", json={"action": "publish"})
+    wait_for(lambda: receiver.for_path("/timeline"), timeout=30, message="webhook")
+
+    def steps():
+        doc = html.fromstring(browser.get(f"{stack.url('ingest')}/articles/{art['id']}/timeline", timeout=5).content)
+        rows = [[td.text_content().strip() for td in tr.xpath("td")] for tr in doc.xpath("//tr[@class='step']")]
+        return rows if any(r[1] == "notification" for r in rows) else None
+
+    rows = wait_for(steps, timeout=20, message="timeline with the webhook")
+    names = [(r[1], r[2]) for r in rows]
+    assert names[:2] == [("ingest", "ingested"), ("ingest", "publish requested")]
+    assert ("rendering", "rendered") in names and ("ingest", "published") in names
+    assert ("notification", "webhook article.published") in names
+    times = [r[0] for r in rows]
+    assert times == sorted(times)

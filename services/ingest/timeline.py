@@ -1,0 +1,68 @@
+"""An article's timeline: each step across the four services with its time, on one editor page.
+
+ingest owns the audit log; the other facts are read from the other services' JSON APIs (they are
+not ingest's to store): renders from rendering, webhook deliveries from notification.
+"""
+from __future__ import annotations
+
+import requests
+from flask import Blueprint, abort, g, render_template
+
+from shared.auth import login_required
+from shared.events import iso
+from shared.runtime import runtime
+
+from . import articles as svc
+
+bp = Blueprint("ingest_timeline", __name__)
+
+
+def _get(service: str, path: str) -> tuple[dict | None, str | None]:
+    rt = runtime()
+    try:
+        resp = requests.get(f"{rt.settings.service_urls[service]}{path}", timeout=5, headers={
+            "Authorization": f"Bearer {rt.settings.api_token}", "X-Correlation-ID": g.get("correlation_id", "")})
+    except requests.RequestException as exc:
+        return None, f"{service} did not answer: {exc}"
+    if resp.status_code != 200:
+        return None, f"{service} answered {resp.status_code}"
+    return resp.json(), None
+
+
+def build_timeline(article_id: str) -> tuple[dict, list[dict], list[str]]:
+    """The article, its steps sorted by time, and the services that could not be asked."""
+    with runtime().engine.begin() as conn:
+        try:
+            article = svc.get_article(conn, article_id)
+        except svc.NotFound:
+            abort(404)
+        audit = svc.audit_entries(conn, article_id)
+    labels = {"create": "ingested", "submit": "submitted", "publish": "publish requested",
+              "publish_due": "publish requested (schedule)", "rendered": "published"}
+    steps = [{"at": iso(e["at"]), "service": "ingest", "step": labels.get(e["action"], e["action"]),
+              "detail": f"{e['from_state'] or '-'} → {e['to_state']} by {e['actor']}" + (f" ({e['note']})" if e["note"] else "")}
+             for e in audit]
+    problems = []
+    renders, error = _get("rendering", f"/api/articles/{article_id}/renders")
+    if error:
+        problems.append(error)
+    for r in (renders or {}).get("renders", []):
+        steps.append({"at": r["at"], "service": "rendering", "step": r["action"],
+                      "detail": f"revision {r['revision']}: {r['files_written']} files in {r['duration_ms']} ms"})
+    deliveries, error = _get("notification", f"/api/deliveries?article_id={article_id}")
+    if error:
+        problems.append(error)
+    for d in (deliveries or {}).get("deliveries", []):
+        for a in d.get("attempt_log", []):
+            steps.append({"at": a["started_at"], "service": "notification", "step": f"webhook {d['event_type']}",
+                          "detail": f"attempt {a['number']}: {a['status_code'] or a['error']} in {a['latency_ms']} ms ({d['webhook_id']})"})
+    steps.sort(key=lambda s: s["at"])
+    return article, steps, problems
+
+
+@bp.get("/articles/<article_id>/timeline")
+@login_required()
+def timeline(article_id: str):
+    """The timeline page."""
+    article, steps, problems = build_timeline(article_id)
+    return render_template("timeline.html", article=article, steps=steps, problems=problems)

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: up test install unit integration compose-config clean
+.PHONY: up test install unit integration browser screenshots compose-config clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -27,6 +27,13 @@ unit: $(STAMP)
 
 integration: $(STAMP)
 	$(BIN)/python -m pytest tests/integration
+
+browser: $(STAMP)
+	$(BIN)/python -m pytest tests/browser
+
+## Refresh the screenshots of every screen in docs/screenshots (taken by the browser tests).
+screenshots: $(STAMP)
+	SCREENSHOT_DIR=docs/screenshots $(BIN)/python -m pytest tests/browser
 
 compose-config:
 	docker-compose -f docker-compose.yml config -q

@@ -220,3 +220,28 @@ def test_every_illegal_transition_for_every_role_is_refused(stack, tokens):
     print(f"refused transitions: {refused}")
     assert refused > 200
     assert State.PUBLISHING.value not in STATE_PATHS  # a transient state, covered by the publish flow tests
+
+
+def test_unpublish_removes_the_page_and_updates_the_siblings(stack, tokens):
+    editor = tokens["editor"]["token"]
+    en = stack.api("ingest", "POST", "/api/articles", json=dict(SOURCE, title="Unpublish Story Source")).json()
+    tr = stack.api("ingest", "POST", "/api/articles", json=dict(
+        SOURCE, lang="tr", title="Yayından Kaldırma Öyküsü", group_id=en["group_id"])).json()
+    for art in (en, tr):
+        assert _move(stack, art["id"], "publish", editor).status_code == 202
+    en_live = _wait_state(stack, en["id"], "published")
+    tr_live = _wait_state(stack, tr["id"], "published")
+    assert wait_for(lambda: _lang_line(stack, en_live["public_url"]) == ["Türkçe"], timeout=20, message="linked")
+
+    assert _move(stack, tr["id"], "unpublish", editor).status_code == 202
+    wait_for(lambda: requests.get(tr_live["public_url"], timeout=5).status_code == 404, timeout=20, message="page gone")
+    assert wait_for(lambda: _lang_line(stack, en_live["public_url"]) == [], timeout=20, message="sibling updated")
+    site = stack.settings.site_url
+    for path in ("/tr/", "/tr/feed.xml", "/sitemap.xml", "/tr/sitemap.xml", "/en/sitemap.xml", f"/en/{en['slug']}/"):
+        body = requests.get(site + path, timeout=5).text
+        assert tr_live["public_url"] not in body and f"/tr/{tr['slug']}/" not in body, path
+    group = wait_for(lambda: (g := stack.api("translation_status", "GET", f"/api/groups/{en['group_id']}").json())
+                     ["languages"]["tr"]["url"] is None and g, timeout=20, message="status updated")
+    assert group["languages"]["tr"]["status"] == "ready"
+    audit = [e["action"] for e in _state(stack, tr["id"])["audit"]]
+    assert audit[-1] == "unpublish"

@@ -21,7 +21,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     settings = test_config.pop("SETTINGS", None) or load_settings()
     app = Flask(__name__)
     app.config.update(test_config)
-    from . import users  # noqa: F401  (its table belongs to this metadata)
+    from . import authors, users, wxr  # noqa: F401  (their tables belong to this metadata)
 
     rt = build_runtime("ingest", settings, metadata)
     init_flask(app, rt)

@@ -1,16 +1,56 @@
-"""Server-rendered editor pages of ingest (the article list; the full editor forms build on it)."""
+"""Server-rendered editor pages of ingest: article list, create/edit with preview, article page with
+workflow buttons, audit log and revision diff, raw page import and WordPress (WXR) import.
+
+Every page works without JavaScript: "Preview" and "Add a reference row" are submit buttons that
+re-render the form. Views are thin: they call ``articles``, ``importer`` and ``wxr`` like the JSON
+API does and put the service layer's ``InvalidInput`` back next to the field it names.
+"""
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import or_, select
 
-from shared.auth import login_required
+from shared.auth import current_user, login_required
+from shared.content import InvalidInput
+from shared.events import utcnow
+from shared.markup import markdown_to_html
 from shared.runtime import runtime
-from shared.workflow import State
+from shared.workflow import BY_ACTION, ForbiddenTransition, IllegalTransition, Role, State, UnknownAction, allowed_actions
 
-from .db import articles
+from . import articles as svc
+from . import forms, importer, wxr
+from .db import article_imports, articles
 
 bp = Blueprint("ingest_ui", __name__)
+EDITORS = (Role.EDITOR.value, Role.ADMIN.value)
+
+ACTION_LABELS = {
+    "submit": "Submit for review", "request_changes": "Request changes", "approve": "Approve",
+    "schedule": "Schedule", "unschedule": "Unschedule", "publish": "Publish", "unpublish": "Unpublish",
+    "archive": "Archive", "restore": "Restore",
+}
+ACTION_DONE = {
+    "submit": "Submitted for review; editors have been told.",
+    "request_changes": "Changes requested: the article is a draft again.",
+    "approve": "Approved: ready to publish or schedule.",
+    "schedule": "Scheduled: it publishes by itself at the chosen time.",
+    "unschedule": "Unscheduled: back to approved.",
+    "publish": "Publishing: the page goes live as soon as rendering answers (reload to see its public URL).",
+    "unpublish": "Unpublished: the page is being taken off the site.",
+    "archive": "Archived.",
+    "restore": "Restored as a draft.",
+}
+
+
+def _user() -> dict:
+    return current_user()
+
+
+def _load(conn, article_id: str) -> dict:
+    try:
+        return svc.get_article(conn, article_id)
+    except svc.NotFound:
+        abort(404, f"no article with id {article_id}")
 
 
 @bp.get("/")
@@ -19,7 +59,9 @@ bp = Blueprint("ingest_ui", __name__)
 def article_list():
     """Articles, newest first, filterable by state, language, author and text."""
     filters = {k: request.args.get(k, "").strip() for k in ("state", "lang", "author", "q")}
-    query = select(articles).order_by(articles.c.updated_at.desc()).limit(200)
+    query = select(articles.c.id, articles.c.title, articles.c.lang, articles.c.state, articles.c.author,
+                   articles.c.revision, articles.c.updated_at, articles.c.public_url, articles.c.is_source
+                   ).order_by(articles.c.updated_at.desc())
     if filters["state"]:
         query = query.where(articles.c.state == filters["state"])
     if filters["lang"]:
@@ -30,6 +72,269 @@ def article_list():
     with runtime().engine.begin() as conn:
         rows = [dict(r) for r in conn.execute(query).mappings()]
     if filters["author"]:
+        # The author is a JSON column; matching its name in Python works on SQLite and PostgreSQL alike.
         rows = [r for r in rows if filters["author"].lower() in r["author"].get("name", "").lower()]
-    return render_template("articles.html", rows=rows, filters=filters, states=[s.value for s in State],
-                           languages=runtime().settings.languages)
+    return render_template("articles.html", rows=rows[:200], more=len(rows) > 200, filters=filters,
+                           states=[s.value for s in State], languages=runtime().settings.languages)
+
+
+def _article_form(conn, languages, *, exclude_group: str | None = None) -> forms.ArticleForm:
+    form = forms.article_form(languages)
+    form.lang.choices = [(code, code) for code in languages]
+    form.author_id.choices = forms.author_choices(conn)
+    form.translation_of.choices = forms.source_choices(conn, exclude_group)
+    return form
+
+
+def _render_form(form, *, article=None, preview=None, status=200):
+    languages = runtime().settings.languages
+    return render_template("article_form.html", form=form, article=article, preview=preview,
+                           bio_fields=forms.bio_fields(form, languages)), status
+
+
+def _rerender(form, article=None):
+    """Handle the form's non-saving buttons; None when the Save button was pressed."""
+    if form.add_reference.data:
+        forms.pad_references(form, extra=1)
+        return _render_form(form, article=article)
+    if form.preview.data:
+        forms.pad_references(form)
+        return _render_form(form, article=article, preview=markdown_to_html(form.body.data or ""))
+    return None
+
+
+@bp.route("/articles/new", methods=["GET", "POST"])
+@login_required()
+def new_article():
+    """The create form; saving goes through ``articles.create_article``."""
+    rt = runtime()
+    languages = rt.settings.languages
+    with rt.engine.begin() as conn:
+        form = _article_form(conn, languages)
+    if request.method == "GET":
+        form.lang.data = request.args.get("lang") if request.args.get("lang") in languages else languages[0]
+        form.translation_of.data = request.args.get("translation_of", "")
+        forms.pad_references(form)
+        return _render_form(form)
+    if not form.validate_on_submit():
+        return _render_form(form, status=400)
+    if (page := _rerender(form)) is not None:
+        return page
+    _, rows = forms.reference_rows(form)
+    try:
+        with rt.transaction() as conn:
+            data = dict(forms.article_data(conn, form, form.lang.data, languages),
+                        group_id=form.translation_of.data or None)
+            fields = svc.parse_article_input(data, languages, max_body=rt.settings.max_body_bytes)
+            article = svc.create_article(conn, fields, actor=_user()["email"], correlation_id=g.correlation_id)
+    except InvalidInput as exc:
+        forms.attach_error(form, exc, lang=form.lang.data, rows=rows)
+    except svc.Conflict as exc:
+        form.translation_of.errors = [f"{exc}; or pick another language"]
+    else:
+        flash(f"Created “{article['title']}” as a draft (revision 1).")
+        return redirect(url_for(".article_page", article_id=article["id"]), 303)
+    forms.pad_references(form)
+    return _render_form(form, status=422)
+
+
+@bp.route("/articles/<article_id>/edit", methods=["GET", "POST"])
+@login_required()
+def edit_article(article_id: str):
+    """The edit form; saving makes a new revision through ``articles.update_article``."""
+    rt = runtime()
+    languages = rt.settings.languages
+    with rt.engine.begin() as conn:
+        article = _load(conn, article_id)
+        form = _article_form(conn, languages)
+        if request.method == "GET":
+            forms.fill_from_article(form, conn, article, languages)
+            return _render_form(form, article=article)
+    if not form.validate_on_submit():
+        return _render_form(form, article=article, status=400)
+    if (page := _rerender(form, article)) is not None:
+        return page
+    _, rows = forms.reference_rows(form)
+    try:
+        with rt.transaction() as conn:
+            data = forms.article_data(conn, form, article["lang"], languages)
+            del data["lang"]
+            changes = svc.parse_article_update(data, languages, max_body=rt.settings.max_body_bytes)
+            saved = svc.update_article(conn, article_id, changes, actor=_user()["email"],
+                                       correlation_id=g.correlation_id)
+    except InvalidInput as exc:
+        forms.attach_error(form, exc, lang=article["lang"], rows=rows)
+    except svc.Conflict as exc:
+        form.form_errors.append(str(exc))
+    else:
+        if saved["revision"] == article["revision"]:
+            flash(f"Nothing changed; the article stays at revision {saved['revision']}.")
+        else:
+            live = " The live page keeps the published revision until you republish." if saved["published_revision"] else ""
+            flash(f"Saved as revision {saved['revision']}.{live}")
+        return redirect(url_for(".article_page", article_id=article_id), 303)
+    forms.pad_references(form)
+    return _render_form(form, article=article, status=422 if not form.form_errors else 409)
+
+
+def _actions(state: str, role: str) -> list[str]:
+    """The buttons to show: what the role may do in this state, without the pipeline's own actions."""
+    return [a for a in allowed_actions(State(state), Role(role)) if BY_ACTION[a].roles != {Role.SYSTEM}]
+
+
+def _article_page(article_id: str, transition_form: forms.TransitionForm | None = None, status: int = 200):
+    errors = {}
+    with runtime().engine.begin() as conn:
+        article = _load(conn, article_id)
+        audit = svc.audit_entries(conn, article_id)
+        revisions = svc.revision_list(conn, article_id)
+        group = forms.group_of_article(conn, article["group_id"])
+        imported = conn.execute(select(article_imports).where(article_imports.c.article_id == article_id)).mappings().first()
+        diff = None
+        raw = {"from": request.args.get("from", ""), "to": request.args.get("to", "")}
+        if raw["from"] or raw["to"]:
+            try:
+                start, end = int(raw["from"]), int(raw["to"])
+                diff = svc.diff(conn, article_id, start, end)
+            except ValueError:
+                errors["from"] = "Choose two revisions from the lists"
+            except svc.NotFound as exc:
+                errors["to"] = f"Revision {exc} does not exist; choose one of 1 to {article['revision']}"
+    last = article["revision"]
+    selected = {"from": raw["from"] or str(max(1, last - 1)), "to": raw["to"] or str(last)}
+    return render_template(
+        "article.html", article=article, audit=audit, revisions=revisions, group=group, diff=diff,
+        imported=dict(imported) if imported else None, actions=_actions(article["state"], _user()["role"]),
+        labels=ACTION_LABELS, form=transition_form or forms.TransitionForm(formdata=None), errors=errors,
+        selected=selected, role=_user()["role"], config_languages=runtime().settings.languages,
+    ), (400 if errors else status)
+
+
+@bp.get("/articles/<article_id>")
+@login_required()
+def article_page(article_id: str):
+    """The article, its public URL, workflow buttons, audit log, revisions and a diff between two."""
+    return _article_page(article_id)
+
+
+@bp.post("/articles/<article_id>/transitions")
+@login_required()
+def post_transition(article_id: str):
+    """Apply a workflow button as the session user; refusals (403/409) come back as flash errors."""
+    rt = runtime()
+    form = forms.TransitionForm()
+    action = form.action.data or ""
+    user = _user()
+    try:
+        publish_at = forms.publish_at(form.publish_at.data, utcnow()) if action == "schedule" else None
+        with rt.transaction() as conn:
+            before = _load(conn, article_id)["state"]
+            article = svc.transition(conn, article_id, action, actor=user["email"], role=user["role"],
+                                     site_url=rt.settings.site_url, correlation_id=g.correlation_id,
+                                     publish_at=publish_at)
+    except InvalidInput as exc:
+        form.publish_at.errors = [exc.message]
+        return _article_page(article_id, form, status=422)
+    except ForbiddenTransition as exc:
+        flash(f"Refused: your role ({user['role']}) may not {ACTION_LABELS.get(action, action).lower()}; "
+              f"ask an editor ({exc}).", "error")
+    except IllegalTransition as exc:
+        flash(f"Not possible now: {exc}. Reload the page to see its current state.", "error")
+    except UnknownAction as exc:
+        flash(f"Unknown button: {exc}.", "error")
+    else:
+        when = f" ({publish_at:%Y-%m-%d %H:%M} UTC)" if publish_at else ""
+        flash(f"{ACTION_DONE[action]}{when} State: {before} → {article['state']}.")
+    return redirect(url_for(".article_page", article_id=article_id), 303)
+
+
+def _import_form(conn, languages) -> forms.ImportForm:
+    form = forms.ImportForm()
+    form.lang.choices = [("", "detect from the text")] + [(code, code) for code in languages]
+    form.translation_of.choices = forms.source_choices(conn)
+    return form
+
+
+@bp.route("/articles/import", methods=["GET", "POST"])
+@login_required()
+def import_page():
+    """Raw page import (paste or upload): the same parser and service calls as ``POST /api/articles/import``."""
+    rt = runtime()
+    languages = rt.settings.languages
+    with rt.engine.begin() as conn:
+        form = _import_form(conn, languages)
+    if request.method == "GET":
+        return render_template("import.html", form=form)
+    if not form.validate_on_submit():
+        return render_template("import.html", form=form), 400
+    uploaded = bool(form.file.data and getattr(form.file.data, "filename", ""))
+    try:
+        text = forms.uploaded_text(form)
+        page = importer.parse_page(text, lang=form.lang.data or None, languages=languages)
+        with rt.transaction() as conn:
+            article = importer.create_from_page(
+                conn, text, page, group_id=form.translation_of.data or None, languages=languages,
+                max_body=rt.settings.max_body_bytes, actor=_user()["email"], correlation_id=g.correlation_id)
+    except InvalidInput as exc:
+        # "body", "author", "title", "references[n]...": parts of the page, so next to where it came from.
+        forms.attach_error(form, exc, fallback="file" if uploaded else "text", label=False)
+    except svc.Conflict as exc:
+        form.translation_of.errors = [f"{exc}; or pick another group"]
+    else:
+        flash(f"Imported “{article['title']}” ({article['lang']}, {len(page.references)} references) as a draft.")
+        for warning in page.warnings:
+            flash(f"Import warning: {warning}", "warning")
+        return redirect(url_for(".article_page", article_id=article["id"]), 303)
+    return render_template("import.html", form=form), 422
+
+
+@bp.route("/articles/import-wxr", methods=["GET", "POST"])
+@login_required(*EDITORS)
+def import_wxr_page():
+    """Upload a WordPress export; show what was created, skipped or already there, and offer to publish."""
+    rt = runtime()
+    form = forms.WxrForm()
+    form.default_lang.choices = [(code, code) for code in rt.settings.languages]
+    if request.method == "GET":
+        return render_template("import_wxr.html", form=form)
+    if not form.validate_on_submit():
+        return render_template("import_wxr.html", form=form), 400
+    upload = form.file.data
+    if not (upload and getattr(upload, "filename", "")):
+        form.file.errors = ["Choose the .xml file WordPress exported (Tools → Export → Posts or All content)"]
+        return render_template("import_wxr.html", form=form), 422
+    user = _user()
+    try:
+        summary = wxr.import_wxr(rt, upload.read(), default_lang=form.default_lang.data or None,
+                                 actor=user["email"], role=user["role"])
+    except wxr.WxrError as exc:
+        form.file.errors = [str(exc)]
+        return render_template("import_wxr.html", form=form), 422
+    flash(f"WordPress import: {len(summary['created'])} article(s) created, "
+          f"{len(summary['already_imported'])} already imported, {len(summary['skipped'])} skipped.")
+    approved = [row for row in summary["created"] if row["state"] == State.APPROVED]
+    return render_template("wxr_summary.html", summary=summary, approved=approved,
+                           publish_form=forms.PublishImportedForm())
+
+
+@bp.post("/articles/import-wxr/publish")
+@login_required(*EDITORS)
+def publish_imported():
+    """Publish the approved articles of a WordPress import (each through the workflow's publish)."""
+    rt = runtime()
+    if not forms.PublishImportedForm().validate_on_submit():
+        abort(400)
+    user = _user()
+    done = 0
+    for article_id in request.form.getlist("article_id"):
+        try:
+            with rt.transaction() as conn:
+                svc.transition(conn, article_id, "publish", actor=user["email"], role=user["role"],
+                               site_url=rt.settings.site_url, correlation_id=g.correlation_id)
+            done += 1
+        except svc.NotFound:
+            flash(f"Article {article_id} no longer exists; skipped.", "error")
+        except (ForbiddenTransition, IllegalTransition) as exc:
+            flash(f"Article {article_id} was not published: {exc}.", "error")
+    flash(f"Publishing {done} imported article(s); each page goes live as soon as rendering answers.")
+    return redirect(url_for(".article_list", state=State.PUBLISHING.value if done else ""), 303)

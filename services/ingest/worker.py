@@ -12,7 +12,7 @@ from shared.config import load_settings
 from shared.runtime import Runtime, build_runtime
 
 from . import articles as svc
-from . import users  # noqa: F401  (its table belongs to this metadata)
+from . import authors, users, wxr  # noqa: F401  (their tables belong to this metadata)
 from .db import metadata
 
 

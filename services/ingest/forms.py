@@ -1,0 +1,264 @@
+"""The ingest editor's forms, and the mapping between them and the service layer.
+
+Forms only collect text: every rule lives in ``articles.parse_article_input`` /
+``parse_article_update`` (and ``importer`` / ``wxr``), whose ``InvalidInput(field, message)`` is
+put back next to the matching form field by ``attach_error``.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+from wtforms import FieldList, Form, FormField, SelectField, StringField, SubmitField, TextAreaField
+
+from shared.content import InvalidInput
+
+from . import authors as author_store
+from .db import articles
+
+BLANK_REFERENCE_ROWS = 2
+REFERENCE_LABELS = {"title": "Title", "source": "Source", "url": "URL", "accessed": "Date accessed", "note": "Note"}
+REFERENCE_FIELDS = tuple(REFERENCE_LABELS)
+NEW_AUTHOR = ""
+
+
+class ReferenceRow(Form):
+    """One row of the references editor (no CSRF of its own: it lives inside the article form)."""
+
+    title = StringField(REFERENCE_LABELS["title"])
+    source = StringField(REFERENCE_LABELS["source"])
+    url = StringField(REFERENCE_LABELS["url"], render_kw={"inputmode": "url", "placeholder": "https://"})
+    accessed = StringField(REFERENCE_LABELS["accessed"], render_kw={"type": "date"})
+    note = StringField(REFERENCE_LABELS["note"], render_kw={"placeholder": "e.g. Ibid."})
+
+
+class ArticleForm(FlaskForm):
+    """Create or edit an article; bio fields per language are added by ``article_form``."""
+
+    lang = SelectField("Language", validate_choice=False)
+    title = StringField("Title")
+    body = TextAreaField("Body (Markdown; footnote markers like [1])", render_kw={"rows": 16})
+    author_id = SelectField("Author", validate_choice=False)
+    author_name = StringField("New author's name")
+    references = FieldList(FormField(ReferenceRow), min_entries=1)
+    tags = StringField("Tags (comma-separated)")
+    translation_of = SelectField("Translation of", validate_choice=False)
+    preview = SubmitField("Preview")
+    add_reference = SubmitField("Add a reference row")
+    save = SubmitField("Save")
+
+
+class TransitionForm(FlaskForm):
+    """A workflow button; ``publish_at`` is read only by the schedule button."""
+
+    action = StringField("Action")
+    publish_at = StringField("Publish at (UTC)", render_kw={"type": "datetime-local"})
+
+
+class ImportForm(FlaskForm):
+    """Raw page import: pasted text or an uploaded UTF-8 file."""
+
+    text = TextAreaField("Paste the page", render_kw={"rows": 14})
+    file = FileField("…or upload it as a UTF-8 text file")
+    lang = SelectField("Language", validate_choice=False)
+    translation_of = SelectField("Translation of", validate_choice=False)
+
+
+class WxrForm(FlaskForm):
+    """A WordPress export (WXR) file and the language of posts that name none."""
+
+    file = FileField("WordPress export file (Tools → Export, .xml)")
+    default_lang = SelectField("Language of posts without a WPML/Polylang language", validate_choice=False)
+
+
+class PublishImportedForm(FlaskForm):
+    """The button that publishes the approved articles of a WordPress import."""
+
+
+def article_form(languages: tuple[str, ...], **kwargs) -> ArticleForm:
+    """An ArticleForm with one bio field per site language."""
+
+    class _ArticleForm(ArticleForm):
+        pass
+
+    for lang in languages:
+        setattr(_ArticleForm, f"bio_{lang}", TextAreaField(f"Author's bio in {lang}", render_kw={"rows": 3}))
+    return _ArticleForm(**kwargs)
+
+
+def bio_fields(form: ArticleForm, languages: tuple[str, ...]) -> list:
+    """The form's bio fields in language order."""
+    return [getattr(form, f"bio_{lang}") for lang in languages]
+
+
+def source_choices(conn: Connection, exclude_group: str | None = None) -> list[tuple[str, str]]:
+    """Translation groups by their source article's title, for a "translation of" select."""
+    rows = conn.execute(select(articles.c.group_id, articles.c.title, articles.c.lang)
+                        .where(articles.c.is_source.is_(True)).order_by(articles.c.title)).all()
+    return [("", "— none: a new article —")] + [
+        (g, f"{title} ({lang})") for g, title, lang in rows if g != exclude_group]
+
+
+def author_choices(conn: Connection) -> list[tuple[str, str]]:
+    """Existing authors for the author select, after a "new author" entry."""
+    return [(NEW_AUTHOR, "— new author (type the name below) —")] + [
+        (str(a["id"]), a["name"]) for a in author_store.list_authors(conn)]
+
+
+def fill_from_article(form: ArticleForm, conn: Connection, article: dict, languages: tuple[str, ...]) -> None:
+    """Prefill an edit form from a stored article."""
+    form.title.data, form.body.data = article["title"], article["body"]
+    form.tags.data = ", ".join(article["tags"])
+    author = article["author"]
+    known = author_store.find_by_name(conn, author["name"])
+    if known:
+        form.author_id.data = str(known["id"])
+        for lang in languages:
+            getattr(form, f"bio_{lang}").data = known["bios"].get(lang, "")
+    else:
+        form.author_id.data, form.author_name.data = NEW_AUTHOR, author["name"]
+        if author.get("bio"):
+            getattr(form, f"bio_{author.get('bio_lang') or article['lang']}").data = author["bio"]
+    while len(form.references):
+        form.references.pop_entry()
+    for ref in article["references"]:
+        form.references.append_entry({k: ref.get(k) or "" for k in REFERENCE_FIELDS})
+    pad_references(form)
+
+
+def pad_references(form: ArticleForm, extra: int = 0) -> None:
+    """Keep ``BLANK_REFERENCE_ROWS`` (plus ``extra``) empty rows at the end for new references."""
+    blank = sum(1 for row in form.references if not _row_values(row))
+    for _ in range(max(0, BLANK_REFERENCE_ROWS - blank) + extra):
+        form.references.append_entry()
+
+
+def _row_values(row) -> dict:
+    return {k: (row[k].data or "").strip() for k in REFERENCE_FIELDS if (row[k].data or "").strip()}
+
+
+def reference_rows(form: ArticleForm) -> tuple[list[dict], list[int]]:
+    """The filled reference rows, and for each the index of its form row (blank rows are skipped)."""
+    refs, rows = [], []
+    for index, row in enumerate(form.references):
+        values = _row_values(row)
+        if values:
+            refs.append(values)
+            rows.append(index)
+    return refs, rows
+
+
+def tag_list(text: str | None) -> list[str]:
+    """Comma-separated tags as a list."""
+    return [t.strip() for t in (text or "").split(",") if t.strip()]
+
+
+def resolve_author(conn: Connection, form: ArticleForm, lang: str, languages: tuple[str, ...]) -> dict:
+    """The article's ``{name, bio, bio_lang}`` from the chosen or new author (saving bios typed in)."""
+    bios = {code: getattr(form, f"bio_{code}").data or "" for code in languages}
+    if form.author_id.data:
+        chosen = author_store.get_author(conn, int(form.author_id.data)) if form.author_id.data.isdigit() else None
+        if chosen is None:
+            raise InvalidInput("author_id", "this author no longer exists; pick another or type a new name")
+        name = chosen["name"]
+    else:
+        name = (form.author_name.data or "").strip()
+        if not name:
+            raise InvalidInput("author.name", "is required: pick an author from the list or type a new author's name")
+        if len(name) > 200:
+            raise InvalidInput("author.name", f"is {len(name)} characters; the limit is 200")
+    for code, bio in bios.items():
+        if len(bio) > 5000:
+            raise InvalidInput(f"author.bio.{code}", f"is {len(bio)} characters; the limit is 5000")
+    author = author_store.save_author(conn, name, bios)
+    return author_store.article_author(author, lang, languages)
+
+
+def article_data(conn: Connection, form: ArticleForm, lang: str, languages: tuple[str, ...]) -> dict:
+    """The form as a ``POST /api/articles`` body (to be validated by the service layer)."""
+    refs, _ = reference_rows(form)
+    return {"lang": lang, "title": form.title.data or "", "body": form.body.data or "",
+            "author": resolve_author(conn, form, lang, languages), "references": refs,
+            "tags": tag_list(form.tags.data)}
+
+
+_REF_FIELD = re.compile(r"^references\[(\d+)\](?:\.(\w+))?$")
+# Service-layer field names that are not the form field's own name.
+_FORM_FIELD = {"group_id": "translation_of", "author": "author_id", "author.bio_lang": "author_id",
+               "author.name": "author_name", "references": "title"}
+
+
+def _short_label(field) -> str:
+    return field.label.text.split(" (")[0]
+
+
+def attach_error(form: FlaskForm, exc: InvalidInput, *, lang: str | None = None,
+                 rows: list[int] | None = None, fallback: str | None = None, label: bool = True) -> None:
+    """Put a service-layer error next to its field: ``references[2].url`` goes to that row's URL field.
+
+    ``rows`` maps the index of a submitted reference to its form row (blank rows are not submitted);
+    errors with no matching field go next to ``fallback``, else at the top of the form. With
+    ``label`` the message is prefixed by what it is about ("Reference 3 URL must be ...").
+    """
+    name = exc.field
+    match = _REF_FIELD.match(name)
+    if match:
+        index, sub = int(match[1]), match[2] if match[2] in REFERENCE_FIELDS else None
+        what = f"Reference {index + 1}" + (f" {REFERENCE_LABELS[sub]}" if sub else "")
+        field = None
+        if hasattr(form, "references"):
+            row = rows[index] if rows and index < len(rows) else index
+            field = form.references[row][sub or "title"] if row < len(form.references) else None
+    elif name.startswith("author.bio"):
+        field = getattr(form, f"bio_{name.split('.')[2] if name.count('.') == 2 else lang}", None)
+        what = "The bio"
+    else:
+        field = getattr(form, _FORM_FIELD.get(name, name), None)
+        what = _short_label(field) if field is not None else name
+    if field is None and fallback:
+        field = getattr(form, fallback)
+    message = f"{what} {exc.message}" if label or match else exc.message[:1].upper() + exc.message[1:]
+    if field is None:
+        form.form_errors.append(message)
+        return
+    field.errors = list(field.errors) + [message]
+
+
+def publish_at(raw: str | None, now: datetime) -> datetime:
+    """A datetime-local value (read as UTC) in the future, or InvalidInput saying what to enter."""
+    if not raw:
+        raise InvalidInput("publish_at", "Choose the date and time to publish, e.g. 2026-12-01T09:00 (UTC)")
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput("publish_at", f"{raw!r} is not a date and time; enter one such as 2026-12-01T09:00 (UTC)")
+    value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    if value <= now:
+        raise InvalidInput("publish_at", "that time has passed; choose a time in the future (UTC), or publish now")
+    return value
+
+
+def uploaded_text(form: ImportForm) -> str:
+    """The pasted page, else the uploaded file decoded as UTF-8; InvalidInput when neither is usable."""
+    upload = form.file.data
+    if upload and getattr(upload, "filename", ""):
+        raw = upload.read()
+        try:
+            return raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise InvalidInput("file", f"the file is not UTF-8 text (byte {exc.start}); save it as UTF-8 and upload again")
+    if (form.text.data or "").strip():
+        return form.text.data
+    raise InvalidInput("text", "Paste the article's page here, or choose a file to upload")
+
+
+def group_of_article(conn: Connection, group_id: str) -> list[dict]:
+    """Every language version in a translation group (for the article page's language links)."""
+    rows = conn.execute(select(articles.c.id, articles.c.lang, articles.c.title, articles.c.state,
+                               articles.c.is_source).where(articles.c.group_id == group_id)
+                        .order_by(articles.c.lang)).mappings()
+    return [dict(r) for r in rows]

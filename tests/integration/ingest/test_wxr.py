@@ -1,0 +1,99 @@
+"""WordPress import through the upload form of the running stack: translations land in paired groups,
+published posts arrive approved and publish through the pipeline from the summary's button,
+re-uploading creates nothing, and malformed XML or an entity bomb is refused next to the file field."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from tests.helpers import wait_for
+from tests.integration.conftest import ADMIN
+
+from .conftest import FIXTURES
+from .test_forms import _csrf, _doc, _error, _flashes, login
+
+pytestmark = pytest.mark.integration
+
+
+def _unique(name: str) -> bytes:
+    """A fixture whose guids are new to this stack (the stack is shared by the whole test session)."""
+    return (FIXTURES / name).read_bytes().replace(b"steppe.example.org", f"s{uuid.uuid4().hex[:8]}.example.org".encode())
+
+
+def _upload(session, stack, data: bytes, lang: str = "en"):
+    page = session.get(stack.url("ingest") + "/articles/import-wxr", timeout=5)
+    return session.post(stack.url("ingest") + "/articles/import-wxr", data={"csrf_token": _csrf(page), "default_lang": lang},
+                        files={"file": ("export.xml", data, "text/xml")}, timeout=30)
+
+
+def _count(stack) -> int:
+    return len(stack.api("ingest", "GET", "/api/articles?limit=500").json()["articles"])
+
+
+def test_wxr_upload_pairs_translations_and_reimport_creates_nothing(stack):
+    admin = login(stack, *ADMIN)
+    export = _unique("wxr-wpml.xml")
+    first = _upload(admin, stack, export)
+    assert first.status_code == 200, _error(first, "file")
+    assert any("4 article(s) created" in f for f in _flashes(first))
+    doc = _doc(first)
+    rows = {r.xpath("string(td[1])"): (r.xpath("string(td[2])"), r.xpath("string(td[4])"))
+            for r in doc.xpath("//table[@id='created']/tbody/tr")}
+    assert rows == {"Caspian Pipelines After the War": ("en", "approved"),
+                    "Savaştan Sonra Hazar Boru Hatları": ("tr", "in_review"),
+                    "Water and Diplomacy in Central Asia": ("en", "approved"),
+                    "Вода и дипломатия в Центральной Азии": ("ru", "draft")}
+    assert len(doc.xpath("//ul[@id='skipped']/li")) == 3
+    ids = {r.xpath("string(td[1])"): r.xpath("string(td[1]/a/@href)").rsplit("/", 1)[1]
+           for r in doc.xpath("//table[@id='created']/tbody/tr")}
+    articles = {title: stack.api("ingest", "GET", f"/api/articles/{i}").json() for title, i in ids.items()}
+    caspian_en, caspian_tr = articles["Caspian Pipelines After the War"], articles["Savaştan Sonra Hazar Boru Hatları"]
+    assert caspian_en["group_id"] == caspian_tr["group_id"] and caspian_en["is_source"] and not caspian_tr["is_source"]
+    water = articles["Water and Diplomacy in Central Asia"]
+    assert water["group_id"] == articles["Вода и дипломатия в Центральной Азии"]["group_id"] != caspian_en["group_id"]
+    assert "WordPress post 101" in caspian_en["audit"][0]["note"]
+    assert caspian_en["author"]["name"] == "Aylin Demir" and caspian_en["tags"] == ["Energy", "Caspian"]
+
+    before = _count(stack)
+    again = _upload(admin, stack, export)
+    assert again.status_code == 200 and any("0 article(s) created, 4 already imported" in f for f in _flashes(again))
+    assert _count(stack) == before
+
+    publish = _doc(first).xpath("//form[contains(@action, '/import-wxr/publish')]")[0]
+    values = publish.form_values()
+    assert sorted(v for k, v in values if k == "article_id") == sorted([caspian_en["id"], water["id"]])
+    done = admin.post(stack.url("ingest") + publish.get("action"), data=values, timeout=10)
+    assert any("Publishing 2 imported article(s)" in f for f in _flashes(done))
+    for article_id in (caspian_en["id"], water["id"]):
+        wait_for(lambda: stack.api("ingest", "GET", f"/api/articles/{article_id}").json()["state"] == "published",
+                 timeout=30, message="imported article published")
+    live = stack.api("ingest", "GET", f"/api/articles/{caspian_en['id']}").json()
+    assert [e["action"] for e in live["audit"]] == ["create", "submit", "approve", "publish", "rendered"]
+
+
+def test_polylang_export_pairs_by_post_translations(stack):
+    admin = login(stack, *ADMIN)
+    resp = _upload(admin, stack, _unique("wxr-polylang.xml"))
+    assert resp.status_code == 200
+    links = [a.rsplit("/", 1)[1] for a in _doc(resp).xpath("//table[@id='created']//a/@href")]
+    en, tr = (stack.api("ingest", "GET", f"/api/articles/{i}").json() for i in links)
+    assert (en["lang"], tr["lang"]) == ("en", "tr") and en["group_id"] == tr["group_id"] and en["is_source"]
+    assert "language 'de' is not a site language" in _doc(resp).xpath("string(//ul[@id='skipped'])")
+
+
+@pytest.mark.parametrize("name, words", [("wxr-truncated.xml", "not well-formed XML"), ("wxr-bomb.xml", "entities")])
+def test_bad_xml_is_refused_next_to_the_file_field(stack, name, words):
+    admin = login(stack, *ADMIN)
+    before = _count(stack)
+    resp = _upload(admin, stack, _unique(name))
+    assert resp.status_code == 422 and words in _error(resp, "file")
+    assert _count(stack) == before
+
+
+def test_the_form_asks_for_a_file(stack):
+    admin = login(stack, *ADMIN)
+    page = admin.get(stack.url("ingest") + "/articles/import-wxr", timeout=5)
+    resp = admin.post(stack.url("ingest") + "/articles/import-wxr", data={"csrf_token": _csrf(page), "default_lang": "en"},
+                      timeout=5)
+    assert resp.status_code == 422 and "Choose the .xml file" in _error(resp, "file")

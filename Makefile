@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: up test install unit integration browser screenshots compose-config clean
+.PHONY: up test install unit integration browser screenshots chaos bench compose-config clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -34,6 +34,14 @@ browser: $(STAMP)
 ## Refresh the screenshots of every screen in docs/screenshots (taken by the browser tests).
 screenshots: $(STAMP)
 	SCREENSHOT_DIR=docs/screenshots $(BIN)/python -m pytest tests/browser
+
+## Chaos tests: worker kills and Redis outages on a private stack (a few minutes; prints figures).
+chaos: $(STAMP)
+	$(BIN)/python -m pytest tests/chaos -s
+
+## Whole-pipeline benchmark with its ceilings (an empty Celery chain, Hugo); BENCH_ARGS="--n 100" to size it.
+bench: $(STAMP)
+	$(BIN)/python bench/pipeline.py $(BENCH_ARGS)
 
 compose-config:
 	docker-compose -f docker-compose.yml config -q

@@ -6,11 +6,13 @@ from celery import Celery
 
 from shared.celery_app import beat_schedule, make_celery
 from shared.config import load_settings
+from shared.observability import configure_logging
 
 
 def create_beat() -> Celery:
     """A Celery app carrying the beat schedule (it registers no tasks)."""
     settings = load_settings()
+    configure_logging("beat")
     app = make_celery("ingest", settings)
     app.conf.beat_schedule = beat_schedule(settings)
     app.conf.beat_schedule_filename = str(settings.data_dir / "celerybeat-schedule")

@@ -18,6 +18,9 @@ def make_celery(service: str, settings: Settings) -> Celery:
         "socket_connect_timeout": 3,
         "socket_timeout": 10,
         "retry_on_timeout": True,
+        # A dead worker's unacknowledged messages come back one visibility timeout later, not up to
+        # 100 s after that (kombu scans for them only every 10th interval by default).
+        "unacked_restore_throttle": 1,
     }
     app = Celery(f"pipeline.{service}", broker=settings.redis_url, set_as_current=False)
     app.conf.update(
@@ -31,6 +34,7 @@ def make_celery(service: str, settings: Settings) -> Celery:
         worker_prefetch_multiplier=1,
         broker_transport_options=transport,
         broker_connection_retry_on_startup=True,
+        broker_connection_max_retries=None,  # a long Redis outage must not make workers give up
         # Publishing must fail fast when Redis is down: the outbox keeps the event and a sweep resends it.
         task_publish_retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5},
         task_routes=tasks.celery_routes(),

@@ -98,6 +98,7 @@ class Settings:
     webhook_retry_scale: float = 1.0
     webhook_secret_overlap_hours: float = 24.0
     outbox_sweep_seconds: float = 5.0
+    outbox_redelivery_seconds: float = 300.0
     max_body_bytes: int = 2_000_000
     extra: dict = field(default_factory=dict)
 
@@ -152,5 +153,6 @@ def load_settings(env: dict | None = None) -> Settings:
         webhook_retry_scale=_float(env, "WEBHOOK_RETRY_SCALE", 1.0),
         webhook_secret_overlap_hours=_float(env, "WEBHOOK_SECRET_OVERLAP_HOURS", 24.0),
         outbox_sweep_seconds=_float(env, "OUTBOX_SWEEP_SECONDS", 5.0),
+        outbox_redelivery_seconds=_float(env, "OUTBOX_REDELIVERY_SECONDS", 300.0),
         max_body_bytes=_int(env, "MAX_BODY_BYTES", 2_000_000),
     )

@@ -31,6 +31,9 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("envelope", JSONType, nullable=False),
         Column("created_at", DateTime(timezone=True), nullable=False),
         Column("sent_at", DateTime(timezone=True), nullable=True),
+        # Sent once more a while later: Redis' BRPOP can lose a message taken by a worker that died
+        # before kombu recorded it as unacknowledged. Consumers' inboxes absorb the repeat.
+        Column("resent_at", DateTime(timezone=True), nullable=True),
         Column("send_attempts", Integer, nullable=False, default=0),
         Index("ix_outbox_pending", "sent_at", "created_at"),
     )
@@ -129,6 +132,26 @@ def relay(
             )
         sent += 1
     return sent
+
+
+def redeliver(engine: Engine, outbox: Table, celery: Celery, *, older_than: timedelta, limit: int = 500) -> int:
+    """Send once more every event sent longer than ``older_than`` ago and not resent yet; return how many."""
+    cutoff = utcnow() - older_than
+    with engine.begin() as conn:
+        rows = conn.execute(select(outbox.c.event_id, outbox.c.envelope).where(and_(
+            outbox.c.sent_at.is_not(None), outbox.c.resent_at.is_(None), outbox.c.sent_at <= cutoff,
+        )).order_by(outbox.c.sent_at).limit(limit)).all()
+    resent = 0
+    for event_id, envelope in rows:
+        try:
+            send_envelope(celery, envelope)
+        except Exception:
+            log.warning("outbox redelivery: sending %s failed; the next sweep retries", event_id, exc_info=True)
+            break
+        with engine.begin() as conn:
+            conn.execute(update(outbox).where(outbox.c.event_id == event_id).values(resent_at=utcnow()))
+        resent += 1
+    return resent
 
 
 def pending_count(engine: Engine, outbox: Table) -> int:

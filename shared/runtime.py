@@ -17,7 +17,8 @@ from shared.celery_app import make_celery
 from shared.config import Settings
 from shared.db import check_db, init_db, make_engine
 from shared.events import Event, parse
-from shared.outbox import claim, relay
+from shared.observability import init_flask_observability
+from shared.outbox import claim, pending_count, redeliver, relay
 from shared.web import health_blueprint, ping_redis, register_errors
 
 log = logging.getLogger(__name__)
@@ -60,9 +61,11 @@ class Runtime:
         return True
 
     def sweep_outbox(self) -> int:
-        """Resend outbox rows left pending for longer than a sweep period."""
-        return relay(self.engine, self.outbox, self.celery,
+        """Resend rows left pending for longer than a sweep period, and send old ones a second time."""
+        sent = relay(self.engine, self.outbox, self.celery,
                      older_than=timedelta(seconds=self.settings.outbox_sweep_seconds))
+        return sent + redeliver(self.engine, self.outbox, self.celery,
+                                older_than=timedelta(seconds=self.settings.outbox_redelivery_seconds))
 
 
 def build_runtime(service: str, settings: Settings, metadata: MetaData) -> Runtime:
@@ -75,7 +78,7 @@ def build_runtime(service: str, settings: Settings, metadata: MetaData) -> Runti
 
 
 def init_flask(app: Flask, runtime: Runtime) -> None:
-    """Wire the runtime, limits, JSON errors, correlation ids and /healthz into a service's app."""
+    """Wire the runtime, limits, JSON errors, correlation ids, /healthz, /readyz and /metrics into a service's app."""
     settings = runtime.settings
     # Flask pre-sets some keys to None, so "setdefault" would not apply ours.
     for key, value in (("SECRET_KEY", settings.secret_key), ("API_TOKEN", settings.api_token),
@@ -98,6 +101,10 @@ def init_flask(app: Flask, runtime: Runtime) -> None:
     def _echo_correlation_id(response):
         response.headers["X-Correlation-ID"] = g.get("correlation_id", "")
         return response
+
+    # After the correlation-id hook above, so the log context sees the id it chose.
+    init_flask_observability(app, runtime.service, settings.redis_url, lambda: check_db(runtime.engine),
+                             lambda: pending_count(runtime.engine, runtime.outbox))
 
 
 def runtime() -> Runtime:

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from shared.auth import csrf, init_forms
 from shared.config import load_settings
+from shared.observability import configure_logging
 from shared.runtime import build_runtime, init_flask
 
 from .db import metadata
@@ -17,6 +18,7 @@ from .db import metadata
 
 def create_app(test_config: dict | None = None) -> Flask:
     """The ingest web app; ``test_config`` may carry ``SETTINGS`` and Flask config overrides."""
+    configure_logging("ingest")
     test_config = dict(test_config or {})
     settings = test_config.pop("SETTINGS", None) or load_settings()
     app = Flask(__name__)

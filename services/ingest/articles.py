@@ -17,6 +17,7 @@ from shared import workflow
 from shared.events import iso, utcnow
 from shared.content import InvalidInput, parse_references
 from shared.markup import content_hash, make_slug, markdown_to_html
+from shared.observability import observe_publish_latency
 from shared.outbox import emit
 from shared.workflow import Role, State
 
@@ -380,8 +381,13 @@ def record_render_result(conn: Connection, event: ev.Event, *, site_url: str,
     if article["state"] != State.PUBLISHING or event.revision != article["revision"]:
         return None
     if isinstance(event, ev.ArticleRendered):
-        return transition(conn, article["id"], "rendered", actor="rendering", role=Role.SYSTEM,
-                          site_url=site_url, url=event.url, correlation_id=correlation_id)
+        article = transition(conn, article["id"], "rendered", actor="rendering", role=Role.SYSTEM,
+                             site_url=site_url, url=event.url, correlation_id=correlation_id)
+        started = conn.execute(select(func.max(audit_log.c.at)).where(and_(
+            audit_log.c.article_id == article["id"], audit_log.c.action.in_(("publish", "publish_due"))))).scalar()
+        if started is not None:
+            observe_publish_latency((utcnow() - _aware(started)).total_seconds())
+        return article
     return transition(conn, article["id"], "render_failed", actor="rendering", role=Role.SYSTEM,
                       site_url=site_url, error=event.error, correlation_id=correlation_id)
 

@@ -9,6 +9,7 @@ from celery import Celery
 from shared import tasks
 from shared.celery_app import task_options
 from shared.config import load_settings
+from shared.observability import instrument_worker
 from shared.runtime import Runtime, build_runtime
 
 from . import articles as svc
@@ -42,5 +43,6 @@ def create_worker(settings=None) -> Celery:
     """The ingest worker's Celery app with its tasks registered."""
     rt = build_runtime("ingest", settings or load_settings(), metadata)
     register_tasks(rt.celery, rt)
+    instrument_worker(rt.celery, "ingest")
     return rt.celery
 

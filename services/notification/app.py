@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from shared.auth import csrf, init_forms
 from shared.config import load_settings
+from shared.observability import configure_logging
 from shared.runtime import build_runtime, init_flask, runtime
 from shared.web import ApiError, json_body, require_token
 
@@ -173,6 +174,7 @@ def replay_failed():
 
 def create_app(test_config: dict | None = None) -> Flask:
     """The notification web app; ``test_config`` may carry ``SETTINGS`` and Flask config."""
+    configure_logging("notification")
     test_config = dict(test_config or {})
     settings = test_config.pop("SETTINGS", None) or load_settings()
     app = Flask(__name__)

@@ -40,6 +40,7 @@ deliveries = Table(
     Column("event_id", String(36), nullable=False),
     Column("event_type", String(64), nullable=False, index=True),
     Column("article_id", String(36), nullable=True, index=True),  # for the article timeline
+    Column("correlation_id", String(64), nullable=True),  # sent as X-Correlation-ID on every attempt
     Column("payload", Text, nullable=False),  # the exact JSON body that is signed and sent
     Column("status", String(20), nullable=False, index=True),  # pending, succeeded, failed
     Column("attempts", Integer, nullable=False, default=0),

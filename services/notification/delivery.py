@@ -156,7 +156,7 @@ def plan_deliveries(conn: Connection, envelope: dict) -> list[str]:
         conn.execute(deliveries.insert().values(
             id=delivery_id, webhook_id=f"msg_{uuid.uuid4().hex}", subscription_id=sub["id"],
             event_id=envelope["id"], event_type=envelope["type"], payload=body, status="pending",
-            article_id=envelope["data"].get("article_id"),
+            article_id=envelope["data"].get("article_id"), correlation_id=(envelope.get("correlation_id") or None),
             attempts=0, next_attempt_at=now, created_at=now, updated_at=now,
         ))
         created.append(delivery_id)
@@ -264,6 +264,7 @@ def send_delivery(engine: Engine, delivery_id: str, *, allowlist: tuple, timeout
             "content-type": "application/json",
             "user-agent": USER_AGENT,
             "webhook-id": row["webhook_id"],
+            **({"x-correlation-id": row["correlation_id"]} if row["correlation_id"] else {}),
             "webhook-timestamp": str(int(started.timestamp())),
             "webhook-signature": " ".join(
                 Webhook(secret).sign(row["webhook_id"], started, row["payload"]) for secret in signing_secrets(sub, started)),

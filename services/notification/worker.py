@@ -9,6 +9,7 @@ from celery import Celery
 from shared import tasks
 from shared.celery_app import task_options
 from shared.config import load_settings
+from shared.observability import count_delivery_outcome, instrument_worker
 from shared.runtime import Runtime, build_runtime
 
 from . import delivery as svc
@@ -43,8 +44,10 @@ def register_tasks(celery: Celery, rt: Runtime) -> None:
 
     @celery.task(name=tasks.DELIVER_WEBHOOK, **task_options())
     def deliver_webhook(delivery_id: str) -> str:
-        return svc.send_delivery(rt.engine, delivery_id, allowlist=settings.webhook_allowlist,
-                                 timeout=settings.webhook_timeout, scale=settings.webhook_retry_scale)
+        outcome = svc.send_delivery(rt.engine, delivery_id, allowlist=settings.webhook_allowlist,
+                                    timeout=settings.webhook_timeout, scale=settings.webhook_retry_scale)
+        count_delivery_outcome(outcome)
+        return outcome
 
     @celery.task(name=tasks.SWEEP_DELIVERIES, **task_options())
     def sweep_deliveries() -> int:
@@ -67,4 +70,5 @@ def create_worker(settings=None) -> Celery:
     """The notification worker's Celery app with its tasks registered."""
     rt = build_runtime("notification", settings or load_settings(), metadata)
     register_tasks(rt.celery, rt)
+    instrument_worker(rt.celery, "notification")
     return rt.celery

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
 from shared.config import load_settings
+from shared.observability import configure_logging
 from shared.events import iso
 from shared.runtime import build_runtime, init_flask, runtime
 from shared.web import require_token
@@ -83,6 +84,7 @@ def article_renders(article_id: str):
 
 def create_app(test_config: dict | None = None) -> Flask:
     """The rendering web app; ``test_config`` may carry ``SETTINGS`` and Flask config overrides."""
+    configure_logging("rendering")
     test_config = dict(test_config or {})
     settings = test_config.pop("SETTINGS", None) or load_settings()
     app = Flask(__name__)

@@ -13,6 +13,7 @@ from shared import events as ev
 from shared import tasks
 from shared.celery_app import task_options
 from shared.config import load_settings
+from shared.observability import instrument_worker
 from shared.events import utcnow
 from shared.outbox import emit
 from shared.runtime import Runtime, build_runtime
@@ -76,5 +77,6 @@ def create_worker(settings=None) -> Celery:
     """The rendering worker's Celery app with its tasks registered."""
     rt = build_runtime("rendering", settings or load_settings(), metadata)
     register_tasks(rt.celery, rt)
+    instrument_worker(rt.celery, "rendering")
     return rt.celery
 

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from shared.auth import csrf, init_forms
 from shared.config import load_settings
+from shared.observability import configure_logging
 from shared.runtime import build_runtime, init_flask, runtime
 from shared.events import utcnow
 from shared.web import ApiError, json_body, require_token, verify_signed_request
@@ -128,6 +129,7 @@ def translation_callback():
 
 def create_app(test_config: dict | None = None) -> Flask:
     """The translation_status web app; ``test_config`` may carry ``SETTINGS`` and Flask config."""
+    configure_logging("translation_status")
     test_config = dict(test_config or {})
     settings = test_config.pop("SETTINGS", None) or load_settings()
     app = Flask(__name__)

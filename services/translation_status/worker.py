@@ -9,6 +9,7 @@ from celery import Celery
 from shared import tasks
 from shared.celery_app import task_options
 from shared.config import load_settings
+from shared.observability import instrument_worker
 from shared.runtime import Runtime, build_runtime
 
 from . import status as svc
@@ -32,4 +33,5 @@ def create_worker(settings=None) -> Celery:
     """The translation_status worker's Celery app with its tasks registered."""
     rt = build_runtime("translation_status", settings or load_settings(), metadata)
     register_tasks(rt.celery, rt)
+    instrument_worker(rt.celery, "translation_status")
     return rt.celery

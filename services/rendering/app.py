@@ -7,6 +7,7 @@ from werkzeug.exceptions import NotFound
 
 from shared.config import load_settings
 from shared.observability import configure_logging
+from shared.db import read_only
 from shared.events import iso
 from shared.runtime import build_runtime, init_flask, runtime
 from shared.web import require_token
@@ -28,7 +29,7 @@ def _moved(path: str) -> str | None:
     parts = path.strip("/").split("/")
     if len(parts) != 2:
         return None
-    with runtime().engine.connect() as conn:
+    with read_only(runtime().engine) as conn:
         return site.find_redirect(conn, parts[0], parts[1])
 
 

@@ -12,6 +12,9 @@ import re
 from collections import Counter, OrderedDict
 from typing import Iterable
 
+import numpy as np
+from scipy import sparse
+
 _TAG = re.compile(r"<[^>]+>")
 _WORD = re.compile(r"[^\W\d_]{2,}")
 # Title and tag words say more about the subject than any one body word.
@@ -58,39 +61,61 @@ def term_counts(title: str, tags: Iterable[str], body_html: str) -> tuple[tuple[
     return counts
 
 
+_MEMO: OrderedDict[tuple, dict[str, list[str]]] = OrderedDict()
+_MEMO_SIZE = 16
+
+
 def similar_ids(docs: dict[str, tuple[tuple[str, int], ...]], rank: dict[str, tuple], k: int = 3) -> dict[str, list[str]]:
     """For every doc id, the ids of its ``k`` most similar other docs (cosine over TF-IDF).
 
     ``rank`` breaks ties: a lower key wins (the caller passes newest-first keys). Docs sharing no
-    term with an article never appear in its list.
+    term with an article never appear in its list. Results are remembered for the last few doc
+    sets: a publish compares the lists before and after, and the next publish's "before" is this
+    one's "after".
     """
     ids = sorted(docs)
+    key = (k, tuple((i, docs[i], rank[i]) for i in ids))
+    if key in _MEMO:
+        _MEMO.move_to_end(key)
+        return _MEMO[key]
+    result = _compute(ids, docs, rank, k)
+    _MEMO[key] = result
+    if len(_MEMO) > _MEMO_SIZE:
+        _MEMO.popitem(last=False)
+    return result
+
+
+def _compute(ids: list[str], docs: dict, rank: dict, k: int) -> dict[str, list[str]]:
     n = len(ids)
+    if n == 0:
+        return {}
     df: Counter[str] = Counter()
     for doc_id in ids:
         df.update(term for term, _ in docs[doc_id])
-    # Words found in most documents say nothing about likeness and would make the pairwise
-    # scoring quadratic; above a small corpus they are dropped (like scikit-learn's max_df).
+    # Words found in most documents say nothing about likeness (like scikit-learn's max_df).
     max_df = max(MIN_MAX_DF, n // 2)
-    vectors: dict[str, dict[str, float]] = {}
-    for doc_id in ids:
-        weights = {term: (1.0 + math.log(count)) * (math.log((1 + n) / (1 + df[term])) + 1.0)
-                   for term, count in docs[doc_id] if df[term] <= max_df}
-        norm = math.sqrt(math.fsum(w * w for _, w in sorted(weights.items())))
-        vectors[doc_id] = {t: w / norm for t, w in weights.items()} if norm else {}
-    postings: dict[str, list[str]] = {}
-    for doc_id in ids:
-        for term in vectors[doc_id]:
-            postings.setdefault(term, []).append(doc_id)
+    vocab = {term: i for i, term in enumerate(sorted(t for t, c in df.items() if c <= max_df))}
+    rows, cols, vals = [], [], []
+    for r, doc_id in enumerate(ids):
+        for term, count in docs[doc_id]:
+            col = vocab.get(term)
+            if col is not None:
+                rows.append(r)
+                cols.append(col)
+                vals.append((1.0 + math.log(count)) * (math.log((1 + n) / (1 + df[term])) + 1.0))
+    matrix = sparse.csr_matrix((np.array(vals, dtype=np.float64), (rows, cols)), shape=(n, len(vocab)))
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    matrix = sparse.diags(1.0 / norms) @ matrix
+    scores = (matrix @ matrix.T).tocsr()
+    # Scores are rounded so that float noise never decides an order; ties go to ``rank``.
+    ranks = np.array([rank[i] for i in ids])
     result: dict[str, list[str]] = {}
-    for doc_id in ids:
-        vec = vectors[doc_id]
-        partial: dict[str, list[float]] = {}
-        for term in sorted(vec):
-            for other in postings[term]:
-                if other != doc_id:
-                    partial.setdefault(other, []).append(vec[term] * vectors[other][term])
-        scores = {other: math.fsum(parts) for other, parts in partial.items()}
-        best = sorted((o for o, s in scores.items() if s > 0), key=lambda o: (-scores[o], rank[o]))
-        result[doc_id] = best[:k]
+    for r, doc_id in enumerate(ids):
+        start, end = scores.indptr[r], scores.indptr[r + 1]
+        cols, vals = scores.indices[start:end], np.round(scores.data[start:end], 12)
+        keep = (cols != r) & (vals > 0)
+        cols, vals = cols[keep], vals[keep]
+        order = np.lexsort((ranks[cols], -vals))[:k]
+        result[doc_id] = [ids[c] for c in cols[order]]
     return result

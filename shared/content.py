@@ -15,7 +15,8 @@ class InvalidInput(ValueError):
         self.field, self.message = field, message
 
 
-def _str(data: dict, name: str, *, required: bool, max_len: int, default: str = "") -> str:
+def text_field(data: dict, name: str, *, required: bool, max_len: int, default: str = "") -> str:
+    """A stripped string field of ``data``, or InvalidInput naming it and the limit."""
     value = data.get(name, None)
     if value is None:
         if required:
@@ -42,10 +43,10 @@ def parse_references(refs, where_prefix: str = "references") -> list[dict]:
         where = f"{where_prefix}[{i}]"
         if not isinstance(ref, dict):
             raise InvalidInput(where, "must be an object with title, source, url, accessed")
-        title = _str(ref, "title", required=False, max_len=1000)
-        source = _str(ref, "source", required=False, max_len=300)
-        url = _str(ref, "url", required=False, max_len=2000)
-        note = _str(ref, "note", required=False, max_len=1000)
+        title = text_field(ref, "title", required=False, max_len=1000)
+        source = text_field(ref, "source", required=False, max_len=300)
+        url = text_field(ref, "url", required=False, max_len=2000)
+        note = text_field(ref, "note", required=False, max_len=1000)
         if url:
             parsed = urlparse(url)
             if parsed.scheme not in ("http", "https") or not parsed.netloc:

@@ -52,6 +52,13 @@ PENDING = 0
 PENDING_TIMEOUT = timedelta(minutes=5)
 
 
+def _article_or_404(conn, article_id: str) -> dict:
+    try:
+        return svc.get_article(conn, article_id)
+    except svc.NotFound:
+        raise ApiError(404, f"no article with id {article_id}")
+
+
 def _invalid(exc: svc.InvalidInput) -> ApiError:
     return ApiError(422, exc.message, field=exc.field)
 
@@ -211,10 +218,7 @@ def list_articles():
 def get_article(article_id: str):
     """One article with its audit log."""
     with runtime().engine.begin() as conn:
-        try:
-            article = svc.get_article(conn, article_id)
-        except svc.NotFound:
-            raise ApiError(404, f"no article with id {article_id}")
+        article = _article_or_404(conn, article_id)
         body = svc.to_json(article)
         imported = conn.execute(select(article_imports.c.original_languages)
                                 .where(article_imports.c.article_id == article_id)).first()
@@ -302,10 +306,7 @@ def create_user():
 def list_revisions(article_id: str):
     """Every revision of an article, oldest first (without bodies)."""
     with runtime().engine.begin() as conn:
-        try:
-            svc.get_article(conn, article_id)
-        except svc.NotFound:
-            raise ApiError(404, f"no article with id {article_id}")
+        _article_or_404(conn, article_id)
         rows = svc.revision_list(conn, article_id)
     return jsonify({"revisions": rows})
 
@@ -315,10 +316,7 @@ def list_revisions(article_id: str):
 def diff_revisions(article_id: str):
     """What changed between two revisions (``from`` and ``to``; default: the last two)."""
     with runtime().engine.begin() as conn:
-        try:
-            article = svc.get_article(conn, article_id)
-        except svc.NotFound:
-            raise ApiError(404, f"no article with id {article_id}")
+        article = _article_or_404(conn, article_id)
         try:
             to = int(request.args.get("to", article["revision"]))
             start = int(request.args.get("from", max(1, to - 1)))

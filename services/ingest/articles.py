@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 from shared import events as ev
 from shared import workflow
 from shared.events import iso, utcnow
-from shared.content import InvalidInput, parse_references
+from shared.content import InvalidInput, parse_references, text_field
 from shared.markup import content_hash, make_slug, markdown_to_html
 from shared.observability import observe_publish_latency
 from shared.outbox import emit
@@ -36,27 +36,11 @@ class Conflict(Exception):
     """The request clashes with existing data (HTTP 409)."""
 
 
-def _str(data: dict, name: str, *, required: bool, max_len: int, default: str = "") -> str:
-    value = data.get(name, None)
-    if value is None:
-        if required:
-            raise InvalidInput(name, "is required")
-        return default
-    if not isinstance(value, str):
-        raise InvalidInput(name, f"must be a string, not {type(value).__name__}")
-    value = value.strip()
-    if required and not value:
-        raise InvalidInput(name, "must not be empty")
-    if len(value) > max_len:
-        raise InvalidInput(name, f"is {len(value)} characters; the limit is {max_len}")
-    return value
-
-
 def _author(data: dict, languages: tuple[str, ...]) -> dict:
     author = data.get("author")
     if not isinstance(author, dict):
         raise InvalidInput("author", "must be an object such as {\"name\": \"...\", \"bio\": \"...\"}")
-    name = _str(author, "name", required=True, max_len=200) if "name" in author else None
+    name = text_field(author, "name", required=True, max_len=200) if "name" in author else None
     if not name:
         raise InvalidInput("author.name", "is required")
     bio = author.get("bio") or ""
@@ -92,7 +76,7 @@ def parse_article_input(data: dict, languages: tuple[str, ...], *, max_body: int
     unknown = sorted(set(data) - known)
     if unknown:
         raise InvalidInput(unknown[0], f"unknown field; known fields are {', '.join(sorted(known))}")
-    lang = _str(data, "lang", required=True, max_len=8)
+    lang = text_field(data, "lang", required=True, max_len=8)
     if lang not in languages:
         raise InvalidInput("lang", f"{lang!r} is not a site language; use one of {', '.join(languages)}")
     group_id = data.get("group_id")
@@ -100,8 +84,8 @@ def parse_article_input(data: dict, languages: tuple[str, ...], *, max_body: int
         raise InvalidInput("group_id", "must be the UUID of an existing translation group")
     return {
         "lang": lang,
-        "title": _str(data, "title", required=True, max_len=MAX_TITLE),
-        "body": _str(data, "body", required=True, max_len=max_body),
+        "title": text_field(data, "title", required=True, max_len=MAX_TITLE),
+        "body": text_field(data, "body", required=True, max_len=max_body),
         "author": _author(data, languages),
         "references": parse_references(data.get("references", [])),
         "tags": _tags(data),
@@ -119,9 +103,9 @@ def parse_article_update(data: dict, languages: tuple[str, ...], *, max_body: in
         raise InvalidInput("body", "nothing to change; send at least one editable field")
     out = {}
     if "title" in data:
-        out["title"] = _str(data, "title", required=True, max_len=MAX_TITLE)
+        out["title"] = text_field(data, "title", required=True, max_len=MAX_TITLE)
     if "body" in data:
-        out["body"] = _str(data, "body", required=True, max_len=max_body)
+        out["body"] = text_field(data, "body", required=True, max_len=max_body)
     if "author" in data:
         out["author"] = _author(data, languages)
     if "references" in data:

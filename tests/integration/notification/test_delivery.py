@@ -18,6 +18,7 @@ from services.notification.db import deliveries, emails, metadata, subscriptions
 from shared.db import init_db, make_engine
 from shared.events import utcnow
 from tests.helpers import free_port, start_receiver
+from tests.integration.conftest import SmtpInbox
 
 pytestmark = pytest.mark.integration
 LOOPBACK = (ipaddress.ip_network("127.0.0.1/32"),)
@@ -38,18 +39,10 @@ def receiver():
     rec.close()
 
 
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's naming)
-        self.messages.append(envelope)
-        return "250 OK"
-
-
 @pytest.fixture
 def smtp():
-    handler = Inbox()
+    """A private real SMTP server (aiosmtpd) for one test."""
+    handler = SmtpInbox()
     controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
     handler.url = f"smtp://127.0.0.1:{controller.port}?from=pipeline@example.org"

@@ -60,7 +60,10 @@ def static_site(path: str):
     if target:
         return redirect(target, code=301)
     try:
-        response = send_from_directory(site_dir, file_path, max_age=60)
+        # Revalidate every time (ETag, 304): a page's language line or similar posts change when
+        # another article is published, and readers must not keep a stale copy for a minute.
+        response = send_from_directory(site_dir, file_path, max_age=0)
+        response.cache_control.no_cache = True
     except NotFound:
         return _not_found(path)
     if file_path.endswith("feed.xml"):

@@ -39,25 +39,27 @@ def get_group(group_id: str):
 @require_token
 def request_translation(group_id: str):
     """Ask a translator (email) or a vendor for a language, with a due date; 201 with the new status."""
-    rt = runtime()
     try:
-        fields = svc.parse_request(json_body(), rt.settings.languages)
-    except svc.RequestError as exc:
-        raise ApiError(exc.status, exc.message, field=exc.field)
-    with rt.engine.begin() as conn:
-        group = conn.execute(select(groups).where(groups.c.group_id == group_id)).mappings().first()
-    if group is None:
-        raise ApiError(404, f"no translation group with id {group_id}")
-    source = _fetch_source(group["source_article_id"])
-    try:
-        with rt.transaction() as conn:
-            cell = svc.request_translation(
-                conn, group_id, fields, source, requested_by=request.headers.get("X-Requested-By", "api"),
-                callback_url=f"{rt.settings.service_urls['translation_status']}/webhooks/translations",
-                correlation_id=g.correlation_id)
+        cell = place_request(group_id, json_body(), request.headers.get("X-Requested-By", "api"))
     except svc.RequestError as exc:
         raise ApiError(exc.status, exc.message, field=exc.field)
     return jsonify(cell), 201
+
+
+def place_request(group_id: str, data: dict, requested_by: str) -> dict:
+    """Validate and record a translation request (API and form alike); RequestError says what is wrong."""
+    rt = runtime()
+    fields = svc.parse_request(data, rt.settings.languages)
+    with rt.engine.begin() as conn:
+        group = conn.execute(select(groups).where(groups.c.group_id == group_id)).mappings().first()
+    if group is None:
+        raise svc.RequestError("group_id", f"no translation group with id {group_id}", status=404)
+    source = _fetch_source(group["source_article_id"])
+    with rt.transaction() as conn:
+        return svc.request_translation(
+            conn, group_id, fields, source, requested_by=requested_by,
+            callback_url=f"{rt.settings.service_urls['translation_status']}/webhooks/translations",
+            correlation_id=g.correlation_id)
 
 
 @api_bp.get("/groups/<group_id>/languages/<lang>/source-diff")

@@ -1,7 +1,10 @@
 """The translator dashboard: one row per translation group, one column per language."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_wtf import FlaskForm
+from wtforms import DateField, EmailField, SelectField, StringField
+from wtforms.validators import Optional
 from sqlalchemy import select
 
 from shared.auth import login_required
@@ -9,6 +12,15 @@ from shared.runtime import runtime
 
 from . import status as svc
 from .db import groups
+
+EDITORS = ("editor", "admin")
+
+
+class RequestForm(FlaskForm):
+    lang = SelectField("Language")
+    translator = EmailField("Translator's email")
+    vendor = StringField("Vendor name")
+    due_at = DateField("Due date", validators=[Optional()])
 
 bp = Blueprint("translation_ui", __name__)
 
@@ -37,3 +49,39 @@ def source_changes_page(group_id: str, lang: str):
     from .app import source_changes
 
     return render_template("changes.html", change=source_changes(group_id, lang), group_id=group_id)
+
+
+@bp.route("/groups/<group_id>/request", methods=["GET", "POST"])
+@login_required(*EDITORS)
+def request_page(group_id: str):
+    """Ask a translator or a vendor for one language of a group, with a due date."""
+    from .app import place_request
+
+    rt = runtime()
+    with rt.engine.begin() as conn:
+        view = svc.group_view(conn, group_id, rt.settings.languages)
+    if view is None:
+        abort(404)
+    form = RequestForm()
+    form.lang.choices = [(code, code) for code, cell in view["languages"].items()
+                         if code != view["source_lang"] and cell["status"] in svc.REQUESTABLE]
+    if request.method == "GET" and request.args.get("lang"):
+        form.lang.data = request.args["lang"]
+    status = 200
+    if form.validate_on_submit():
+        data = {"lang": form.lang.data, "translator": form.translator.data or None, "vendor": form.vendor.data or None,
+                "due_at": form.due_at.data.isoformat() if form.due_at.data else None}
+        try:
+            place_request(group_id, data, session["user"]["email"])
+        except svc.RequestError as exc:
+            target = getattr(form, exc.field, None) or form.lang
+            target.errors = list(target.errors) + [exc.message]
+            status = 400
+        else:
+            who = data["translator"] or data["vendor"]
+            flash(f"The {data['lang']} translation was requested from {who}.")
+            return redirect(url_for(".dashboard"))
+    elif request.method == "POST":
+        status = 400
+    source = view["languages"][view["source_lang"]] if view["source_lang"] else {}
+    return render_template("request.html", form=form, view=view, source=source), status

@@ -65,6 +65,7 @@ def test_publish_flow_end_to_end(stack, receiver):
     assert on_disk.exists()
     page = requests.get(url, timeout=10)
     assert page.status_code == 200
+    assert "no-cache" in page.headers["Cache-Control"] and page.headers.get("ETag"), "readers revalidate (304)"
     doc = html.fromstring(page.content)
     assert doc.xpath("string(//h1)") == ARTICLE["title"]
     assert doc.xpath("string(//*[@class='author'])") == "Test Author"

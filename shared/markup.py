@@ -3,25 +3,45 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 import nh3
 from markdown_it import MarkdownIt
+from mdit_py_plugins.footnote import footnote_plugin
 from slugify import slugify
 
 ALLOWED_TAGS = {
     "p", "br", "hr", "em", "strong", "b", "i", "u", "s", "sub", "sup", "blockquote", "q", "cite",
     "ul", "ol", "li", "a", "h2", "h3", "h4", "h5", "h6", "code", "pre", "table", "thead", "tbody",
-    "tr", "th", "td", "figure", "figcaption", "img", "abbr", "span",
+    "tr", "th", "td", "figure", "figcaption", "img", "abbr", "span", "section",
 }
 ALLOWED_ATTRIBUTES = {
-    "a": {"href", "title", "hreflang"},
+    "a": {"href", "title", "hreflang", "id", "class"},
+    "sup": {"class"},
+    "li": {"id", "class"},
+    "ol": {"class"},
+    "hr": {"class"},
+    "section": {"class"},
     "img": {"src", "alt", "title", "width", "height"},
     "abbr": {"title"},
     "th": {"scope"},
     "*": {"lang", "dir"},
 }
 
-_md = MarkdownIt("commonmark", {"html": True, "linkify": False, "typographer": False}).enable("table")
+# Inline footnotes ([^1] ... [^1]: text) next to the structured reference list ([1] markers).
+_md = MarkdownIt("commonmark", {"html": True, "linkify": False, "typographer": False}).enable("table").use(footnote_plugin)
+_FOOTNOTE_ID = re.compile(r"^fn(ref)?\d+(:\d+)?$")
+_FOOTNOTE_CLASSES = {"footnote-ref", "footnotes-sep", "footnotes", "footnotes-list", "footnote-item", "footnote-backref"}
+
+
+def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
+    # ids and classes only as the footnotes plugin writes them: no clash with the page's own anchors.
+    if attribute == "id":
+        return value if _FOOTNOTE_ID.match(value) else None
+    if attribute == "class":
+        kept = [c for c in value.split() if c in _FOOTNOTE_CLASSES]
+        return " ".join(kept) or None
+    return value
 
 
 def sanitize_html(html: str) -> str:
@@ -32,6 +52,7 @@ def sanitize_html(html: str) -> str:
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer",
+        attribute_filter=_attribute_filter,
     )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.engine import Connection
@@ -489,3 +489,13 @@ def diff(conn: Connection, article_id: str, start: int, end: int) -> dict:
     lines = list(difflib.unified_diff(_revision_text(old), _revision_text(new), f"revision {start}",
                                       f"revision {end}", lineterm=""))
     return {"article_id": article_id, "from": start, "to": end, "changed": bool(lines), "diff": "\n".join(lines)}
+
+
+def overdue_schedules(conn: Connection) -> list[dict]:
+    """Scheduled articles more than a minute past their time and not live yet (an alert, not a skip)."""
+    cutoff = utcnow() - timedelta(seconds=LATE_AFTER_SECONDS)
+    rows = conn.execute(select(articles.c.id, articles.c.title, articles.c.lang, articles.c.state, articles.c.publish_at)
+                        .where(and_(articles.c.state.in_((State.SCHEDULED.value, State.PUBLISHING.value)),
+                                    articles.c.publish_at.is_not(None), articles.c.publish_at <= cutoff))
+                        .order_by(articles.c.publish_at)).mappings()
+    return [dict(r) for r in rows]

@@ -71,10 +71,11 @@ def article_list():
         query = query.where(or_(articles.c.title.ilike(like), articles.c.body.ilike(like)))
     with runtime().engine.begin() as conn:
         rows = [dict(r) for r in conn.execute(query).mappings()]
+        overdue = svc.overdue_schedules(conn)
     if filters["author"]:
         # The author is a JSON column; matching its name in Python works on SQLite and PostgreSQL alike.
         rows = [r for r in rows if filters["author"].lower() in r["author"].get("name", "").lower()]
-    return render_template("articles.html", rows=rows[:200], more=len(rows) > 200, filters=filters,
+    return render_template("articles.html", rows=rows[:200], more=len(rows) > 200, filters=filters, overdue=overdue,
                            states=[s.value for s in State], languages=runtime().settings.languages)
 
 

@@ -298,8 +298,8 @@ def phase_burst(stack: Stack, api: Api, receiver: Receiver, records: list[dict],
 
 
 def render_task_seconds(log_path: Path, skip_lines: int) -> list[float]:
-    """Durations of render_article tasks logged by the rendering worker after line ``skip_lines``."""
-    pattern = re.compile(r"rendering\.render_article\[[^\]]+\] succeeded in ([\d.]+)s")
+    """Durations of render tasks (queueing and the batched flush) logged by the rendering worker after ``skip_lines``."""
+    pattern = re.compile(r"rendering\.(?:render_article|flush_renders)\[[^\]]+\] succeeded in ([\d.]+)s")
     lines = log_path.read_text(errors="replace").splitlines()[skip_lines:]
     return [float(m.group(1)) for line in lines if (m := pattern.search(line))]
 
@@ -350,7 +350,7 @@ def phase_incremental(stack: Stack, api: Api, receiver: Receiver, record: dict) 
         kinds[kind] = kinds.get(kind, 0) + 1
     return {"site_files_before": len(before), "files_changed": len(changed) + len(removed),
             "files_new": len(set(after) - set(before)), "files_removed": len(removed), "by_kind": kinds,
-            "render_task_seconds": durations[-1] if durations else None, "page_ms": page_ms, "webhook_ms": hook_ms,
+            "render_task_seconds": round(sum(durations), 3) if durations else None, "page_ms": page_ms, "webhook_ms": hook_ms,
             "changed_sample": changed[:40]}
 
 

@@ -22,6 +22,7 @@ TRANSLATION_STATUS_RELAY_OUTBOX = "translation_status.relay_outbox"
 # rendering
 RENDER_ARTICLE = "rendering.render_article"
 REMOVE_ARTICLE = "rendering.remove_article"
+FLUSH_RENDERS = "rendering.flush_renders"
 RENDERING_RELAY_OUTBOX = "rendering.relay_outbox"
 # notification
 NOTIFY_SUBSCRIBERS = "notification.notify_subscribers"
@@ -39,6 +40,7 @@ TASK_QUEUES: dict[str, str] = {
     TRANSLATION_STATUS_RELAY_OUTBOX: TRANSLATION_STATUS,
     RENDER_ARTICLE: RENDERING,
     REMOVE_ARTICLE: RENDERING,
+    FLUSH_RENDERS: RENDERING,
     RENDERING_RELAY_OUTBOX: RENDERING,
     NOTIFY_SUBSCRIBERS: NOTIFICATION,
     DELIVER_WEBHOOK: NOTIFICATION,

@@ -46,5 +46,21 @@ render_log = Table(
     Column("at", DateTime(timezone=True), nullable=False),
 )
 
+# Render requests waiting for the next flush, one row per event, applied in ``seq`` order: a
+# burst is applied to the read model event by event (exactly as one-at-a-time would) but the
+# model is loaded and the site rendered once for the whole batch.
+pending_renders = Table(
+    "pending_renders",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("article_id", String(36), nullable=False),
+    Column("action", String(10), nullable=False),  # publish, remove
+    Column("snapshot", JSONType, nullable=True),  # publish only
+    Column("revision", Integer, nullable=True),
+    Column("correlation_id", String(64), nullable=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("queued_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)

@@ -1,10 +1,11 @@
-"""Render the public site from the read model, fully (``rebuild``) or incrementally (one article).
+"""Render the public site from the read model, fully (``rebuild``) or incrementally (one article or a batch).
 
 The site is a pure function of the read model and the settings: ``SiteModel.outputs()`` names every
 file the site has and how to render it. A full rebuild renders all of them; publishing, republishing
-or unpublishing one article renders only the paths ``affected_paths`` picks by comparing the model
-before and after the change, and writes a file only when its bytes change. Nothing reads the clock,
-so both ways give byte-identical trees (``tests/integration/rendering`` checks it).
+or unpublishing one article (or a batch of such changes, ``flush``) renders only the paths
+``affected_paths`` picks by comparing the model before and after the change, and writes a file only
+when its bytes change. Nothing reads the clock, so both ways give byte-identical trees
+(``tests/integration/rendering`` checks it).
 
 Files are written atomically (temp file + rename) so a reader never sees half a page.
 """
@@ -112,7 +113,8 @@ def load_model(conn: Connection, settings: Settings) -> "SiteModel":
     return SiteModel(rows, moved, settings)
 
 
-def _lock(conn: Connection) -> None:
+def lock(conn: Connection) -> None:
+    """Serialise renders for the rest of the transaction."""
     # Renders read the whole model and write files: two at once could each miss the other's
     # change. SQLite's BEGIN IMMEDIATE already serialises writers; PostgreSQL needs a lock.
     if conn.dialect.name == "postgresql":
@@ -307,33 +309,64 @@ def _prune_empty_dirs(directory: Path, site_dir: Path) -> None:
         directory = directory.parent
 
 
-def _change(conn: Connection, settings: Settings, article_id: str, mutate: Callable[[], bool]) -> RenderReport:
-    _lock(conn)
+def _change(conn: Connection, settings: Settings, article_ids: Iterable[str], mutate: Callable[[], bool]) -> RenderReport:
+    lock(conn)
     before = load_model(conn, settings)
     if not mutate():
         return RenderReport()
     after = load_model(conn, settings)
-    return apply(after, affected_paths(before, after, article_id, settings.site_dir), settings.site_dir)
+    paths: set[str] = set()
+    for article_id in dict.fromkeys(article_ids):
+        paths |= affected_paths(before, after, article_id, settings.site_dir)
+    return apply(after, paths, settings.site_dir)
+
+
+def delete_page(conn: Connection, article_id: str) -> bool:
+    """Drop an article and its old addresses from the read model; False when it was not there."""
+    gone = conn.execute(delete(pages).where(pages.c.article_id == article_id)).rowcount
+    conn.execute(delete(redirects).where(redirects.c.article_id == article_id))
+    return bool(gone)
 
 
 def publish(conn: Connection, snapshot: dict, settings: Settings) -> RenderReport:
     """Store a published snapshot and render exactly what it changes."""
-    return _change(conn, settings, snapshot["article_id"], lambda: upsert_page(conn, snapshot))
+    return _change(conn, settings, [snapshot["article_id"]], lambda: upsert_page(conn, snapshot))
 
 
 def unpublish(conn: Connection, article_id: str, settings: Settings) -> RenderReport:
     """Take an article (and its old addresses) off the site and re-render what linked to it."""
+    return _change(conn, settings, [article_id], lambda: delete_page(conn, article_id))
+
+
+def flush(conn: Connection, settings: Settings, changes: Iterable[dict]) -> RenderReport:
+    """Apply many changes in order (``{"action": "publish", "snapshot": ...}`` or ``{"action": "remove",
+    "article_id": ...}``), then render once what any of them changed."""
+    changes = list(changes)
+
     def mutate() -> bool:
-        gone = conn.execute(delete(pages).where(pages.c.article_id == article_id)).rowcount
-        conn.execute(delete(redirects).where(redirects.c.article_id == article_id))
-        return bool(gone)
-    return _change(conn, settings, article_id, mutate)
+        changed = False
+        for change in changes:
+            if change["action"] == "publish":
+                changed = upsert_page(conn, change["snapshot"]) or changed
+            elif change["action"] == "remove":
+                changed = delete_page(conn, change["article_id"]) or changed
+            else:
+                raise ValueError(f"unknown render action {change['action']!r}")
+        return changed
+
+    ids = [c["snapshot"]["article_id"] if c["action"] == "publish" else c["article_id"] for c in changes]
+    return _change(conn, settings, ids, mutate)
+
+
+def page_url(settings: Settings, snapshot: dict) -> str:
+    """The public URL of a snapshot's page."""
+    return settings.site_url + page_path(snapshot["lang"], snapshot["slug"])
 
 
 def publish_snapshot(conn: Connection, snapshot: dict, settings: Settings) -> tuple[str, int]:
     """Store the snapshot and render what changes; return the page URL and the files written."""
     report = publish(conn, snapshot, settings)
-    return settings.site_url + page_path(snapshot["lang"], snapshot["slug"]), len(report.written) + len(report.removed)
+    return page_url(settings, snapshot), len(report.written) + len(report.removed)
 
 
 def remove_article(conn: Connection, article_id: str, settings: Settings) -> int:
@@ -344,7 +377,7 @@ def remove_article(conn: Connection, article_id: str, settings: Settings) -> int
 
 def rebuild(conn: Connection, settings: Settings, progress: Callable[[int, int], None] | None = None) -> RenderReport:
     """Render the whole site from the read model and delete stale output files."""
-    _lock(conn)
+    lock(conn)
     model = load_model(conn, settings)
     site_dir = settings.site_dir
     expected = set(model.outputs())

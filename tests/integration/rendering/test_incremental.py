@@ -31,11 +31,21 @@ def dirs(root: Path) -> set[str]:
     return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_dir()}
 
 
+def apply_now(conn, settings, change: dict) -> None:
+    """Render one change the way a single publish or unpublish does."""
+    if change["action"] == "publish":
+        site.publish_snapshot(conn, change["snapshot"], settings)
+    else:
+        site.remove_article(conn, change["article_id"], settings)
+
+
 class World:
     """Random publish / republish / unpublish steps over a small pool of articles and groups."""
 
-    def __init__(self, rng: random.Random):
+    def __init__(self, rng: random.Random, apply=None):
         self.rng = rng
+        # (conn, settings, change) -> None; by default each change is rendered at once.
+        self.apply = apply or apply_now
         self.articles: dict[str, dict] = {}  # id -> last snapshot sent
         self.live: set[str] = set()
         self.clock = fx.BASE_TIME
@@ -85,7 +95,7 @@ class World:
             snap = self.new_article()
             self.articles[snap["article_id"]] = snap
             self.live.add(snap["article_id"])
-            site.publish_snapshot(conn, snap, settings)
+            self.apply(conn, settings, {"action": "publish", "snapshot": snap})
             return "publish"
         article_id = rng.choice(sorted(self.articles))
         old = self.articles[article_id]
@@ -99,11 +109,11 @@ class World:
                 snap["title"] = old["title"]
             self.articles[article_id] = snap
             self.live.add(article_id)
-            site.publish_snapshot(conn, snap, settings)
+            self.apply(conn, settings, {"action": "publish", "snapshot": snap})
             return "republish"
         if article_id in self.live:
             self.live.discard(article_id)
-            site.remove_article(conn, article_id, settings)
+            self.apply(conn, settings, {"action": "remove", "article_id": article_id})
             return "unpublish"
         return "noop"
 
@@ -126,6 +136,36 @@ def test_200_random_steps_match_a_full_rebuild(tmp_path, monkeypatch):
     assert any("/page/2/" in p for p in files)
     assert any(b'http-equiv="refresh"' in body for body in files.values())
     engine.dispose()
+
+
+def test_batches_match_one_by_one_and_a_full_rebuild(tmp_path, monkeypatch):
+    monkeypatch.setattr("services.rendering.content.PAGE_SIZE", 4)
+    batched = fx.settings_for(tmp_path / "batched")
+    single = fx.settings_for(tmp_path / "single")
+    batched_engine, single_engine = fx.engine_for(batched), fx.engine_for(single)
+    queued: list[dict] = []
+    world = World(random.Random(20221014), apply=lambda conn, settings, change: queued.append(change))
+    rng = random.Random(7)
+    kinds, sizes, repeated = [], [], False
+    for batch in range(25):
+        queued.clear()
+        for _ in range(rng.choice((1, 2, 5, 12))):
+            kinds.append(world.step(None, None))
+        sizes.append(len(queued))
+        ids = [c["snapshot"]["article_id"] if c["action"] == "publish" else c["article_id"] for c in queued]
+        repeated = repeated or len(ids) != len(set(ids))
+        with batched_engine.begin() as conn:
+            site.flush(conn, batched, queued)
+        with single_engine.begin() as conn:
+            for change in queued:
+                apply_now(conn, single, change)
+        assert tree(batched.site_dir) == tree(single.site_dir), f"batch {batch} differs from one by one"
+        assert dirs(batched.site_dir) == dirs(single.site_dir)
+    assert {"publish", "republish", "unpublish"} <= set(kinds) and max(sizes) > 5
+    assert repeated, "some batch changes one article more than once"
+    _assert_equal_to_rebuild(batched_engine, batched, tmp_path / "rebuild")
+    batched_engine.dispose()
+    single_engine.dispose()
 
 
 def _assert_equal_to_rebuild(engine, settings, other: Path) -> None:

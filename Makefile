@@ -18,9 +18,11 @@ install: $(STAMP)
 up: $(STAMP)
 	$(BIN)/python -m shared.launcher up
 
-## Run the whole test suite (unit + integration with real Redis, workers and HTTP servers).
+## Run the whole test suite: unit, integration (real Redis, workers, HTTP and SMTP servers,
+## PostgreSQL), browser, then the chaos tests (worker kills, Redis outage) with their figures.
 test: $(STAMP)
 	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest tests/chaos -s
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit

@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,17 +51,26 @@ class SmtpInbox:
         return [m for m in self.messages if address in m.rcpt_tos]
 
 
-@pytest.fixture(scope="session")
-def smtp_server():
-    """A real SMTP server on loopback for the stack's emails."""
+@contextmanager
+def running_smtp():
+    """A real SMTP server (aiosmtpd) on a free loopback port; yields its inbox (with ``.url``)."""
     from aiosmtpd.controller import Controller
 
     inbox = SmtpInbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     inbox.url = f"smtp://127.0.0.1:{controller.port}?from=pipeline@example.org"
-    yield inbox
-    controller.stop()
+    try:
+        yield inbox
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    """A real SMTP server on loopback for the stack's emails."""
+    with running_smtp() as inbox:
+        yield inbox
 
 
 @dataclass

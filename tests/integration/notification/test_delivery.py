@@ -8,7 +8,6 @@ import time
 from datetime import timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select, update
 from standardwebhooks.webhooks import Webhook
 
@@ -18,7 +17,7 @@ from services.notification.db import deliveries, emails, metadata, subscriptions
 from shared.db import init_db, make_engine
 from shared.events import utcnow
 from tests.helpers import free_port, start_receiver
-from tests.integration.conftest import SmtpInbox
+from tests.integration.conftest import running_smtp
 
 pytestmark = pytest.mark.integration
 LOOPBACK = (ipaddress.ip_network("127.0.0.1/32"),)
@@ -42,12 +41,8 @@ def receiver():
 @pytest.fixture
 def smtp():
     """A private real SMTP server (aiosmtpd) for one test."""
-    handler = SmtpInbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    handler.url = f"smtp://127.0.0.1:{controller.port}?from=pipeline@example.org"
-    yield handler
-    controller.stop()
+    with running_smtp() as inbox:
+        yield inbox
 
 
 def _subscription(engine, url, **extra):

@@ -2,20 +2,26 @@
 PY ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-stamp
+RUN_STAMP := $(VENV)/.installed-run
+STAMP := $(VENV)/.installed-test
 
 .PHONY: up test install unit integration browser screenshots chaos bench compose-config clean
 
-$(STAMP): pyproject.toml
+# `make up` installs the runtime dependencies only; `make test` adds the test tools.
+$(RUN_STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $(RUN_STAMP)
+
+$(STAMP): $(RUN_STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
 
 install: $(STAMP)
 
 ## Start Redis (if none answers), the four web apps, the four workers and beat; load demo content.
-up: $(STAMP)
+up: $(RUN_STAMP)
 	$(BIN)/python -m shared.launcher up
 
 ## Run the whole test suite: unit, integration (real Redis, workers, HTTP and SMTP servers,

@@ -23,7 +23,7 @@ from shared import events as ev
 from shared import tasks
 from shared.celery_app import task_options
 from shared.config import load_settings
-from shared.observability import instrument_worker, queue_depth
+from shared.observability import instrument_worker
 from shared.events import utcnow
 from shared.outbox import emit
 from shared.runtime import Runtime, build_runtime
@@ -152,11 +152,6 @@ def register_tasks(celery: Celery, rt: Runtime) -> None:
     flags = redis.Redis.from_url(rt.settings.redis_url, socket_connect_timeout=3, socket_timeout=10)
 
     def request_flush() -> None:
-        # Nothing else waiting on the queue: flush here and now (one hop less under light load).
-        # Otherwise a burst is arriving: leave one flush task behind it.
-        if queue_depth(flags, tasks.RENDERING) == 0 and not flags.exists(FLUSH_FLAG):
-            flush_pending(rt)
-            return
         if flags.set(FLUSH_FLAG, 1, nx=True, ex=FLUSH_FLAG_TTL_SECONDS):
             try:
                 celery.send_task(tasks.FLUSH_RENDERS, queue=tasks.queue_for(tasks.FLUSH_RENDERS))

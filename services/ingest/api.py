@@ -76,7 +76,7 @@ def create_article():
         with _create_errors():
             fields = svc.parse_article_input(data, rt.settings.languages, max_body=rt.settings.max_body_bytes)
             with rt.transaction() as conn:
-                article = svc.create_article(conn, fields, actor=g.actor, correlation_id=g.correlation_id)
+                article = svc.create_article(conn, fields, actor=g.actor, role=g.role, correlation_id=g.correlation_id)
                 body = svc.to_json(article)
                 remember(conn, 201, body)
         return jsonify(body), 201, {"Location": f"/api/articles/{article['id']}"}

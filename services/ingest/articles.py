@@ -183,8 +183,9 @@ def editor_recipients(conn: Connection) -> list[dict]:
     return [{"email": email, "lang": lang or "en"} for email, lang in rows]
 
 
-def create_article(conn: Connection, fields: dict, *, actor: str, correlation_id: str | None = None) -> dict:
-    """Insert a draft (revision 1) and emit ArticleCreated; return the article."""
+def create_article(conn: Connection, fields: dict, *, actor: str, correlation_id: str | None = None,
+                   role: Role | str | None = None) -> dict:
+    """Insert a draft (revision 1) and emit ArticleCreated; return the article (``role`` goes to the audit log)."""
     now = utcnow()
     group_id = fields["group_id"]
     is_source = True
@@ -227,7 +228,8 @@ def create_article(conn: Connection, fields: dict, *, actor: str, correlation_id
     _add_revision(conn, row, actor, now)
     conn.execute(audit_log.insert().values(
         article_id=article_id, action="create", from_state=None, to_state=State.DRAFT.value,
-        actor=actor, role=Role.ADMIN.value if actor == "api" else Role.AUTHOR.value, revision=1, at=now,
+        actor=actor, role=Role(role).value if role else (Role.ADMIN.value if actor == "api" else Role.AUTHOR.value),
+        revision=1, at=now,
     ))
     article = get_article(conn, article_id)
     emit(conn, outbox, ev.ArticleCreated(**_event_fields(conn, article, actor)), correlation_id)
@@ -445,7 +447,7 @@ def store_delivered_translation(conn: Connection, event: ev.TranslationDelivered
         and_(articles.c.group_id == event.group_id, articles.c.lang == event.lang))).mappings().first()
     actor = f"vendor:{event.vendor}" if event.vendor else "vendor"
     if existing is None:
-        article = create_article(conn, dict(clean, lang=event.lang, group_id=event.group_id), actor=actor,
+        article = create_article(conn, dict(clean, lang=event.lang, group_id=event.group_id), actor=actor, role=Role.SYSTEM,
                                  correlation_id=correlation_id)
         conn.execute(update(articles).where(articles.c.id == article["id"]).values(source_hash=event.source_hash))
     else:

@@ -127,7 +127,8 @@ def new_article():
             data = dict(forms.article_data(conn, form, form.lang.data, languages),
                         group_id=form.translation_of.data or None)
             fields = svc.parse_article_input(data, languages, max_body=rt.settings.max_body_bytes)
-            article = svc.create_article(conn, fields, actor=_user()["email"], correlation_id=g.correlation_id)
+            article = svc.create_article(conn, fields, actor=_user()["email"], role=_user()["role"],
+                                             correlation_id=g.correlation_id)
     except InvalidInput as exc:
         forms.attach_error(form, exc, lang=form.lang.data, rows=rows)
     except svc.Conflict as exc:

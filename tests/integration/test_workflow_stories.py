@@ -112,6 +112,9 @@ def test_vendor_translation_story_and_needs_update(stack, receiver, tokens, smtp
 
     tr = wait_for(tr_article, timeout=30, message="translation stored in review")
     assert tr["title"] == "Hazar Feribotları ve Orta Koridor" and tr["source_hash"] == data["source_hash"]
+    audit = _state(stack, tr["id"])["audit"]
+    assert [(e["action"], e["role"]) for e in audit[:2]] == [("create", "system"), ("submit", "system")]
+    assert _state(stack, source["id"])["audit"][0]["role"] == "admin", "the service token acts as admin"
     assert len(stack.api("ingest", "GET", f"/api/articles?group_id={source['group_id']}").json()["articles"]) == 2
 
     # Review and publish; only then does the English page list Türkçe.

@@ -16,10 +16,11 @@ from standardwebhooks.webhooks import Webhook
 from tests.browser.a11y import check_no_sideways_scroll, check_page
 from tests.helpers import wait_for
 from tests.integration.conftest import ADMIN
+from tests import sample_page
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = ROOT.parent / "shared" / "samples" / "new-security-approach-of-kazakhstan.en.txt"
+SAMPLE = sample_page.SAMPLE
 OWN_PAGE = ROOT / "tests" / "fixtures" / "ingest" / "su-diplomasisi-orta-asya.tr.txt"
 
 

@@ -23,11 +23,11 @@ from werkzeug.serving import make_server
 from services.ingest.app import create_app
 from services.ingest.db import articles
 from shared.config import load_settings
+from tests import sample_page
 
 TOKEN = "ingest-live-token"
 SECRET = "whsec_" + base64.b64encode(b"inbound-webhook-secret-for-tests").decode()
 ROOT = Path(__file__).resolve().parents[3]
-SAMPLE = ROOT / ".." / "shared" / "samples" / "new-security-approach-of-kazakhstan.en.txt"
 FIXTURES = ROOT / "tests" / "fixtures" / "ingest"
 MAX_BODY = 50_000
 
@@ -96,9 +96,7 @@ def live(tmp_path):
 @pytest.fixture
 def sample_text():
     """The real sample page (kept outside the repository)."""
-    if not SAMPLE.exists():
-        pytest.skip(f"the real sample page is not at {SAMPLE} (it lives outside the repository)")
-    return SAMPLE.read_text(encoding="utf-8")
+    return sample_page.sample_text()
 
 
 def fixture_text(name: str) -> str:

@@ -13,9 +13,11 @@ from pathlib import Path
 from shared.config import load_settings
 from shared.db import init_db, make_engine
 from services.rendering.db import metadata
+from shared.markup import make_slug
+from tests import sample_page
 
 ROOT = Path(__file__).resolve().parents[3]
-SAMPLE = ROOT.parent / "shared" / "samples" / "new-security-approach-of-kazakhstan.en.txt"
+SAMPLE = sample_page.SAMPLE
 BASE_TIME = datetime(2022, 10, 13, 9, 30, tzinfo=timezone.utc)
 GROUP = "00000000-0000-4000-8000-00000000a001"
 
@@ -140,37 +142,13 @@ def neighbour_snapshots() -> list[dict]:
 
 
 def sample_snapshot() -> dict | None:
-    """The real sample page parsed minimally (title, paragraphs, references, author), or None when absent."""
+    """The real sample page as the page states it (title, paragraphs, references, author), or None when absent."""
     if not SAMPLE.exists():
         return None
-    lines = [line.strip() for line in SAMPLE.read_text(encoding="utf-8").splitlines()]
-    title = lines[0]
-    ref_re = re.compile(r"^\[(\d+)\]\s*(.*)$")
-    paragraphs, refs = [], []
-    start = next(i for i, line in enumerate(lines) if line.startswith("This post is also available")) + 1
-    i = start
-    while i < len(lines) and not ref_re.match(lines[i]):
-        if lines[i]:
-            paragraphs.append(lines[i])
-        i += 1
-    while i < len(lines) and (ref_re.match(lines[i]) or not lines[i]):
-        m = ref_re.match(lines[i])
-        if m:
-            refs.append((int(m.group(1)), m.group(2)))
-        i += 1
-    author_name = lines[i]
-    bio = next(line for line in lines[i + 1:] if line and line != author_name)
-    references = []
-    for number, raw in refs:
-        if raw.rstrip(".") == "Ibid":
-            references.append({"number": number, "title": None, "source": None, "url": None, "accessed": None,
-                               "note": raw})
-            continue
-        m = re.match(r"^“(.*)”,\s*(.*?),\s*(https?://\S+),\s*\(Date of Accession: (\d\d)\.(\d\d)\.(\d{4})\)", raw)
-        references.append({"number": number, "title": m.group(1), "source": m.group(2), "url": m.group(3),
-                           "accessed": f"{m.group(6)}-{m.group(5)}-{m.group(4)}", "note": None})
-    body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
+    facts = sample_page.sample_facts(SAMPLE.read_text(encoding="utf-8"))
+    body = "".join(f"<p>{escape(p)}</p>" for p in facts["paragraphs"])
     return snapshot("00000000-0000-4000-8000-5a0000000001", "en", group_id="00000000-0000-4000-8000-5a0000000001",
-                    slug="new-security-approach-of-kazakhstan", title=title, body_html=body, references=references,
-                    tags=["Kazakhstan", "Security"], author={"name": author_name, "bio": bio, "bio_lang": "tr"},
+                    slug=make_slug(facts["title"]), title=facts["title"], body_html=body,
+                    references=facts["references"], tags=["Security", "Central Asia"],
+                    author={"name": facts["author"], "bio": facts["bio"], "bio_lang": "tr"},
                     published_at=datetime(2022, 10, 13, 8, 0, tzinfo=timezone.utc))

@@ -37,13 +37,18 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def aware(value: datetime | None) -> datetime | None:
+    """The value with a timezone: naive values (SQLite returns them) are taken as UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=timezone.utc)
+
+
 def iso(value: datetime | None) -> str | None:
-    """ISO 8601 in UTC; naive values (SQLite returns them) are taken as UTC."""
+    """ISO 8601 in UTC; naive values are taken as UTC."""
     if value is None:
         return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).isoformat()
+    return aware(value).astimezone(timezone.utc).isoformat()
 
 
 @dataclass(frozen=True)

@@ -96,7 +96,6 @@ def start_redis(url: str, data_dir: Path, log=print) -> subprocess.Popen | None:
 
 def create_databases(settings: Settings) -> None:
     """Create every service's tables (idempotent)."""
-    from services.ingest import authors, users, wxr  # noqa: F401  (their tables join ingest's metadata)
     from services.ingest.db import metadata as ingest_md
     from services.notification.db import metadata as notification_md
     from services.rendering.db import metadata as rendering_md

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import json
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Iterator
 
 from flask import Blueprint, current_app, g, jsonify, request
@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from shared.runtime import runtime
 from shared.web import ApiError, json_body
 from shared.workflow import ForbiddenTransition, IllegalTransition, Role, UnknownAction
+from shared.events import aware
 
 from . import articles as svc
 from . import importer, users
@@ -184,7 +185,7 @@ def _claim_key(key: str, request_hash: str):
                                    field="Idempotency-Key")
                 if row["status_code"] != PENDING:
                     return jsonify(row["response"]), row["status_code"]
-                if now - _aware(row["created_at"]) > PENDING_TIMEOUT:
+                if now - aware(row["created_at"]) > PENDING_TIMEOUT:
                     # The first request died mid-way (its process was killed): take the key over.
                     conn.execute(update(idempotency_keys).where(idempotency_keys.c.key == key).values(created_at=now))
                     return None
@@ -194,10 +195,6 @@ def _claim_key(key: str, request_hash: str):
         except IntegrityError:
             continue  # a concurrent request inserted the key first: read its row
     raise ApiError(409, "a concurrent request holds this Idempotency-Key; retry", field="Idempotency-Key")
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 @bp.get("/articles")

@@ -13,6 +13,7 @@ from shared.config import load_settings
 from shared.observability import configure_logging
 from shared.runtime import build_runtime, init_flask
 
+from . import users
 from .db import metadata
 
 
@@ -23,7 +24,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     settings = test_config.pop("SETTINGS", None) or load_settings()
     app = Flask(__name__)
     app.config.update(test_config)
-    from . import authors, users, wxr  # noqa: F401  (their tables belong to this metadata)
 
     rt = build_runtime("ingest", settings, metadata)
     init_flask(app, rt)
@@ -60,8 +60,6 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def _first_admin(rt) -> None:
     """Create the first admin from ADMIN_EMAIL / ADMIN_PASSWORD when there are no accounts yet."""
-    from . import users
-
     email, password = os.environ.get("ADMIN_EMAIL"), os.environ.get("ADMIN_PASSWORD")
     if not (email and password):
         return

@@ -14,14 +14,14 @@ from sqlalchemy.engine import Connection
 
 from shared import events as ev
 from shared import workflow
-from shared.events import iso, utcnow
+from shared.events import aware, iso, utcnow
 from shared.content import InvalidInput, parse_references, text_field
 from shared.markup import content_hash, make_slug, markdown_to_html
 from shared.observability import observe_publish_latency
 from shared.outbox import emit
 from shared.workflow import Role, State
 
-from .db import articles, audit_log, outbox, revisions
+from .db import articles, audit_log, outbox, revisions, users
 
 MAX_TITLE = 300
 MAX_TAGS = 30
@@ -177,8 +177,6 @@ def _source_revision(conn: Connection, group_id: str, source_hash: str | None) -
 
 def editor_recipients(conn: Connection) -> list[dict]:
     """Every editor and admin, as email recipients in their own language."""
-    from .users import users
-
     rows = conn.execute(select(users.c.email, users.c.lang).where(users.c.role.in_(("editor", "admin"))))
     return [{"email": email, "lang": lang or "en"} for email, lang in rows]
 
@@ -372,7 +370,7 @@ def record_render_result(conn: Connection, event: ev.Event, *, site_url: str,
         started = conn.execute(select(func.max(audit_log.c.at)).where(and_(
             audit_log.c.article_id == article["id"], audit_log.c.action.in_(("publish", "publish_due"))))).scalar()
         if started is not None:
-            observe_publish_latency((utcnow() - _aware(started)).total_seconds())
+            observe_publish_latency((utcnow() - aware(started)).total_seconds())
         return article
     return transition(conn, article["id"], "render_failed", actor="rendering", role=Role.SYSTEM,
                       site_url=site_url, error=event.error, correlation_id=correlation_id)
@@ -414,7 +412,7 @@ def publish_due(rt) -> int:
                 continue  # another sweep got there first
             article = transition(conn, article_id, "publish_due", actor="scheduler", role=Role.SYSTEM,
                                  site_url=rt.settings.site_url)
-            lateness = (now - _aware(publish_at)).total_seconds()
+            lateness = (now - aware(publish_at)).total_seconds()
             if lateness > LATE_AFTER_SECONDS:
                 conn.execute(update(audit_log).where(and_(
                     audit_log.c.article_id == article_id, audit_log.c.action == "publish_due",
@@ -425,12 +423,6 @@ def publish_due(rt) -> int:
                     publish_at=iso(publish_at), late_seconds=int(lateness)))
         count += 1
     return count
-
-
-def _aware(value: datetime) -> datetime:
-    from datetime import timezone
-
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def store_delivered_translation(conn: Connection, event: ev.TranslationDelivered, *, site_url: str,

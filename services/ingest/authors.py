@@ -5,23 +5,12 @@ An article still stores its own copy of the author as ``{name, bio, bio_lang}`` 
 """
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, Integer, String, Table, select, update
+from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
-from shared.db import JSONType
 from shared.events import utcnow
 
-from .db import metadata
-
-authors = Table(
-    "authors",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("name", String(200), nullable=False, unique=True),
-    Column("bios", JSONType, nullable=False),  # {lang: bio}
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-)
+from .db import authors
 
 
 def list_authors(conn: Connection) -> list[dict]:

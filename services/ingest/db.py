@@ -114,5 +114,40 @@ inbound_webhooks = Table(
     Column("received_at", DateTime(timezone=True), nullable=False, index=True),
 )
 
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("lang", String(8), nullable=False, default="en"),  # for emails
+    Column("token_hash", String(64), nullable=True, unique=True),  # personal API token (sha256)
+    Column("password_hash", String(300), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+authors = Table(
+    "authors",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("bios", JSONType, nullable=False),  # {lang: bio}
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+wxr_imports = Table(
+    "wxr_imports",
+    metadata,
+    Column("guid", String(500), primary_key=True),
+    Column("article_id", String(36), ForeignKey("articles.id"), nullable=False, index=True),
+    Column("post_id", String(40), nullable=True),
+    Column("wp_status", String(20), nullable=False),
+    Column("wp_date", String(40), nullable=True),
+    Column("excerpt", Text, nullable=True),  # WordPress excerpts have no article field; kept here
+    Column("imported_at", DateTime(timezone=True), nullable=False),
+)
+
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)

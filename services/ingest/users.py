@@ -5,27 +5,15 @@ import hashlib
 import re
 import secrets
 
-from sqlalchemy import Column, DateTime, Integer, String, Table, func, select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from shared.events import utcnow
 from shared.workflow import Role
 
-from .db import metadata
+from .db import users
 
-users = Table(
-    "users",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("email", String(320), nullable=False, unique=True),
-    Column("name", String(200), nullable=False),
-    Column("role", String(20), nullable=False),
-    Column("lang", String(8), nullable=False, default="en"),  # for emails
-    Column("token_hash", String(64), nullable=True, unique=True),  # personal API token (sha256)
-    Column("password_hash", String(300), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-)
 
 ROLES = (Role.AUTHOR.value, Role.EDITOR.value, Role.TRANSLATOR.value, Role.ADMIN.value)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")

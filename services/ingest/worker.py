@@ -13,7 +13,6 @@ from shared.observability import instrument_worker
 from shared.runtime import Runtime, build_runtime
 
 from . import articles as svc
-from . import authors, users, wxr  # noqa: F401  (their tables belong to this metadata)
 from .db import metadata
 
 

@@ -27,7 +27,7 @@ from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
-from sqlalchemy import Column, DateTime, ForeignKey, String, Table, Text, and_, select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from shared.content import InvalidInput
@@ -36,19 +36,8 @@ from shared.workflow import Role
 
 from . import articles as svc
 from . import authors as author_store
-from .db import articles, audit_log, metadata
+from .db import articles, audit_log, metadata, wxr_imports
 
-wxr_imports = Table(
-    "wxr_imports",
-    metadata,
-    Column("guid", String(500), primary_key=True),
-    Column("article_id", String(36), ForeignKey("articles.id"), nullable=False, index=True),
-    Column("post_id", String(40), nullable=True),
-    Column("wp_status", String(20), nullable=False),
-    Column("wp_date", String(40), nullable=True),
-    Column("excerpt", Text, nullable=True),  # WordPress excerpts have no article field; kept here
-    Column("imported_at", DateTime(timezone=True), nullable=False),
-)
 
 # WordPress status -> the workflow actions that bring a new draft to the matching state.
 STATUS_ACTIONS = {"publish": ("submit", "approve"), "future": ("submit", "approve"),

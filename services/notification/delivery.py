@@ -22,7 +22,7 @@ from standardwebhooks.webhooks import Webhook
 
 from shared import events as ev
 from shared import tasks
-from shared.events import iso, utcnow
+from shared.events import aware, iso, utcnow
 
 from .db import attempts, deliveries, subscriptions
 from .mail import queue_email
@@ -307,7 +307,7 @@ def send_delivery(engine: Engine, delivery_id: str, *, allowlist: tuple, timeout
     elif disable_reason is None:
         if failing_since is None:
             sub_values["failing_since"] = started
-        elif started - _aware(failing_since) >= FAILING_DISABLE_AFTER * scale:
+        elif started - aware(failing_since) >= FAILING_DISABLE_AFTER * scale:
             disable_reason = f"every delivery failed for {FAILING_DISABLE_AFTER.days} days"
     with engine.begin() as conn:
         if disable_reason:
@@ -326,15 +326,11 @@ def send_delivery(engine: Engine, delivery_id: str, *, allowlist: tuple, timeout
     return outcome
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-
-
 def signing_secrets(sub: dict, at: datetime) -> list[str]:
     """The secrets that sign now: the current one, and the previous one during a rotation's overlap."""
     secrets_ = [sub["secret"]]
     expires = sub.get("previous_secret_expires_at")
-    if sub.get("previous_secret") and expires is not None and _aware(expires) > at:
+    if sub.get("previous_secret") and expires is not None and aware(expires) > at:
         secrets_.append(sub["previous_secret"])
     return secrets_
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import tempfile
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -22,6 +22,7 @@ from sqlalchemy import and_, delete, select, text
 from sqlalchemy.engine import Connection
 
 from shared.config import Settings
+from shared.events import aware
 
 from . import content, similar
 from .content import (article_file, author_key, index_file, link_footnotes,  # noqa: F401 (public API)
@@ -32,10 +33,6 @@ from .render import Renderer
 SIMILAR_COUNT = 3
 # Output names the site owns; a rebuild may delete stale files with these names, nothing else.
 OUTPUT_NAMES = ("index.html", "404.html", "feed.xml", "sitemap.xml", "robots.txt")
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def write_atomic(path: Path, content: str) -> None:
@@ -86,8 +83,8 @@ def upsert_page(conn: Connection, snapshot: dict) -> bool:
 
 def _page_dict(row) -> dict:
     page = dict(row)
-    page["published_at"] = _aware(page["published_at"])
-    page["updated_at"] = _aware(page["updated_at"])
+    page["published_at"] = aware(page["published_at"])
+    page["updated_at"] = aware(page["updated_at"])
     return page
 
 

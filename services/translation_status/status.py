@@ -5,7 +5,7 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.engine import Connection
 
 from shared import events as ev
-from shared.events import iso, utcnow
+from shared.events import aware, iso, utcnow
 from shared.content import InvalidInput, parse_references
 from shared.outbox import emit
 
@@ -143,15 +143,9 @@ class RequestError(ValueError):
 REQUESTABLE = (MISSING, NEEDS_UPDATE, REQUESTED)
 
 
-def _aware(value):
-    from datetime import timezone
-
-    return value if value is None or value.tzinfo else value.replace(tzinfo=timezone.utc)
-
-
 def is_overdue(row: dict) -> bool:
     """A requested or unfinished translation whose due date has passed."""
-    due = _aware(row.get("due_at"))
+    due = aware(row.get("due_at"))
     return bool(due and due < utcnow() and row["status"] in (REQUESTED, IN_PROGRESS, NEEDS_UPDATE))
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from services.ingest import authors, users  # noqa: F401  (their tables belong to ingest's metadata)
+from services.ingest import authors
 from services.ingest import wxr
 from services.ingest.db import articles, audit_log, metadata, outbox
 from shared.db import init_db, make_engine

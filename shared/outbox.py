@@ -111,47 +111,40 @@ def relay(
     query = query.order_by(outbox.c.created_at).limit(limit)
     with engine.begin() as conn:
         rows = conn.execute(query).all()
-    sent = 0
-    for event_id, envelope in rows:
-        try:
-            send_envelope(celery, envelope)
-        except Exception:
-            log.warning("outbox relay: sending %s failed; the sweep will resend it", event_id, exc_info=True)
-            with engine.begin() as conn:
-                conn.execute(
-                    update(outbox)
-                    .where(outbox.c.event_id == event_id)
-                    .values(send_attempts=outbox.c.send_attempts + 1)
-                )
-            break
-        with engine.begin() as conn:
-            conn.execute(
-                update(outbox)
-                .where(outbox.c.event_id == event_id)
-                .values(sent_at=utcnow(), send_attempts=outbox.c.send_attempts + 1)
-            )
-        sent += 1
-    return sent
+    return _send_rows(engine, outbox, celery, rows, "sent_at", "relay")
 
 
 def redeliver(engine: Engine, outbox: Table, celery: Celery, *, older_than: timedelta, limit: int = 500) -> int:
     """Send once more every event sent longer than ``older_than`` ago and not resent yet; return how many."""
-    cutoff = utcnow() - older_than
     with engine.begin() as conn:
         rows = conn.execute(select(outbox.c.event_id, outbox.c.envelope).where(and_(
-            outbox.c.sent_at.is_not(None), outbox.c.resent_at.is_(None), outbox.c.sent_at <= cutoff,
+            outbox.c.sent_at.is_not(None), outbox.c.resent_at.is_(None), outbox.c.sent_at <= utcnow() - older_than,
         )).order_by(outbox.c.sent_at).limit(limit)).all()
-    resent = 0
+    return _send_rows(engine, outbox, celery, rows, "resent_at", "redelivery")
+
+
+def _send_rows(engine: Engine, outbox: Table, celery: Celery, rows, mark: str, what: str) -> int:
+    """Send ``rows`` in order, stopping at the first failure; stamp ``mark`` on those sent, in one write."""
+    sent: list[str] = []
+    failed = None
     for event_id, envelope in rows:
         try:
             send_envelope(celery, envelope)
         except Exception:
-            log.warning("outbox redelivery: sending %s failed; the next sweep retries", event_id, exc_info=True)
+            # The broker is most likely down: leave this row and the rest to the next sweep.
+            log.warning("outbox %s: sending %s failed; the sweep will send it again", what, event_id, exc_info=True)
+            failed = event_id
             break
+        sent.append(event_id)
+    if sent or failed:
         with engine.begin() as conn:
-            conn.execute(update(outbox).where(outbox.c.event_id == event_id).values(resent_at=utcnow()))
-        resent += 1
-    return resent
+            if sent:
+                conn.execute(update(outbox).where(outbox.c.event_id.in_(sent))
+                             .values({mark: utcnow(), "send_attempts": outbox.c.send_attempts + 1}))
+            if failed:
+                conn.execute(update(outbox).where(outbox.c.event_id == failed)
+                             .values(send_attempts=outbox.c.send_attempts + 1))
+    return len(sent)
 
 
 def pending_count(engine: Engine, outbox: Table) -> int:

@@ -165,17 +165,21 @@ def plan_deliveries(conn: Connection, envelope: dict) -> list[str]:
 
 def dispatch(engine: Engine, celery, delivery_ids: list[str]) -> int:
     """Queue a send task per delivery and note when; unsent ones are left for the sweep."""
-    sent = 0
-    for delivery_id in delivery_ids:
+    if not delivery_ids:
+        return 0
+    # Noted before sending: a worker that sends at once and schedules a retry (clearing the note)
+    # must not have its retry hidden from the sweep by a note written after it.
+    with engine.begin() as conn:
+        conn.execute(update(deliveries).where(deliveries.c.id.in_(delivery_ids)).values(dispatched_at=utcnow()))
+    for i, delivery_id in enumerate(delivery_ids):
         try:
             celery.send_task(tasks.DELIVER_WEBHOOK, args=[delivery_id], queue=tasks.queue_for(tasks.DELIVER_WEBHOOK))
         except Exception:
             log.warning("dispatch of delivery %s failed; the sweep will retry", delivery_id, exc_info=True)
-            break
-        with engine.begin() as conn:
-            conn.execute(update(deliveries).where(deliveries.c.id == delivery_id).values(dispatched_at=utcnow()))
-        sent += 1
-    return sent
+            with engine.begin() as conn:
+                conn.execute(update(deliveries).where(deliveries.c.id.in_(delivery_ids[i:])).values(dispatched_at=None))
+            return i
+    return len(delivery_ids)
 
 
 def due_deliveries(engine: Engine, limit: int = 500, redispatch_after: float = 25) -> list[str]:

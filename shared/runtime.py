@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Callable, Iterator
 
 from celery import Celery
+import requests
 from flask import Flask, current_app, g, request
 from sqlalchemy import MetaData, Table
 from sqlalchemy.engine import Connection, Engine
@@ -19,7 +20,7 @@ from shared.db import check_db, init_db, make_engine
 from shared.events import Event, parse
 from shared.observability import init_flask_observability
 from shared.outbox import claim, pending_count, redeliver, relay
-from shared.web import health_blueprint, ping_redis, register_errors
+from shared.web import ApiError, health_blueprint, ping_redis, register_errors
 
 log = logging.getLogger(__name__)
 
@@ -110,3 +111,20 @@ def init_flask(app: Flask, runtime: Runtime) -> None:
 def runtime() -> Runtime:
     """The current app's runtime."""
     return current_app.extensions["pipeline"]
+
+
+def read_service(service: str, path: str, timeout: float = 10) -> dict:
+    """GET another service's JSON API (with the API token and this request's correlation id).
+
+    Services never import each other; they may read a fact they do not own this way. Raises
+    ApiError 503 when the service does not answer and 502 when it answers anything but 200.
+    """
+    rt = runtime()
+    try:
+        resp = requests.get(f"{rt.settings.service_urls[service]}{path}", timeout=timeout, headers={
+            "Authorization": f"Bearer {rt.settings.api_token}", "X-Correlation-ID": g.get("correlation_id", "")})
+    except requests.RequestException as exc:
+        raise ApiError(503, f"{service} did not answer ({exc}); try again shortly")
+    if resp.status_code != 200:
+        raise ApiError(502, f"{service} answered {resp.status_code} for {path}")
+    return resp.json()

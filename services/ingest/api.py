@@ -13,10 +13,10 @@ from flask import Blueprint, current_app, g, jsonify, request
 from sqlalchemy import and_, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
+from shared.events import aware
 from shared.runtime import runtime
 from shared.web import ApiError, json_body
 from shared.workflow import ForbiddenTransition, IllegalTransition, Role, UnknownAction
-from shared.events import aware
 
 from . import articles as svc
 from . import importer, users

@@ -5,12 +5,12 @@ not ingest's to store): renders from rendering, webhook deliveries from notifica
 """
 from __future__ import annotations
 
-import requests
-from flask import Blueprint, abort, g, render_template
+from flask import Blueprint, abort, render_template
 
 from shared.auth import login_required
 from shared.events import iso
-from shared.runtime import runtime
+from shared.runtime import read_service, runtime
+from shared.web import ApiError
 
 from . import articles as svc
 
@@ -18,15 +18,10 @@ bp = Blueprint("ingest_timeline", __name__)
 
 
 def _get(service: str, path: str) -> tuple[dict | None, str | None]:
-    rt = runtime()
     try:
-        resp = requests.get(f"{rt.settings.service_urls[service]}{path}", timeout=5, headers={
-            "Authorization": f"Bearer {rt.settings.api_token}", "X-Correlation-ID": g.get("correlation_id", "")})
-    except requests.RequestException as exc:
-        return None, f"{service} did not answer: {exc}"
-    if resp.status_code != 200:
-        return None, f"{service} answered {resp.status_code}"
-    return resp.json(), None
+        return read_service(service, path, timeout=5), None
+    except ApiError as exc:  # the timeline shows what it has and says which service did not answer
+        return None, exc.message
 
 
 def build_timeline(article_id: str) -> tuple[dict, list[dict], list[str]]:

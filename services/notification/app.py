@@ -1,13 +1,14 @@
 """notification Flask app factory and JSON API: subscriptions, the delivery log, replay."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from flask import Blueprint, Flask, jsonify, request
 from sqlalchemy import select
 
 from shared.auth import csrf, init_forms
 from shared.config import load_settings
+from shared.events import aware
 from shared.observability import configure_logging
 from shared.runtime import build_runtime, init_flask, runtime
 from shared.web import ApiError, json_body, require_token
@@ -105,7 +106,7 @@ def _time_arg(name: str):
         value = datetime.fromisoformat(str(raw))
     except ValueError:
         raise ApiError(422, f"{name} must be an ISO date-time such as 2026-11-29T10:00:00+00:00", field=name)
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return aware(value)
 
 
 @api_bp.get("/deliveries")

@@ -1,7 +1,7 @@
 """Server-rendered forms of the notification service: subscriptions and the delivery log."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
@@ -10,6 +10,7 @@ from wtforms import BooleanField, SelectField, SelectMultipleField, StringField,
 
 from shared import tasks
 from shared.auth import login_required
+from shared.events import aware
 from shared.runtime import runtime
 
 from . import delivery as svc
@@ -136,7 +137,7 @@ def _time(name: str):
         value = datetime.fromisoformat(raw)
     except ValueError:
         return "bad"
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return aware(value)
 
 
 @bp.get("/deliveries")

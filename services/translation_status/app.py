@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-import requests
 from flask import Blueprint, Flask, g, jsonify, request
 from sqlalchemy import and_, delete, select
 from sqlalchemy.exc import IntegrityError
@@ -12,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from shared.auth import csrf, init_forms
 from shared.config import load_settings
 from shared.observability import configure_logging
-from shared.runtime import build_runtime, init_flask, runtime
+from shared.runtime import build_runtime, init_flask, read_service, runtime
 from shared.events import utcnow
 from shared.web import ApiError, json_body, require_token, verify_signed_request
 
@@ -77,31 +76,18 @@ def source_changes(group_id: str, lang: str) -> dict:
         cell = conn.execute(select(statuses).where(and_(statuses.c.group_id == group_id, statuses.c.lang == lang))).mappings().first()
     if group is None or cell is None or not cell["source_hash"]:
         raise ApiError(404, f"no {lang} translation with a known source revision in group {group_id}")
-    revs = _ingest_get(f"/api/articles/{group['source_article_id']}/revisions")["revisions"]
+    revs = read_service("ingest", f"/api/articles/{group['source_article_id']}/revisions")["revisions"]
     made_from = max((r["revision"] for r in revs if r["content_hash"] == cell["source_hash"]), default=None)
     if made_from is None:
         raise ApiError(404, "the source revision this translation was made from is unknown")
     current = revs[-1]["revision"]
-    result = _ingest_get(f"/api/articles/{group['source_article_id']}/diff?from={made_from}&to={current}")
+    result = read_service("ingest", f"/api/articles/{group['source_article_id']}/diff?from={made_from}&to={current}")
     return dict(result, lang=lang, status=cell["status"], translated_from_revision=made_from, source_revision=current)
-
-
-def _ingest_get(path: str) -> dict:
-    rt = runtime()
-    try:
-        resp = requests.get(f"{rt.settings.service_urls['ingest']}{path}", timeout=10,
-                            headers={"Authorization": f"Bearer {rt.settings.api_token}",
-                                     "X-Correlation-ID": g.correlation_id})
-    except requests.RequestException as exc:
-        raise ApiError(503, f"ingest did not answer ({exc}); try again shortly")
-    if resp.status_code != 200:
-        raise ApiError(502, f"ingest answered {resp.status_code} for {path}")
-    return resp.json()
 
 
 def _fetch_source(article_id: str) -> dict:
     """The source article from ingest's API (translation_status does not own article content)."""
-    return _ingest_get(f"/api/articles/{article_id}")
+    return read_service("ingest", f"/api/articles/{article_id}")
 
 
 @webhook_bp.post("/webhooks/translations")

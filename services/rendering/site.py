@@ -25,8 +25,7 @@ from shared.config import Settings
 from shared.events import aware
 
 from . import content, similar
-from .content import (article_file, author_key, index_file, link_footnotes,  # noqa: F401 (public API)
-                      link_footnotes_found, page_path, roman_value, tag_key)
+from .content import article_file, author_key, index_file, page_path, tag_key
 from .db import pages, redirects
 from .render import Renderer
 

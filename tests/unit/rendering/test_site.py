@@ -3,12 +3,12 @@ from datetime import date
 
 from lxml import html
 
-from services.rendering import i18n, site
+from services.rendering import content, i18n, site
 
 
 def test_footnote_markers_link_both_ways_and_skip_tags():
     body = '<p>One.[1] Two.[2] Again.[1] Not a ref [9]. <a href="/x[1]">link</a></p>'
-    out = site.link_footnotes(body, {1, 2})
+    out = content.link_footnotes(body, {1, 2})
     doc = html.fromstring(out)
     assert doc.xpath("//sup/@id") == ["fnref-1", "fnref-2", "fnref-1-2"]
     assert doc.xpath("//sup/a/@href") == ["#ref-1", "#ref-2", "#ref-1"]
@@ -40,7 +40,7 @@ def test_write_atomic_leaves_no_temp_files(tmp_path):
 
 def test_roman_markers_link_to_their_number_and_code_is_left_alone():
     body = "<p>First.[i] Fourth.[iv] Not roman [ix] here.</p><pre>[i] stays</pre><p><code>[1]</code> and [1].</p>"
-    out, found = site.link_footnotes_found(body, {1, 4})
+    out, found = content.link_footnotes_found(body, {1, 4})
     doc = html.fromstring(f"<div>{out}</div>")
     assert doc.xpath("//sup/a/text()") == ["[i]", "[iv]", "[1]"]
     assert doc.xpath("//sup/@id") == ["fnref-1", "fnref-4", "fnref-1-2"]
@@ -50,10 +50,10 @@ def test_roman_markers_link_to_their_number_and_code_is_left_alone():
 
 
 def test_roman_values():
-    assert [site.roman_value(x) for x in ("i", "iv", "ix", "xiv", "xl", "iiii", "vx", "")] == [1, 4, 9, 14, 40, None, None, None]
+    assert [content.roman_value(x) for x in ("i", "iv", "ix", "xiv", "xl", "iiii", "vx", "")] == [1, 4, 9, 14, 40, None, None, None]
 
 
 def test_url_keys_are_transliterated_slugs():
-    assert site.tag_key("Orta Asya") == "orta-asya"
-    assert site.tag_key("Центральная Азия") == "tsentralnaia-aziia"
-    assert site.index_file("tr", 1) == "tr/index.html" and site.index_file("tr", 3) == "tr/page/3/index.html"
+    assert content.tag_key("Orta Asya") == "orta-asya"
+    assert content.tag_key("Центральная Азия") == "tsentralnaia-aziia"
+    assert content.index_file("tr", 1) == "tr/index.html" and content.index_file("tr", 3) == "tr/page/3/index.html"

@@ -171,9 +171,9 @@ def register_tasks(celery: Celery, rt: Runtime) -> None:
             if self.request.retries < self.max_retries:
                 raise self.retry(exc=exc, countdown=min(60, 2 ** self.request.retries))
             log.exception("queueing the render of %s failed for good", event["data"].get("article_id"))
-            data = event["data"]
+            data, error = event["data"], f"{type(exc).__name__}: {exc}"
             rt.consume(event, tasks.RENDER_ARTICLE, lambda conn, e: emit(conn, outbox, ev.ArticleRenderFailed(
-                article_id=data["article_id"], revision=data["revision"], error=f"{type(exc).__name__}: {exc}",
+                article_id=data["article_id"], revision=data["revision"], error=error,
             ), event.get("correlation_id")))
             return False
 

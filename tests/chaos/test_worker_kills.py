@@ -70,7 +70,7 @@ def test_articles_survive_random_worker_kills(chaos_stack, receiver):
           f"workers that exited on their own and were restarted: {dict(chaos_stack.exits)}")
     print(f"[chaos kills] publish requests: {dict(statuses)}; {checks.percentiles(request_seconds)}")
     print(f"[chaos kills] settled {waited:.1f} s after the kill phase: {report.summary()}")
-    print(f"[chaos kills] after settling: " + "; ".join(
+    print("[chaos kills] after settling: " + "; ".join(
         f"{svc} queue={r['checks'].get('queue_depth')} outbox={r['checks'].get('outbox_pending')}"
         for svc, r in drained.items()))
     for line in checks.scrape(stack, "ingest").splitlines():

@@ -128,7 +128,7 @@ def test_translation_joins_group_and_language_line(stack, receiver):
     assert tr_doc.xpath("//p[@class='lang-line']/a/text()") == ["English"]
 
     # The language filter: the Turkish-only subscription got the Turkish event alone.
-    hits = wait_for(lambda: receiver.for_path("/tr-only"), timeout=20, message="tr webhook")
+    wait_for(lambda: receiver.for_path("/tr-only"), timeout=20, message="tr webhook")
     time.sleep(1.0)
     langs = [json.loads(h.body)["data"]["lang"] for h in receiver.for_path("/tr-only")]
     assert langs == ["tr"], langs

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed-test
 
-.PHONY: up test install unit integration browser screenshots chaos bench compose-config clean
+.PHONY: up test install unit integration e2e browser screenshots chaos bench compose-config clean
 
 # `make up` installs the runtime dependencies only; `make test` adds the test tools.
 $(RUN_STAMP): pyproject.toml
@@ -22,7 +22,7 @@ install: $(STAMP)
 
 ## Start Redis (if none answers), the four web apps, the four workers and beat; load demo content.
 up: $(RUN_STAMP)
-	$(BIN)/python -m shared.launcher up
+	$(BIN)/python -m deploy.launcher up
 
 ## Run the whole test suite: unit, integration (real Redis, workers, HTTP and SMTP servers,
 ## PostgreSQL), browser, then the chaos tests (worker kills, Redis outage) with their figures.
@@ -35,6 +35,9 @@ unit: $(STAMP)
 
 integration: $(STAMP)
 	$(BIN)/python -m pytest tests/integration
+
+e2e: $(STAMP)
+	$(BIN)/python -m pytest tests/e2e
 
 browser: $(STAMP)
 	$(BIN)/python -m pytest tests/browser

@@ -2,7 +2,7 @@
 
 Usage: .venv/bin/python bench/pipeline.py [--n 1000] [--light 50] [--rate 5] [--skip-hugo] [--skip-celery]
 
-Starts a private Redis (``shared.launcher.start_redis`` on a free port), every process of
+Starts a private Redis (``deploy.launcher.start_redis`` on a free port), every process of
 ``deploy/Procfile`` on free ports over a fresh temporary DATA_DIR (``WEBHOOK_ALLOWLIST=127.0.0.1/32``)
 and a real loopback webhook receiver subscribed to ``article.published``. It loads a deterministic
 generated corpus through the ingest API (N English sources of ~1,200 words, each with a Turkish
@@ -51,7 +51,7 @@ sys.path.insert(0, str(ROOT))
 from bench import hugo_site  # noqa: E402
 from bench.common import Progress, Receiver, free_port, rss_mb, run_measured, summary  # noqa: E402
 from bench.corpus import Corpus  # noqa: E402
-from shared import launcher  # noqa: E402
+from deploy import launcher  # noqa: E402
 from shared.config import SERVICES, load_settings  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"

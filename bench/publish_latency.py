@@ -26,7 +26,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from shared import launcher  # noqa: E402
+from deploy import launcher  # noqa: E402
 from shared.config import SERVICES, load_settings  # noqa: E402
 
 

@@ -1,4 +1,8 @@
-"""Editor sessions shared by the four web apps.
+"""Who is asking: bearer tokens on the JSON APIs, editor sessions on the forms, for all four web apps.
+
+JSON APIs take ``Authorization: Bearer <API_TOKEN>`` (acting as ``api`` with the admin role); a
+service that knows personal tokens (ingest) gives its app factory a resolver, and the same
+decorator lets those act as their user and role.
 
 ingest owns the users and the login form; it puts ``{"name", "role"}`` in Flask's signed session
 cookie. Every service signs cookies with the same ``SECRET_KEY`` and cookie name, and browsers
@@ -7,17 +11,51 @@ send a host's cookies to every port of it, so one login works on all four servic
 from __future__ import annotations
 
 import functools
-from typing import Callable
+import hmac
+from typing import Callable, Optional
 from urllib.parse import urlencode
 
-from flask import Flask, current_app, redirect, request, session
+from flask import Flask, current_app, g, redirect, request, session
 from flask_wtf.csrf import CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader
 from pathlib import Path
 
+from shared.errors import ApiError
+from shared.workflow import Role
+
 SESSION_COOKIE = "pipeline_session"
+SERVICE_ACTOR = "api"
+TOKEN_RESOLVER = "pipeline_token_resolver"
+# A resolver maps a personal token to (actor, role), or None when it is unknown.
+TokenResolver = Callable[[str], Optional[tuple[str, str]]]
 SHARED_TEMPLATES = Path(__file__).resolve().parent / "templates"
 csrf = CSRFProtect()
+
+
+def require_token(view: Callable) -> Callable:
+    """Bearer auth: the service token acts as ``api`` (admin); a personal token, where the app knows them, as its user.
+
+    Sets ``g.actor`` and ``g.role``; anything else is a 401 saying what to send.
+    """
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise ApiError(401, "missing bearer token; send 'Authorization: Bearer <API_TOKEN>'")
+        if hmac.compare_digest(token.encode(), current_app.config["API_TOKEN"].encode()):
+            g.actor, g.role = SERVICE_ACTOR, Role.ADMIN.value
+        else:
+            resolver: TokenResolver | None = current_app.extensions.get(TOKEN_RESOLVER)
+            found = resolver(token) if resolver else None
+            if found is None:
+                raise ApiError(401, "wrong bearer token; send 'Authorization: Bearer <API_TOKEN>'"
+                                    + (" or your personal token" if resolver else ""))
+            g.actor, g.role = found
+        return view(*args, **kwargs)
+
+    return wrapper
 
 
 def init_forms(app: Flask, service: str, service_urls: dict) -> None:

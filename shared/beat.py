@@ -6,7 +6,7 @@ from celery import Celery
 
 from shared.celery_app import beat_schedule, make_celery
 from shared.config import load_settings
-from shared.observability import configure_logging
+from shared.logs import configure_logging
 
 
 def create_beat() -> Celery:

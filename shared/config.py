@@ -100,6 +100,7 @@ class Settings:
     outbox_sweep_seconds: float = 5.0
     outbox_redelivery_seconds: float = 300.0
     max_body_bytes: int = 2_000_000
+    schedule_late_after_seconds: float = 60.0
     extra: dict = field(default_factory=dict)
 
     def database_url(self, service: str) -> str:
@@ -155,4 +156,5 @@ def load_settings(env: dict | None = None) -> Settings:
         outbox_sweep_seconds=_float(env, "OUTBOX_SWEEP_SECONDS", 5.0),
         outbox_redelivery_seconds=_float(env, "OUTBOX_REDELIVERY_SECONDS", 300.0),
         max_body_bytes=_int(env, "MAX_BODY_BYTES", 2_000_000),
+        schedule_late_after_seconds=_float(env, "SCHEDULE_LATE_AFTER_SECONDS", 60.0),
     )

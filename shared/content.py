@@ -1,18 +1,52 @@
-"""Validation rules for article content that more than one service applies (ingest, translation_status)."""
+"""Content rules more than one service applies: text fields, references, date-times, page paths, roman numerals."""
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import date, datetime, timezone
 from urllib.parse import urlparse
 
+from shared.errors import InvalidInput
+
 MAX_REFERENCES = 200
+_ROMAN = re.compile(r"^c{0,3}(xc|xl|l?x{0,3})(ix|iv|v?i{0,3})$")
+_ROMAN_VALUES = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
 
 
-class InvalidInput(ValueError):
-    """A field of the input is wrong; ``field`` names it and the message says how to fix it."""
+def page_path(lang: str, slug: str) -> str:
+    """The public site path of a language version: ``/<lang>/<slug>/``."""
+    return f"/{lang}/{slug}/"
 
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field, self.message = field, message
+
+def roman_value(marker: str) -> int | None:
+    """The value of a roman numeral up to 399 (``iv`` or ``IV`` -> 4), None when it is not one."""
+    marker = (marker or "").lower()
+    if not marker or not _ROMAN.match(marker):
+        return None
+    total = 0
+    for i, ch in enumerate(marker):
+        value = _ROMAN_VALUES[ch]
+        nxt = _ROMAN_VALUES[marker[i + 1]] if i + 1 < len(marker) else 0
+        total += -value if value < nxt else value
+    return total
+
+
+def parse_datetime(raw, field: str, *, naive_is_utc: bool = True) -> datetime | None:
+    """An ISO date-time (or date) from an API argument or form as an aware datetime; None when empty.
+
+    A value without an offset is read as UTC when ``naive_is_utc`` (forms and filters), and refused
+    otherwise (embargo times must say their zone). InvalidInput names ``field`` and an example.
+    """
+    if raw is None or raw == "":
+        return None
+    try:
+        value = datetime.fromisoformat(str(raw).strip())
+    except ValueError:
+        raise InvalidInput(field, f"{str(raw)[:40]!r} is not an ISO date-time; send one such as 2026-12-01T09:00:00+00:00")
+    if value.tzinfo is None:
+        if not naive_is_utc:
+            raise InvalidInput(field, "needs a timezone offset, e.g. 2026-12-01T09:00:00+00:00")
+        value = value.replace(tzinfo=timezone.utc)
+    return value
 
 
 def text_field(data: dict, name: str, *, required: bool, max_len: int, default: str = "") -> str:

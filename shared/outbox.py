@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 from shared import tasks
 from shared.db import JSONType
 from shared.events import Event, utcnow
+from shared.logs import current_correlation_id
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +51,9 @@ def inbox_table(metadata: MetaData) -> Table:
     )
 
 
-def emit(conn: Connection, outbox: Table, event: Event, correlation_id: str | None = None) -> dict:
-    """Add ``event`` to the outbox inside the caller's transaction; return its envelope."""
-    envelope = event.envelope(correlation_id)
+def emit(conn: Connection, outbox: Table, event: Event) -> dict:
+    """Add ``event`` to the outbox inside the caller's transaction, stamped with the current correlation id."""
+    envelope = event.envelope(current_correlation_id())
     conn.execute(
         outbox.insert().values(
             event_id=envelope["id"],

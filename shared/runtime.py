@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -10,17 +9,17 @@ from typing import Callable, Iterator
 
 from celery import Celery
 import requests
-from flask import Flask, current_app, g, request
+from flask import current_app
 from sqlalchemy import MetaData, Table
 from sqlalchemy.engine import Connection, Engine
 
 from shared.celery_app import make_celery
 from shared.config import Settings
-from shared.db import check_db, init_db, make_engine
+from shared.db import init_db, make_engine
+from shared.errors import ApiError
 from shared.events import Event, parse
-from shared.observability import init_flask_observability
-from shared.outbox import claim, pending_count, redeliver, relay
-from shared.web import ApiError, health_blueprint, ping_redis, register_errors
+from shared.logs import bound_correlation_id, correlation_headers, current_correlation_id
+from shared.outbox import claim, redeliver, relay
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +32,7 @@ class Runtime:
     settings: Settings
     engine: Engine
     celery: Celery
-    outbox: Table
+    outbox: Table | None  # None for a service that emits no events
     inbox: Table
 
     def relay(self, envelopes: list[dict]) -> int:
@@ -53,12 +52,13 @@ class Runtime:
     def consume(self, envelope: dict, consumer: str, handler: Callable[[Connection, Event], object]) -> bool:
         """Run ``handler`` once per event id for ``consumer``; False when it was a repeat."""
         event = parse(envelope)
-        with self.transaction() as conn:
-            if not claim(conn, self.inbox, envelope["id"], consumer):
-                log.info("%s: event %s already processed; skipped", consumer, envelope["id"])
-                return False
-            conn.info["correlation_id"] = envelope.get("correlation_id")
-            handler(conn, event)
+        # Events the handler emits carry the correlation id of the event that caused them.
+        with bound_correlation_id(envelope.get("correlation_id") or current_correlation_id()):
+            with self.transaction() as conn:
+                if not claim(conn, self.inbox, envelope["id"], consumer):
+                    log.info("%s: event %s already processed; skipped", consumer, envelope["id"])
+                    return False
+                handler(conn, event)
         return True
 
     def sweep_outbox(self) -> int:
@@ -75,37 +75,7 @@ def build_runtime(service: str, settings: Settings, metadata: MetaData) -> Runti
     init_db(engine, metadata)
     engine.dispose()  # no connection outlives set-up, so forking servers start clean
     tables = metadata.tables
-    return Runtime(service, settings, engine, make_celery(service, settings), tables["outbox"], tables["inbox"])
-
-
-def init_flask(app: Flask, runtime: Runtime) -> None:
-    """Wire the runtime, limits, JSON errors, correlation ids, /healthz, /readyz and /metrics into a service's app."""
-    settings = runtime.settings
-    # Flask pre-sets some keys to None, so "setdefault" would not apply ours.
-    for key, value in (("SECRET_KEY", settings.secret_key), ("API_TOKEN", settings.api_token),
-                       ("MAX_CONTENT_LENGTH", settings.max_body_bytes)):
-        if app.config.get(key) is None:
-            app.config[key] = value
-    app.extensions["pipeline"] = runtime
-    register_errors(app)
-    app.register_blueprint(health_blueprint(runtime.service, {
-        "redis": lambda: ping_redis(settings.redis_url),
-        "db": lambda: check_db(runtime.engine),
-    }))
-
-    @app.before_request
-    def _correlation_id():
-        incoming = request.headers.get("X-Correlation-ID", "")
-        g.correlation_id = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else str(uuid.uuid4())
-
-    @app.after_request
-    def _echo_correlation_id(response):
-        response.headers["X-Correlation-ID"] = g.get("correlation_id", "")
-        return response
-
-    # After the correlation-id hook above, so the log context sees the id it chose.
-    init_flask_observability(app, runtime.service, settings.redis_url, lambda: check_db(runtime.engine),
-                             lambda: pending_count(runtime.engine, runtime.outbox))
+    return Runtime(service, settings, engine, make_celery(service, settings), tables.get("outbox"), tables["inbox"])
 
 
 def runtime() -> Runtime:
@@ -122,7 +92,7 @@ def read_service(service: str, path: str, timeout: float = 10) -> dict:
     rt = runtime()
     try:
         resp = requests.get(f"{rt.settings.service_urls[service]}{path}", timeout=timeout, headers={
-            "Authorization": f"Bearer {rt.settings.api_token}", "X-Correlation-ID": g.get("correlation_id", "")})
+            "Authorization": f"Bearer {rt.settings.api_token}", **correlation_headers()})
     except requests.RequestException as exc:
         raise ApiError(503, f"{service} did not answer ({exc}); try again shortly")
     if resp.status_code != 200:

@@ -29,7 +29,6 @@ NOTIFY_SUBSCRIBERS = "notification.notify_subscribers"
 DELIVER_WEBHOOK = "notification.deliver_webhook"
 SWEEP_DELIVERIES = "notification.sweep_deliveries"
 SEND_EMAIL = "notification.send_email"
-NOTIFICATION_RELAY_OUTBOX = "notification.relay_outbox"
 
 TASK_QUEUES: dict[str, str] = {
     RECORD_RENDER_RESULT: INGEST,
@@ -46,15 +45,13 @@ TASK_QUEUES: dict[str, str] = {
     DELIVER_WEBHOOK: NOTIFICATION,
     SWEEP_DELIVERIES: NOTIFICATION,
     SEND_EMAIL: NOTIFICATION,
-    NOTIFICATION_RELAY_OUTBOX: NOTIFICATION,
 }
 
 RELAY_TASKS: dict[str, str] = {
     INGEST: INGEST_RELAY_OUTBOX,
     TRANSLATION_STATUS: TRANSLATION_STATUS_RELAY_OUTBOX,
     RENDERING: RENDERING_RELAY_OUTBOX,
-    NOTIFICATION: NOTIFICATION_RELAY_OUTBOX,
-}
+}  # notification emits no events, so it has no outbox to relay
 
 _ARTICLE_STATE_EVENTS = (
     ev.ARTICLE_CREATED, ev.ARTICLE_UPDATED, ev.ARTICLE_SUBMITTED, ev.ARTICLE_CHANGES_REQUESTED,

@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from shared.errors import ApiError
+
 
 class State(StrEnum):
     DRAFT = "draft"
@@ -63,12 +65,15 @@ BY_ACTION: dict[str, Transition] = {t.action: t for t in TRANSITIONS}
 assert len(BY_ACTION) == len(TRANSITIONS), "action names must be unique"
 
 
-class TransitionError(Exception):
+class TransitionError(ApiError):
     """Base class of refused transitions."""
 
 
 class UnknownAction(TransitionError):
     """The action is not in the table (HTTP 422)."""
+
+    def __init__(self, message: str):
+        super().__init__(422, message, field="action")
 
 
 class IllegalTransition(TransitionError):
@@ -77,8 +82,8 @@ class IllegalTransition(TransitionError):
     def __init__(self, action: str, state: State, allowed: list[str]):
         self.action, self.state, self.allowed = action, state, allowed
         super().__init__(
-            f"cannot {action!r} an article in state {state.value!r}; allowed actions: {', '.join(allowed) or 'none'}"
-        )
+            409, f"cannot {action!r} an article in state {state.value!r}; allowed actions: {', '.join(allowed) or 'none'}",
+            state=state.value, allowed_actions=allowed)
 
 
 class ForbiddenTransition(TransitionError):
@@ -86,7 +91,7 @@ class ForbiddenTransition(TransitionError):
 
     def __init__(self, action: str, role: Role):
         self.action, self.role = action, role
-        super().__init__(f"role {role.value!r} may not {action!r}")
+        super().__init__(403, f"role {role.value!r} may not {action!r}")
 
 
 def allowed_actions(state: State, role: Role) -> list[str]:

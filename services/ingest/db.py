@@ -7,6 +7,7 @@ from sqlalchemy import (
 
 from shared.db import JSONType
 from shared.outbox import inbox_table, outbox_table
+from shared.signed import inbound_table
 
 metadata = MetaData()
 
@@ -104,15 +105,7 @@ external_refs = Table(
 )
 
 # Processed inbound webhook ids (kept 7 days): a retry answers the first answer and changes nothing.
-inbound_webhooks = Table(
-    "inbound_webhooks",
-    metadata,
-    Column("webhook_id", String(200), primary_key=True),
-    Column("request_hash", String(64), nullable=False),
-    Column("status_code", Integer, nullable=False),
-    Column("response", JSONType, nullable=False),
-    Column("received_at", DateTime(timezone=True), nullable=False, index=True),
-)
+inbound_webhooks = inbound_table(metadata)
 
 users = Table(
     "users",

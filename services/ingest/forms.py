@@ -13,9 +13,10 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
-from wtforms import FieldList, Form, FormField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import EmailField, FieldList, Form, FormField, PasswordField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Regexp
 
-from shared.content import InvalidInput
+from shared.errors import InvalidInput
 
 from . import authors as author_store
 from .db import articles
@@ -24,6 +25,13 @@ BLANK_REFERENCE_ROWS = 2
 REFERENCE_LABELS = {"title": "Title", "source": "Source", "url": "URL", "accessed": "Date accessed", "note": "Note"}
 REFERENCE_FIELDS = tuple(REFERENCE_LABELS)
 NEW_AUTHOR = ""
+
+
+class LoginForm(FlaskForm):
+    """Email and password."""
+
+    email = EmailField("Email", validators=[DataRequired(), Regexp(r"^[^@\s]+@[^@\s]+$", message="Enter your email address, e.g. name@example.org")])
+    password = PasswordField("Password", validators=[DataRequired(message="Enter your password")])
 
 
 class ReferenceRow(Form):

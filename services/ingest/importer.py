@@ -4,7 +4,7 @@ A raw page is plain text, one paragraph per line: the title first, page chrome (
 "Similar Posts", ...), an "also available in" line, paragraphs and quotations carrying footnote
 markers ``[1]``, a numbered reference list, the author's name twice and a bio. ``parse_page`` is
 pure (text in, ``ImportedPage`` out, or ``NotAnArticle``); ``create_from_page`` stores the result
-through the same ``articles.create_article`` path as ``POST /api/articles``.
+through the same ``commands.create_article`` path as ``POST /api/articles``.
 """
 from __future__ import annotations
 
@@ -17,7 +17,10 @@ from sqlalchemy.engine import Connection
 
 from shared.events import utcnow
 
-from . import articles as svc
+from shared.errors import InvalidInput
+
+from .commands import create_article
+from .validation import parse_article_input
 from .db import article_imports
 
 MIN_BODY_WORDS = 60
@@ -76,7 +79,7 @@ _STOPWORDS = {
 _TURKISH_LETTERS = set("ğĞşŞıİ")
 
 
-class NotAnArticle(svc.InvalidInput):
+class NotAnArticle(InvalidInput):
     """The page cannot become an article; ``field`` names the part and the message says why."""
 
 
@@ -389,11 +392,10 @@ def parse_page(text: str, *, lang: str | None = None, languages: tuple[str, ...]
 
 
 def create_from_page(conn: Connection, text: str, page: ImportedPage, *, group_id: str | None,
-                     languages: tuple[str, ...], max_body: int, actor: str,
-                     correlation_id: str | None = None) -> dict:
+                     languages: tuple[str, ...], max_body: int, actor: str) -> dict:
     """Validate ``page`` like a create request, store it as a draft and record where it came from."""
-    fields = svc.parse_article_input(page.article_input(group_id), languages, max_body=max_body)
-    article = svc.create_article(conn, fields, actor=actor, correlation_id=correlation_id)
+    fields = parse_article_input(page.article_input(group_id), languages, max_body=max_body)
+    article = create_article(conn, fields, actor=actor)
     conn.execute(article_imports.insert().values(
         article_id=article["id"], original_languages=page.original_languages, language_line=page.language_line,
         warnings=page.warnings, page_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),

@@ -5,16 +5,11 @@ not ingest's to store): renders from rendering, webhook deliveries from notifica
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
-
-from shared.auth import login_required
+from shared.errors import ApiError
 from shared.events import iso
-from shared.runtime import read_service, runtime
-from shared.web import ApiError
+from shared.runtime import Runtime, read_service
 
-from . import articles as svc
-
-bp = Blueprint("ingest_timeline", __name__)
+from .queries import audit_entries, get_article
 
 
 def _get(service: str, path: str) -> tuple[dict | None, str | None]:
@@ -24,14 +19,11 @@ def _get(service: str, path: str) -> tuple[dict | None, str | None]:
         return None, exc.message
 
 
-def build_timeline(article_id: str) -> tuple[dict, list[dict], list[str]]:
-    """The article, its steps sorted by time, and the services that could not be asked."""
-    with runtime().engine.begin() as conn:
-        try:
-            article = svc.get_article(conn, article_id)
-        except svc.NotFound:
-            abort(404)
-        audit = svc.audit_entries(conn, article_id)
+def build_timeline(rt: Runtime, article_id: str) -> tuple[dict, list[dict], list[str]]:
+    """The article, its steps sorted by time, and the services that could not be asked (NotFound for no article)."""
+    with rt.engine.begin() as conn:
+        article = get_article(conn, article_id)
+        audit = audit_entries(conn, article_id)
     labels = {"create": "ingested", "submit": "submitted", "publish": "publish requested",
               "publish_due": "publish requested (schedule)", "rendered": "published"}
     steps = [{"at": iso(e["at"]), "service": "ingest", "step": labels.get(e["action"], e["action"]),
@@ -53,11 +45,3 @@ def build_timeline(article_id: str) -> tuple[dict, list[dict], list[str]]:
                           "detail": f"attempt {a['number']}: {a['status_code'] or a['error']} in {a['latency_ms']} ms ({d['webhook_id']})"})
     steps.sort(key=lambda s: s["at"])
     return article, steps, problems
-
-
-@bp.get("/articles/<article_id>/timeline")
-@login_required()
-def timeline(article_id: str):
-    """The timeline page."""
-    article, steps, problems = build_timeline(article_id)
-    return render_template("timeline.html", article=article, steps=steps, problems=problems)

@@ -4,12 +4,15 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from typing import Callable
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from shared.errors import InvalidInput
 from shared.events import utcnow
+from shared.runtime import Runtime
 from shared.workflow import Role
 
 from .db import users
@@ -19,22 +22,18 @@ ROLES = (Role.AUTHOR.value, Role.EDITOR.value, Role.TRANSLATOR.value, Role.ADMIN
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
 
-class UserError(ValueError):
-    """A user field is wrong; the message names it and the fix."""
-
-
 def create_user(conn: Connection, email: str, password: str, role: str, name: str | None = None,
                 lang: str = "en", with_token: bool = False) -> dict:
     """Create an account (scrypt password hash); with ``with_token`` the result carries a personal API token once."""
     email = email.strip().lower()
     if not _EMAIL.match(email):
-        raise UserError(f"email: {email!r} is not an email address")
+        raise InvalidInput("email", f"{email!r} is not an email address")
     if role not in ROLES:
-        raise UserError(f"role: must be one of {', '.join(ROLES)}")
+        raise InvalidInput("role", f"must be one of {', '.join(ROLES)}")
     if len(password) < 10:
-        raise UserError("password: use at least 10 characters")
+        raise InvalidInput("password", "use at least 10 characters")
     if conn.execute(select(users.c.id).where(users.c.email == email)).first():
-        raise UserError(f"email: {email} already has an account")
+        raise InvalidInput("email", f"{email} already has an account", status=409)
     token = secrets.token_urlsafe(24) if with_token else None
     row = {"email": email, "name": name or email.split("@")[0], "role": role, "lang": lang,
            "password_hash": generate_password_hash(password), "created_at": utcnow(),
@@ -65,3 +64,14 @@ def authenticate(conn: Connection, email: str, password: str) -> dict | None:
 def user_count(conn: Connection) -> int:
     """How many accounts exist."""
     return conn.execute(select(func.count()).select_from(users)).scalar_one()
+
+
+def token_resolver(rt: Runtime) -> Callable[[str], tuple[str, str] | None]:
+    """For the shared bearer check: a personal API token -> (email, role) of its account, or None."""
+
+    def resolve(token: str) -> tuple[str, str] | None:
+        with rt.engine.begin() as conn:
+            user = user_for_token(conn, token)
+        return (user["email"], user["role"]) if user else None
+
+    return resolve

@@ -1,25 +1,30 @@
-"""Server-rendered editor pages of ingest: article list, create/edit with preview, article page with
-workflow buttons, audit log and revision diff, raw page import and WordPress (WXR) import.
+"""Server-rendered editor pages of ingest: login, article list, create/edit with preview, article page with
+workflow buttons, audit log and revision diff, timeline, raw page import and WordPress (WXR) import.
 
 Every page works without JavaScript: "Preview" and "Add a reference row" are submit buttons that
-re-render the form. Views are thin: they call ``articles``, ``importer`` and ``wxr`` like the JSON
-API does and put the service layer's ``InvalidInput`` back next to the field it names.
+re-render the form. Views are thin: they call ``validation``, ``commands``, ``queries``, ``importer``
+and ``wxr`` like the JSON API does and put the service layer's ``InvalidInput`` back next to the
+field it names. The login sets the session cookie every service honours (``shared.auth``).
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from sqlalchemy import or_, select
 
 from shared.auth import current_user, login_required
-from shared.content import InvalidInput
+from shared.errors import Conflict, InvalidInput, NotFound
 from shared.events import utcnow
 from shared.markup import markdown_to_html
 from shared.runtime import runtime
 from shared.workflow import BY_ACTION, ForbiddenTransition, IllegalTransition, Role, State, UnknownAction, allowed_actions
 
-from . import articles as svc
-from . import forms, importer, wxr
+from . import commands, forms, importer, queries, users, wxr
 from .db import article_imports, articles
+from .schedule import overdue_schedules
+from .timeline import build_timeline
+from .validation import parse_article_input, parse_article_update
 
 bp = Blueprint("ingest_ui", __name__)
 EDITORS = (Role.EDITOR.value, Role.ADMIN.value)
@@ -48,9 +53,9 @@ def _user() -> dict:
 
 def _load(conn, article_id: str) -> dict:
     try:
-        return svc.get_article(conn, article_id)
-    except svc.NotFound:
-        abort(404, f"no article with id {article_id}")
+        return queries.get_article(conn, article_id)
+    except NotFound as exc:
+        abort(404, exc.message)
 
 
 @bp.get("/")
@@ -71,7 +76,7 @@ def article_list():
         query = query.where(or_(articles.c.title.ilike(like), articles.c.body.ilike(like)))
     with runtime().engine.begin() as conn:
         rows = [dict(r) for r in conn.execute(query).mappings()]
-        overdue = svc.overdue_schedules(conn)
+        overdue = overdue_schedules(conn, runtime().settings.schedule_late_after_seconds)
     if filters["author"]:
         # The author is a JSON column; matching its name in Python works on SQLite and PostgreSQL alike.
         rows = [r for r in rows if filters["author"].lower() in r["author"].get("name", "").lower()]
@@ -107,7 +112,7 @@ def _rerender(form, article=None):
 @bp.route("/articles/new", methods=["GET", "POST"])
 @login_required()
 def new_article():
-    """The create form; saving goes through ``articles.create_article``."""
+    """The create form; saving goes through ``commands.create_article``."""
     rt = runtime()
     languages = rt.settings.languages
     with rt.engine.begin() as conn:
@@ -126,12 +131,11 @@ def new_article():
         with rt.transaction() as conn:
             data = dict(forms.article_data(conn, form, form.lang.data, languages),
                         group_id=form.translation_of.data or None)
-            fields = svc.parse_article_input(data, languages, max_body=rt.settings.max_body_bytes)
-            article = svc.create_article(conn, fields, actor=_user()["email"], role=_user()["role"],
-                                             correlation_id=g.correlation_id)
+            fields = parse_article_input(data, languages, max_body=rt.settings.max_body_bytes)
+            article = commands.create_article(conn, fields, actor=_user()["email"], role=_user()["role"])
     except InvalidInput as exc:
         forms.attach_error(form, exc, lang=form.lang.data, rows=rows)
-    except svc.Conflict as exc:
+    except Conflict as exc:
         form.translation_of.errors = [f"{exc}; or pick another language"]
     else:
         flash(f"Created “{article['title']}” as a draft (revision 1).")
@@ -143,7 +147,7 @@ def new_article():
 @bp.route("/articles/<article_id>/edit", methods=["GET", "POST"])
 @login_required()
 def edit_article(article_id: str):
-    """The edit form; saving makes a new revision through ``articles.update_article``."""
+    """The edit form; saving makes a new revision through ``commands.update_article``."""
     rt = runtime()
     languages = rt.settings.languages
     with rt.engine.begin() as conn:
@@ -161,12 +165,11 @@ def edit_article(article_id: str):
         with rt.transaction() as conn:
             data = forms.article_data(conn, form, article["lang"], languages)
             del data["lang"]
-            changes = svc.parse_article_update(data, languages, max_body=rt.settings.max_body_bytes)
-            saved = svc.update_article(conn, article_id, changes, actor=_user()["email"],
-                                       correlation_id=g.correlation_id)
+            changes = parse_article_update(data, languages, max_body=rt.settings.max_body_bytes)
+            saved = commands.update_article(conn, article_id, changes, actor=_user()["email"])
     except InvalidInput as exc:
         forms.attach_error(form, exc, lang=article["lang"], rows=rows)
-    except svc.Conflict as exc:
+    except Conflict as exc:
         form.form_errors.append(str(exc))
     else:
         if saved["revision"] == article["revision"]:
@@ -188,8 +191,8 @@ def _article_page(article_id: str, transition_form: forms.TransitionForm | None 
     errors = {}
     with runtime().engine.begin() as conn:
         article = _load(conn, article_id)
-        audit = svc.audit_entries(conn, article_id)
-        revisions = svc.revision_list(conn, article_id)
+        audit = queries.audit_entries(conn, article_id)
+        revisions = queries.revision_list(conn, article_id)
         group = forms.group_of_article(conn, article["group_id"])
         imported = conn.execute(select(article_imports).where(article_imports.c.article_id == article_id)).mappings().first()
         diff = None
@@ -197,11 +200,12 @@ def _article_page(article_id: str, transition_form: forms.TransitionForm | None 
         if raw["from"] or raw["to"]:
             try:
                 start, end = int(raw["from"]), int(raw["to"])
-                diff = svc.diff(conn, article_id, start, end)
+                diff = queries.diff(conn, article_id, start, end)
             except ValueError:
                 errors["from"] = "Choose two revisions from the lists"
-            except svc.NotFound as exc:
-                errors["to"] = f"Revision {exc} does not exist; choose one of 1 to {article['revision']}"
+            except NotFound:
+                missing = end if not 1 <= end <= article["revision"] else start
+                errors["to"] = f"Revision {missing} does not exist; choose one of 1 to {article['revision']}"
     last = article["revision"]
     selected = {"from": raw["from"] or str(max(1, last - 1)), "to": raw["to"] or str(last)}
     return render_template(
@@ -231,8 +235,8 @@ def post_transition(article_id: str):
         publish_at = forms.publish_at(form.publish_at.data, utcnow()) if action == "schedule" else None
         with rt.transaction() as conn:
             before = _load(conn, article_id)["state"]
-            article = svc.transition(conn, article_id, action, actor=user["email"], role=user["role"],
-                                     site_url=rt.settings.site_url, correlation_id=g.correlation_id,
+            article = commands.transition(conn, article_id, action, actor=user["email"], role=user["role"],
+                                     site_url=rt.settings.site_url,
                                      publish_at=publish_at)
     except InvalidInput as exc:
         form.publish_at.errors = [exc.message]
@@ -276,11 +280,11 @@ def import_page():
         with rt.transaction() as conn:
             article = importer.create_from_page(
                 conn, text, page, group_id=form.translation_of.data or None, languages=languages,
-                max_body=rt.settings.max_body_bytes, actor=_user()["email"], correlation_id=g.correlation_id)
+                max_body=rt.settings.max_body_bytes, actor=_user()["email"])
     except InvalidInput as exc:
         # "body", "author", "title", "references[n]...": parts of the page, so next to where it came from.
         forms.attach_error(form, exc, fallback="file" if uploaded else "text", label=False)
-    except svc.Conflict as exc:
+    except Conflict as exc:
         form.translation_of.errors = [f"{exc}; or pick another group"]
     else:
         flash(f"Imported “{article['title']}” ({article['lang']}, {len(page.references)} references) as a draft.")
@@ -309,8 +313,8 @@ def import_wxr_page():
     try:
         summary = wxr.import_wxr(rt, upload.read(), default_lang=form.default_lang.data or None,
                                  actor=user["email"], role=user["role"])
-    except wxr.WxrError as exc:
-        form.file.errors = [str(exc)]
+    except InvalidInput as exc:
+        form.file.errors = [exc.message]
         return render_template("import_wxr.html", form=form), 422
     flash(f"WordPress import: {len(summary['created'])} article(s) created, "
           f"{len(summary['already_imported'])} already imported, {len(summary['skipped'])} skipped.")
@@ -331,12 +335,60 @@ def publish_imported():
     for article_id in request.form.getlist("article_id"):
         try:
             with rt.transaction() as conn:
-                svc.transition(conn, article_id, "publish", actor=user["email"], role=user["role"],
-                               site_url=rt.settings.site_url, correlation_id=g.correlation_id)
+                commands.transition(conn, article_id, "publish", actor=user["email"], role=user["role"],
+                               site_url=rt.settings.site_url)
             done += 1
-        except svc.NotFound:
+        except NotFound:
             flash(f"Article {article_id} no longer exists; skipped.", "error")
         except (ForbiddenTransition, IllegalTransition) as exc:
             flash(f"Article {article_id} was not published: {exc}.", "error")
     flash(f"Publishing {done} imported article(s); each page goes live as soon as rendering answers.")
     return redirect(url_for(".article_list", state=State.PUBLISHING.value if done else ""), 303)
+
+
+@bp.get("/articles/<article_id>/timeline")
+@login_required()
+def timeline(article_id: str):
+    """The article's timeline: each step across the four services with its time."""
+    with runtime().engine.begin() as conn:
+        _load(conn, article_id)
+    article, steps, problems = build_timeline(runtime(), article_id)
+    return render_template("timeline.html", article=article, steps=steps, problems=problems)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only redirect to one of our own services after login (no open redirect)."""
+    if not target:
+        return "/articles"
+    allowed = {urlsplit(u).netloc for u in runtime().settings.service_urls.values()} | {request.host}
+    parts = urlsplit(target)
+    if parts.scheme in ("http", "https") and parts.netloc in allowed:
+        return target
+    if not parts.scheme and not parts.netloc and target.startswith("/"):
+        return target
+    return "/articles"
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """The login form."""
+    form = forms.LoginForm()
+    if form.validate_on_submit():
+        with runtime().engine.begin() as conn:
+            user = users.authenticate(conn, form.email.data, form.password.data)
+        if user is None:
+            form.password.errors.append("Wrong email or password; check both and try again")
+        else:
+            session.clear()
+            session["user"] = {"name": user["name"], "email": user["email"], "role": user["role"]}
+            flash(f"Logged in as {user['name']}.")
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("login.html", form=form), 200 if request.method == "GET" else 400 if form.errors else 200
+
+
+@bp.post("/logout")
+def logout():
+    """End the session on every service."""
+    session.clear()
+    flash("Logged out.")
+    return redirect(current_app.config["LOGIN_URL"])

@@ -8,12 +8,12 @@ from celery import Celery
 
 from shared import tasks
 from shared.celery_app import task_options
-from shared.config import load_settings
-from shared.observability import instrument_worker
-from shared.runtime import Runtime, build_runtime
+from shared.factory import create_service_worker
+from shared.runtime import Runtime
 
-from . import articles as svc
+from . import handlers
 from .db import metadata
+from .schedule import publish_due
 
 
 def register_tasks(celery: Celery, rt: Runtime) -> None:
@@ -21,17 +21,17 @@ def register_tasks(celery: Celery, rt: Runtime) -> None:
 
     @celery.task(name=tasks.RECORD_RENDER_RESULT, **task_options())
     def record_render_result(event: dict) -> bool:
-        return rt.consume(event, tasks.RECORD_RENDER_RESULT, lambda conn, e: svc.record_render_result(
-            conn, e, site_url=rt.settings.site_url, correlation_id=event.get("correlation_id")))
+        return rt.consume(event, tasks.RECORD_RENDER_RESULT, lambda conn, e: handlers.record_render_result(
+            conn, e, site_url=rt.settings.site_url))
 
     @celery.task(name=tasks.STORE_DELIVERED_TRANSLATION, **task_options())
     def store_delivered_translation(event: dict) -> bool:
-        return rt.consume(event, tasks.STORE_DELIVERED_TRANSLATION, lambda conn, e: svc.store_delivered_translation(
-            conn, e, site_url=rt.settings.site_url, correlation_id=event.get("correlation_id")))
+        return rt.consume(event, tasks.STORE_DELIVERED_TRANSLATION, lambda conn, e: handlers.store_delivered_translation(
+            conn, e, site_url=rt.settings.site_url))
 
     @celery.task(name=tasks.PUBLISH_DUE_ARTICLES, **task_options())
     def publish_due_articles() -> int:
-        return svc.publish_due(rt)
+        return publish_due(rt)
 
     @celery.task(name=tasks.INGEST_RELAY_OUTBOX, **task_options())
     def relay_outbox() -> int:
@@ -40,8 +40,5 @@ def register_tasks(celery: Celery, rt: Runtime) -> None:
 
 def create_worker(settings=None) -> Celery:
     """The ingest worker's Celery app with its tasks registered."""
-    rt = build_runtime("ingest", settings or load_settings(), metadata)
-    register_tasks(rt.celery, rt)
-    instrument_worker(rt.celery, "ingest")
-    return rt.celery
+    return create_service_worker("ingest", metadata, register_tasks, settings)
 

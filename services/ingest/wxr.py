@@ -30,13 +30,14 @@ from defusedxml.ElementTree import fromstring
 from sqlalchemy import and_, select, update
 from sqlalchemy.engine import Connection, Engine
 
-from shared.content import InvalidInput
+from shared.errors import Conflict, InvalidInput
 from shared.events import utcnow
 from shared.workflow import Role
 
-from . import articles as svc
 from . import authors as author_store
+from .commands import create_article, transition
 from .db import articles, audit_log, metadata, wxr_imports
+from .validation import parse_article_input
 
 
 # WordPress status -> the workflow actions that bring a new draft to the matching state.
@@ -49,10 +50,6 @@ _ORIGINAL_KEYS = ("wpml_translation_of", "_icl_translation_of", "_wpml_import_or
 _SOURCE_LANG_KEY = "_wpml_import_source_language_code"
 _NS = {"content": "http://purl.org/rss/1.0/modules/content/", "dc": "http://purl.org/dc/elements/1.1/"}
 MAX_LISTED_PROBLEMS = 20
-
-
-class WxrError(ValueError):
-    """The file cannot be imported; the message says what is wrong and how to fix it."""
 
 
 @dataclass
@@ -158,28 +155,28 @@ def _php_value(raw: bytes, i: int):
 def parse_xml(xml_bytes: bytes) -> Element:
     """The document's root, refusing malformed XML and entity declarations with a message saying why."""
     if not xml_bytes.strip():
-        raise WxrError("the file is empty; export the site again from WordPress (Tools -> Export)")
+        raise InvalidInput("file", "the file is empty; export the site again from WordPress (Tools -> Export)")
     try:
         return fromstring(xml_bytes, forbid_dtd=False, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as exc:
-        raise WxrError(f"the file declares XML entities or external references ({type(exc).__name__}); "
+        raise InvalidInput("file", f"the file declares XML entities or external references ({type(exc).__name__}); "
                        "WordPress exports never do, so it was refused to avoid entity expansion. "
                        "Export the site again from WordPress") from exc
     except ParseError as exc:
-        raise WxrError(f"the file is not well-formed XML ({exc}); nothing was imported. "
+        raise InvalidInput("file", f"the file is not well-formed XML ({exc}); nothing was imported. "
                        "Export the site again from WordPress, or fix the XML at that line") from exc
 
 
 def parse_wxr(xml_bytes: bytes) -> WxrExport:
-    """Read an export (pure: bytes in, posts out); raise WxrError when it is not a WordPress export."""
+    """Read an export (pure: bytes in, posts out); raise InvalidInput when it is not a WordPress export."""
     root = parse_xml(xml_bytes)
     channel = _children(root, "channel")
     if root.tag != "rss" or not channel:
-        raise WxrError(f"this is XML but not a WordPress export: the root is <{root.tag}>, expected <rss> "
+        raise InvalidInput("file", f"this is XML but not a WordPress export: the root is <{root.tag}>, expected <rss> "
                        "with a <channel> (Tools -> Export in WordPress writes one)")
     channel = channel[0]
     if not _children(channel, "wp:wxr_version") and not any(_children(i, "wp:post_type") for i in _children(channel, "item")):
-        raise WxrError("this RSS feed is not a WordPress export (no wp:wxr_version); "
+        raise InvalidInput("file", "this RSS feed is not a WordPress export (no wp:wxr_version); "
                        "use the file from WordPress's Tools -> Export, not the site's public feed")
     authors = {}
     for author in _children(channel, "wp:author"):
@@ -192,7 +189,7 @@ def parse_wxr(xml_bytes: bytes) -> WxrExport:
             try:
                 mapping = php_unserialize(_text(term, "wp:term_description"))
             except (ValueError, IndexError) as exc:
-                raise WxrError(f"the Polylang translation term {_text(term, 'wp:term_slug')!r} holds a "
+                raise InvalidInput("file", f"the Polylang translation term {_text(term, 'wp:term_slug')!r} holds a "
                                f"malformed serialized array ({exc}); export the site again") from exc
             if isinstance(mapping, dict):
                 polylang[_text(term, "wp:term_slug")] = {str(k): str(v) for k, v in mapping.items()}
@@ -285,7 +282,7 @@ def _article_input(post: WxrPost, author: dict) -> dict:
 
 
 def _check(export: WxrExport, languages: tuple[str, ...], default_lang: str, max_body: int) -> list[list[WxrPost]]:
-    """Give every post a language, group them, and raise one WxrError listing every problem."""
+    """Give every post a language, group them, and raise one InvalidInput listing every problem."""
     problems = []
     for post in export.posts:
         post.lang = post.lang or default_lang
@@ -302,7 +299,7 @@ def _check(export: WxrExport, languages: tuple[str, ...], default_lang: str, max
             problems.append(f"{post.label()}: guid {post.guid!r} appears twice in the file")
         seen.add(post.guid)
         try:
-            svc.parse_article_input(_article_input(post, {"name": _author_name(export, post)}), languages,
+            parse_article_input(_article_input(post, {"name": _author_name(export, post)}), languages,
                                     max_body=max_body)
         except InvalidInput as exc:
             problems.append(f"{post.label()}: {exc.field} {exc.message}")
@@ -316,7 +313,7 @@ def _check(export: WxrExport, languages: tuple[str, ...], default_lang: str, max
     if problems:
         more = len(problems) - MAX_LISTED_PROBLEMS
         listed = "; ".join(problems[:MAX_LISTED_PROBLEMS]) + (f"; and {more} more" if more > 0 else "")
-        raise WxrError(f"nothing was imported: {listed}. Fix these posts in WordPress and export again")
+        raise InvalidInput("file", f"nothing was imported: {listed}. Fix these posts in WordPress and export again")
     return groups
 
 
@@ -360,10 +357,10 @@ def import_wxr(target, xml_bytes: bytes, *, languages: tuple[str, ...] | None = 
                     done += 1
                     if progress:
                         progress(done, total)
-    except svc.Conflict as exc:
-        raise WxrError(f"nothing was imported: {exc}") from exc
+    except Conflict as exc:
+        raise InvalidInput("file", f"nothing was imported: {exc.message}") from exc
     except InvalidInput as exc:
-        raise WxrError(f"nothing was imported: {exc.field} {exc.message}") from exc
+        raise InvalidInput("file", f"nothing was imported: {exc.field} {exc.message}") from exc
     return summary
 
 
@@ -381,13 +378,13 @@ def _import_group(conn: Connection, export: WxrExport, group: list[WxrPost], *, 
             yield post, None
             continue
         author = author_store.save_author(conn, _author_name(export, post), {})
-        fields = svc.parse_article_input(
+        fields = parse_article_input(
             dict(_article_input(post, author_store.article_author(author, post.lang, languages)), group_id=group_id),
             languages, max_body=max_body)
-        article = svc.create_article(conn, fields, actor=actor)
+        article = create_article(conn, fields, actor=actor)
         group_id = article["group_id"]
         for action in STATUS_ACTIONS[post.status]:
-            article = svc.transition(conn, article["id"], action, actor=actor, role=role, site_url=site_url)
+            article = transition(conn, article["id"], action, actor=actor, role=role, site_url=site_url)
         conn.execute(update(audit_log).where(and_(audit_log.c.article_id == article["id"], audit_log.c.note.is_(None)))
                      .values(note=_audit_note(post)))
         conn.execute(wxr_imports.insert().values(
@@ -422,8 +419,8 @@ def main(argv: list[str] | None = None) -> int:
         data = args.file.read()
     try:
         summary = import_wxr(rt, data, default_lang=args.lang, actor=args.actor, progress=_progress_bar)
-    except WxrError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except InvalidInput as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
         return 1
     print(f"created {len(summary['created'])} article(s), {len(summary['already_imported'])} already imported, "
           f"{len(summary['skipped'])} skipped")

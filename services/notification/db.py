@@ -6,7 +6,7 @@ from sqlalchemy import (
 )
 
 from shared.db import JSONType
-from shared.outbox import inbox_table, outbox_table
+from shared.outbox import inbox_table
 
 metadata = MetaData()
 
@@ -86,5 +86,4 @@ emails = Table(
     Column("sent_at", DateTime(timezone=True), nullable=True),
 )
 
-outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)

@@ -1,20 +1,16 @@
-"""Webhook subscriptions and deliveries: plan, sign, send, record, retry on schedule, replay.
+"""The webhook delivery engine: plan, sign, send, record, retry on schedule, replay.
 
 Deliveries are durable rows. A delivery is sent by ``send_delivery`` under a short lease; the beat
 sweep re-dispatches due ones, so retries never depend on long Celery countdowns.
 """
 from __future__ import annotations
 
-import base64
 import json
 import logging
-import secrets
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
-from email.utils import parsedate_to_datetime
+from datetime import datetime, timedelta
 
-import certifi
 import urllib3
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.engine import Connection, Engine
@@ -27,6 +23,8 @@ from shared.events import aware, iso, utcnow
 from .db import attempts, deliveries, subscriptions
 from .mail import queue_email
 from .ssrf import UnsafeTarget, check_url
+from .subscriptions import signing_secrets
+from .transport import USER_AGENT, post_signed, retry_after_seconds
 
 log = logging.getLogger(__name__)
 
@@ -35,79 +33,6 @@ RETRY_SCHEDULE = (5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400)
 LEASE_SLACK_SECONDS = 5
 FAILING_DISABLE_AFTER = timedelta(days=5)
 TEST_EVENT = "webhook.test"
-SNIPPET_BYTES = 1024
-USER_AGENT = "policy-pipeline-webhooks/0.1"
-
-
-class InvalidSubscription(ValueError):
-    """A subscription field is wrong; ``field`` names it."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field, self.message = field, message
-
-
-def new_secret() -> str:
-    """A fresh signing secret in the Standard Webhooks ``whsec_`` format."""
-    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
-
-
-def parse_subscription(data: dict, languages: tuple[str, ...], allowlist: tuple) -> dict:
-    """Validate a subscription request; the URL must pass the SSRF guard now, too."""
-    url = data.get("url")
-    if not isinstance(url, str) or not url.strip():
-        raise InvalidSubscription("url", "is required: the https URL that receives the webhooks")
-    if len(url) > 2000:
-        raise InvalidSubscription("url", "is longer than 2000 characters")
-    try:
-        check_url(url.strip(), allowlist)
-    except UnsafeTarget as exc:
-        raise InvalidSubscription("url", str(exc))
-    events = data.get("events")
-    if not isinstance(events, list) or not events or not all(isinstance(e, str) for e in events):
-        raise InvalidSubscription("events", f"must be a non-empty list of event types from {', '.join(tasks.SUBSCRIBABLE_EVENTS)}")
-    unknown = [e for e in events if e not in tasks.SUBSCRIBABLE_EVENTS]
-    if unknown:
-        raise InvalidSubscription("events", f"unknown event type {unknown[0]!r}; known: {', '.join(tasks.SUBSCRIBABLE_EVENTS)}")
-    langs = data.get("languages", [])
-    if not isinstance(langs, list) or not all(isinstance(x, str) for x in langs):
-        raise InvalidSubscription("languages", "must be a list of language codes (empty for all)")
-    bad = [x for x in langs if x not in languages]
-    if bad:
-        raise InvalidSubscription("languages", f"{bad[0]!r} is not a site language; use {', '.join(languages)}")
-    description = data.get("description", "")
-    if not isinstance(description, str) or len(description) > 500:
-        raise InvalidSubscription("description", "must be a string of at most 500 characters")
-    owner_email = data.get("owner_email") or None
-    if owner_email is not None and (not isinstance(owner_email, str) or "@" not in owner_email or len(owner_email) > 320):
-        raise InvalidSubscription("owner_email", "must be an email address such as ops@example.org")
-    owner_lang = data.get("owner_lang") or languages[0]
-    if owner_lang not in languages:
-        raise InvalidSubscription("owner_lang", f"must be one of {', '.join(languages)}")
-    enabled = data.get("enabled", True)
-    if not isinstance(enabled, bool):
-        raise InvalidSubscription("enabled", "must be true or false")
-    return {"url": url.strip(), "events": sorted(set(events)), "languages": sorted(set(langs)),
-            "description": description, "owner_email": owner_email, "owner_lang": owner_lang, "enabled": enabled}
-
-
-def create_subscription(conn: Connection, fields: dict) -> dict:
-    """Store a subscription with a fresh secret; the returned dict is the only time the secret is shown."""
-    row = dict(fields, id=str(uuid.uuid4()), secret=new_secret(), created_at=utcnow(), updated_at=utcnow())
-    conn.execute(subscriptions.insert().values(**row))
-    return row
-
-
-def subscription_json(row: dict, with_secret: bool = False) -> dict:
-    """The API view of a subscription (the secret only when just created)."""
-    out = {k: row.get(k) for k in ("id", "url", "events", "languages", "description", "enabled", "owner_email", "owner_lang")}
-    out["created_at"] = iso(row["created_at"])
-    out["failing_since"] = iso(row.get("failing_since"))
-    out["rotation_ends_at"] = iso(row.get("previous_secret_expires_at")) if row.get("previous_secret") else None
-    out["disabled_reason"] = row.get("disabled_reason")
-    if with_secret:
-        out["secret"] = row["secret"]
-    return out
 
 
 _PAYLOAD_FIELDS = {
@@ -195,21 +120,6 @@ def due_deliveries(engine: Engine, limit: int = 500, redispatch_after: float = 2
         )).order_by(deliveries.c.next_attempt_at).limit(limit)).scalars())
 
 
-def _retry_after_seconds(value: str | None) -> float | None:
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - utcnow()).total_seconds())
-
-
 def next_delay(attempt_number: int, scale: float, retry_after: float | None = None) -> float | None:
     """Seconds until the next attempt after attempt ``attempt_number`` failed; None when exhausted."""
     if attempt_number > len(RETRY_SCHEDULE):
@@ -217,25 +127,6 @@ def next_delay(attempt_number: int, scale: float, retry_after: float | None = No
     if retry_after is not None:
         return min(max(retry_after, 1.0), 86400.0)
     return RETRY_SCHEDULE[attempt_number - 1] * scale
-
-
-def post_signed(target, body: str, headers: dict, timeout: float) -> tuple[int, str, dict]:
-    """POST to the pinned address without following redirects; return status, body snippet, headers."""
-    pool_kwargs = {"timeout": urllib3.Timeout(total=timeout), "retries": False, "maxsize": 1}
-    if target.scheme == "https":
-        pool = urllib3.HTTPSConnectionPool(
-            target.ip, target.port, server_hostname=target.host, assert_hostname=target.host,
-            cert_reqs="CERT_REQUIRED", ca_certs=certifi.where(), **pool_kwargs)
-    else:
-        pool = urllib3.HTTPConnectionPool(target.ip, target.port, **pool_kwargs)
-    try:
-        response = pool.urlopen("POST", target.path, body=body.encode("utf-8"), headers=dict(headers, Host=target.host_header),
-                                redirect=False, retries=False, preload_content=False, assert_same_host=False)
-        snippet = response.read(SNIPPET_BYTES, decode_content=True).decode("utf-8", "replace")
-        response.release_conn()
-        return response.status, snippet, dict(response.headers)
-    finally:
-        pool.close()
 
 
 def send_delivery(engine: Engine, delivery_id: str, *, allowlist: tuple, timeout: float, scale: float) -> str:
@@ -275,7 +166,7 @@ def send_delivery(engine: Engine, delivery_id: str, *, allowlist: tuple, timeout
         }
         status_code, snippet, response_headers = post_signed(target, row["payload"], headers, timeout)
         if status_code in (429, 503):
-            retry_after = _retry_after_seconds(response_headers.get("Retry-After") or response_headers.get("retry-after"))
+            retry_after = retry_after_seconds(response_headers.get("Retry-After") or response_headers.get("retry-after"))
     except UnsafeTarget as exc:
         error = f"refused by the SSRF guard: {exc}"
     except urllib3.exceptions.HTTPError as exc:
@@ -330,52 +221,6 @@ def send_delivery(engine: Engine, delivery_id: str, *, allowlist: tuple, timeout
     return outcome
 
 
-def signing_secrets(sub: dict, at: datetime) -> list[str]:
-    """The secrets that sign now: the current one, and the previous one during a rotation's overlap."""
-    secrets_ = [sub["secret"]]
-    expires = sub.get("previous_secret_expires_at")
-    if sub.get("previous_secret") and expires is not None and aware(expires) > at:
-        secrets_.append(sub["previous_secret"])
-    return secrets_
-
-
-def rotate_secret(conn: Connection, subscription_id: str, overlap: timedelta) -> str | None:
-    """Give a subscription a new secret; the old one keeps signing for ``overlap``. None when unknown."""
-    row = conn.execute(select(subscriptions).where(subscriptions.c.id == subscription_id)).mappings().first()
-    if row is None:
-        return None
-    secret = new_secret()
-    conn.execute(update(subscriptions).where(subscriptions.c.id == subscription_id).values(
-        secret=secret, previous_secret=row["secret"], previous_secret_expires_at=utcnow() + overlap,
-        updated_at=utcnow()))
-    return secret
-
-
-def update_subscription(conn: Connection, subscription_id: str, changes: dict) -> dict | None:
-    """Apply validated changes (enabling clears the failure state); None when unknown."""
-    row = conn.execute(select(subscriptions).where(subscriptions.c.id == subscription_id)).mappings().first()
-    if row is None:
-        return None
-    values = dict(changes, updated_at=utcnow())
-    if changes.get("enabled") is True and not row["enabled"]:
-        values.update(disabled_reason=None, failing_since=None)
-    if changes.get("enabled") is False and row["enabled"]:
-        values.setdefault("disabled_reason", "disabled by a user")
-    conn.execute(update(subscriptions).where(subscriptions.c.id == subscription_id).values(**values))
-    return dict(conn.execute(select(subscriptions).where(subscriptions.c.id == subscription_id)).mappings().one())
-
-
-def parse_subscription_changes(data: dict, current: dict, languages: tuple[str, ...], allowlist: tuple) -> dict:
-    """Validate a partial update by merging it over the current subscription."""
-    editable = {"url", "events", "languages", "description", "enabled", "owner_email", "owner_lang"}
-    unknown = sorted(set(data) - editable)
-    if unknown:
-        raise InvalidSubscription(unknown[0], f"cannot be changed; changeable: {', '.join(sorted(editable))}")
-    merged = {k: data.get(k, current[k]) for k in editable}
-    fields = parse_subscription(merged, languages, allowlist)
-    return {k: fields[k] for k in data}
-
-
 def create_test_delivery(conn: Connection, subscription_id: str) -> str | None:
     """A ``webhook.test`` delivery to one subscription, whatever its event filter; None when unknown."""
     sub = conn.execute(select(subscriptions).where(subscriptions.c.id == subscription_id)).mappings().first()
@@ -392,6 +237,25 @@ def create_test_delivery(conn: Connection, subscription_id: str) -> str | None:
         event_type=TEST_EVENT, payload=body, status="pending", attempts=0, next_attempt_at=now,
         created_at=now, updated_at=now))
     return delivery_id
+
+
+def delivery_log(conn: Connection, filters: dict, *, since: datetime | None, until: datetime | None,
+                 limit: int) -> tuple[list[dict], dict[str, list[dict]]]:
+    """Deliveries (newest first) matching column filters and a creation time range, with their attempts."""
+    query = select(deliveries).order_by(deliveries.c.created_at.desc()).limit(limit)
+    for name, value in filters.items():
+        query = query.where(deliveries.c[name] == value)
+    if since is not None:
+        query = query.where(deliveries.c.created_at >= since)
+    if until is not None:
+        query = query.where(deliveries.c.created_at < until)
+    rows = [dict(r) for r in conn.execute(query).mappings()]
+    logs: dict[str, list[dict]] = {}
+    if rows:
+        for a in conn.execute(select(attempts).where(attempts.c.delivery_id.in_([r["id"] for r in rows]))
+                              .order_by(attempts.c.number)).mappings():
+            logs.setdefault(a["delivery_id"], []).append(dict(a))
+    return rows, logs
 
 
 def replay_failed(conn: Connection, since: datetime, until: datetime, subscription_id: str | None = None) -> list[str]:

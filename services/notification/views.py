@@ -1,42 +1,24 @@
 """Server-rendered forms of the notification service: subscriptions and the delivery log."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField, widgets
 
 from shared import tasks
 from shared.auth import login_required
-from shared.events import aware
+from shared.content import parse_datetime
+from shared.errors import InvalidInput
 from shared.runtime import runtime
 
 from . import delivery as svc
-from .db import attempts, deliveries, subscriptions
+from . import subscriptions as subs
+from .db import subscriptions
+from .forms import ActionForm, SubscriptionForm
 
 bp = Blueprint("notification_ui", __name__)
 EDITORS = ("editor", "admin")
-
-
-class Checkboxes(SelectMultipleField):
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
-
-
-class SubscriptionForm(FlaskForm):
-    url = StringField("Receiver URL (https)")
-    events = Checkboxes("Events")
-    languages = Checkboxes("Languages (none ticked: every language)")
-    description = TextAreaField("Description")
-    owner_email = StringField("Owner's email (told when the subscription is disabled)")
-    owner_lang = SelectField("Owner's language")
-    enabled = BooleanField("Enabled", default=True)
-
-
-class ActionForm(FlaskForm):
-    """A button: only the CSRF token."""
 
 
 def _subscription_form(formdata=None, obj=None) -> SubscriptionForm:
@@ -68,12 +50,12 @@ def create_subscription():
                 "description": form.description.data or "", "owner_email": form.owner_email.data or None,
                 "owner_lang": form.owner_lang.data, "enabled": bool(form.enabled.data)}
         try:
-            fields = svc.parse_subscription(data, rt.settings.languages, rt.settings.webhook_allowlist)
-        except svc.InvalidSubscription as exc:
+            fields = subs.parse_subscription(data, rt.settings.languages, rt.settings.webhook_allowlist)
+        except InvalidInput as exc:
             getattr(form, exc.field).errors.append(exc.message)
         else:
             with rt.engine.begin() as conn:
-                row = svc.create_subscription(conn, fields)
+                row = subs.create_subscription(conn, fields)
             flash("Subscription created. Copy the secret now: it is not shown again.")
             return render_template("secret.html", row=row, secret=row["secret"])
     with rt.engine.begin() as conn:
@@ -96,7 +78,7 @@ def toggle_subscription(subscription_id: str):
     row = _load(subscription_id)
     if ActionForm().validate_on_submit():
         with runtime().engine.begin() as conn:
-            svc.update_subscription(conn, subscription_id, {"enabled": not row["enabled"]})
+            subs.update_subscription(conn, subscription_id, {"enabled": not row["enabled"]})
         flash(f"Subscription {'disabled' if row['enabled'] else 'enabled'}.")
     return redirect(url_for(".subscriptions_page"))
 
@@ -110,7 +92,7 @@ def rotate(subscription_id: str):
     if not ActionForm().validate_on_submit():
         abort(400)
     with rt.engine.begin() as conn:
-        secret = svc.rotate_secret(conn, subscription_id, timedelta(hours=rt.settings.webhook_secret_overlap_hours))
+        secret = subs.rotate_secret(conn, subscription_id, timedelta(hours=rt.settings.webhook_secret_overlap_hours))
     flash(f"New secret issued; the old one keeps signing for {rt.settings.webhook_secret_overlap_hours:g} hours.")
     return render_template("secret.html", row=row, secret=secret)
 
@@ -129,15 +111,15 @@ def send_test(subscription_id: str):
     return redirect(url_for(".deliveries_page", subscription_id=subscription_id))
 
 
-def _time(name: str):
-    raw = request.values.get(name)
-    if not raw:
-        return None
-    try:
-        value = datetime.fromisoformat(raw)
-    except ValueError:
-        return "bad"
-    return aware(value)
+def _times() -> tuple[dict, dict]:
+    """The since/until filters of the delivery log, and an error per unreadable one."""
+    times, errors = {}, {}
+    for name in ("since", "until"):
+        try:
+            times[name] = parse_datetime(request.values.get(name), name)
+        except InvalidInput:
+            times[name], errors[name] = None, "Use a date and time such as 2026-11-29T10:00"
+    return times, errors
 
 
 @bp.get("/deliveries")
@@ -145,26 +127,14 @@ def _time(name: str):
 def deliveries_page():
     """The delivery log with filters (subscription, event, status, time) and replay buttons."""
     filters = {k: request.args.get(k, "") for k in ("subscription_id", "event_type", "status", "since", "until")}
-    errors = {}
-    query = select(deliveries).order_by(deliveries.c.created_at.desc()).limit(200)
-    for name in ("subscription_id", "event_type", "status"):
-        if filters[name]:
-            query = query.where(deliveries.c[name] == filters[name])
-    for name, op in (("since", "__ge__"), ("until", "__lt__")):
-        value = _time(name)
-        if value == "bad":
-            errors[name] = "Use a date and time such as 2026-11-29T10:00"
-        elif value is not None:
-            query = query.where(getattr(deliveries.c.created_at, op)(value))
+    times, errors = _times()
+    rows, logs = [], {}
     with runtime().engine.begin() as conn:
-        rows = [dict(r) for r in conn.execute(query).mappings()] if not errors else []
-        logs: dict = {}
-        if rows:
-            for a in conn.execute(select(attempts).where(attempts.c.delivery_id.in_([r["id"] for r in rows]))
-                                  .order_by(attempts.c.number)).mappings():
-                logs.setdefault(a["delivery_id"], []).append(dict(a))
-        subs = [dict(r) for r in conn.execute(select(subscriptions.c.id, subscriptions.c.url)).mappings()]
-    return render_template("deliveries.html", rows=rows, logs=logs, subs=subs, filters=filters, errors=errors,
+        if not errors:
+            rows, logs = svc.delivery_log(conn, {k: filters[k] for k in ("subscription_id", "event_type", "status") if filters[k]},
+                                          since=times["since"], until=times["until"], limit=200)
+        subs_ = [dict(r) for r in conn.execute(select(subscriptions.c.id, subscriptions.c.url)).mappings()]
+    return render_template("deliveries.html", rows=rows, logs=logs, subs=subs_, filters=filters, errors=errors,
                            event_types=list(tasks.SUBSCRIBABLE_EVENTS) + [svc.TEST_EVENT], action=ActionForm()), (400 if errors else 200)
 
 
@@ -187,10 +157,11 @@ def replay_one(delivery_id: str):
 def replay_range():
     """Re-send every failed delivery created in a time range."""
     rt = runtime()
-    since, until = _time("since"), _time("until")
+    times, errors = _times()
+    since, until = times["since"], times["until"]
     if not ActionForm().validate_on_submit():
         abort(400)
-    if since in (None, "bad") or until in (None, "bad") or until <= since:
+    if errors or since is None or until is None or until <= since:
         flash("Give both times (from before to), e.g. 2026-11-29T10:00 and 2026-11-29T12:00.", "error")
         return redirect(url_for(".deliveries_page"))
     with rt.engine.begin() as conn:

@@ -8,9 +8,9 @@ from celery import Celery
 
 from shared import tasks
 from shared.celery_app import task_options
-from shared.config import load_settings
-from shared.observability import count_delivery_outcome, instrument_worker
-from shared.runtime import Runtime, build_runtime
+from shared.factory import create_service_worker
+from shared.metrics import count_delivery_outcome
+from shared.runtime import Runtime
 
 from . import delivery as svc
 from . import mail
@@ -61,14 +61,7 @@ def register_tasks(celery: Celery, rt: Runtime) -> None:
     def send_email(email_id: int) -> str:
         return mail.send_email(rt.engine, email_id, settings.smtp_url)
 
-    @celery.task(name=tasks.NOTIFICATION_RELAY_OUTBOX, **task_options())
-    def relay_outbox() -> int:
-        return rt.sweep_outbox()
-
 
 def create_worker(settings=None) -> Celery:
     """The notification worker's Celery app with its tasks registered."""
-    rt = build_runtime("notification", settings or load_settings(), metadata)
-    register_tasks(rt.celery, rt)
-    instrument_worker(rt.celery, "notification")
-    return rt.celery
+    return create_service_worker("notification", metadata, register_tasks, settings)

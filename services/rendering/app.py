@@ -1,100 +1,19 @@
-"""rendering Flask app factory: serves the public static site from SITE_DIR."""
+"""rendering Flask app factory: the public site (static files from SITE_DIR) and its API."""
 from __future__ import annotations
 
-from flask import Blueprint, Flask, jsonify, redirect, send_from_directory
-from sqlalchemy import select
-from werkzeug.exceptions import NotFound
+from flask import Flask
 
-from shared.config import load_settings
-from shared.observability import configure_logging
-from shared.db import read_only
-from shared.events import iso
-from shared.runtime import build_runtime, init_flask, runtime
-from shared.web import require_token
+from shared.factory import create_service_app
 
-from . import site
-from .db import metadata, render_log
-
-site_bp = Blueprint("site", __name__)
-
-
-@site_bp.get("/")
-def home():
-    """The site root sends readers to the first language's index."""
-    return redirect(f"/{runtime().settings.languages[0]}/", code=302)
-
-
-def _moved(path: str) -> str | None:
-    """The current path of an article that used to live at ``/<lang>/<slug>/``."""
-    parts = path.strip("/").split("/")
-    if len(parts) != 2:
-        return None
-    with read_only(runtime().engine) as conn:
-        return site.find_redirect(conn, parts[0], parts[1])
-
-
-def _not_found(path: str):
-    settings = runtime().settings
-    lang = path.split("/", 1)[0]
-    if lang not in settings.languages:
-        lang = settings.languages[0]
-    try:
-        response = send_from_directory(settings.site_dir, f"{lang}/404.html", max_age=60)
-    except NotFound:
-        return "<!DOCTYPE html><html lang=en><title>Not found</title><h1>Page not found</h1>", 404
-    response.status_code = 404
-    return response
-
-
-@site_bp.get("/<path:path>")
-def static_site(path: str):
-    """Serve a rendered file; directories serve their index.html; old article addresses answer 301."""
-    site_dir = runtime().settings.site_dir
-    if path.endswith("/"):
-        file_path = path + "index.html"
-    elif "." not in path.rsplit("/", 1)[-1]:
-        return redirect(f"/{path}/", code=301)
-    else:
-        file_path = path
-    target = _moved(path) if path.endswith("/") else None
-    if target:
-        return redirect(target, code=301)
-    try:
-        # Revalidate every time (ETag, 304): a page's language line or similar posts change when
-        # another article is published, and readers must not keep a stale copy for a minute.
-        response = send_from_directory(site_dir, file_path, max_age=0)
-        response.cache_control.no_cache = True
-    except NotFound:
-        return _not_found(path)
-    if file_path.endswith("feed.xml"):
-        response.mimetype = "application/atom+xml"
-    elif file_path.endswith(".xml"):
-        response.mimetype = "application/xml"
-    return response
-
-
-api_bp = Blueprint("rendering_api", __name__, url_prefix="/api")
-
-
-@api_bp.get("/articles/<article_id>/renders")
-@require_token
-def article_renders(article_id: str):
-    """Every render and removal of an article's page, oldest first (for the timeline)."""
-    with runtime().engine.begin() as conn:
-        rows = conn.execute(select(render_log).where(render_log.c.article_id == article_id)
-                            .order_by(render_log.c.id)).mappings().all()
-    return jsonify({"renders": [dict(r, at=iso(r["at"])) for r in rows]})
+from . import api, views
+from .db import metadata
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     """The rendering web app; ``test_config`` may carry ``SETTINGS`` and Flask config overrides."""
-    configure_logging("rendering")
-    test_config = dict(test_config or {})
-    settings = test_config.pop("SETTINGS", None) or load_settings()
-    app = Flask(__name__)
-    app.config.update(test_config)
-    init_flask(app, build_runtime("rendering", settings, metadata))
-    settings.site_dir.mkdir(parents=True, exist_ok=True)
-    app.register_blueprint(api_bp)
-    app.register_blueprint(site_bp)
-    return app
+    return create_service_app("rendering", metadata, blueprints=[api.bp, views.bp],
+                              editor_pages=False, setup=_make_site_dir, test_config=test_config)
+
+
+def _make_site_dir(_app: Flask, rt) -> None:
+    rt.settings.site_dir.mkdir(parents=True, exist_ok=True)

@@ -3,31 +3,13 @@ from __future__ import annotations
 
 import re
 
+from shared.content import roman_value
 from shared.markup import make_slug
 
 PAGE_SIZE = 10
 _MARKER = re.compile(r"\[(\d{1,3}|[ivxlc]{1,8})\]")
-_ROMAN = re.compile(r"^c{0,3}(xc|xl|l?x{0,3})(ix|iv|v?i{0,3})$")
-_ROMAN_VALUES = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
 _TAG = re.compile(r"(<[^>]+>)")
 _NO_MARKERS_IN = ("code", "pre", "a")
-
-
-def page_path(lang: str, slug: str) -> str:
-    """The site path of a page."""
-    return f"/{lang}/{slug}/"
-
-
-def roman_value(marker: str) -> int | None:
-    """The value of a lower-case roman numeral (``iv`` -> 4), None when it is not one."""
-    if not marker or not _ROMAN.match(marker):
-        return None
-    total = 0
-    for i, ch in enumerate(marker):
-        value = _ROMAN_VALUES[ch]
-        nxt = _ROMAN_VALUES[marker[i + 1]] if i + 1 < len(marker) else 0
-        total += -value if value < nxt else value
-    return total
 
 
 def link_footnotes_found(body_html: str, numbers: set[int]) -> tuple[str, set[int]]:

@@ -22,10 +22,11 @@ from sqlalchemy import and_, delete, select, text
 from sqlalchemy.engine import Connection
 
 from shared.config import Settings
+from shared.content import page_path
 from shared.events import aware
 
 from . import content, similar
-from .content import article_file, author_key, index_file, page_path, tag_key
+from .content import article_file, author_key, index_file, tag_key
 from .db import pages, redirects
 from .render import Renderer
 

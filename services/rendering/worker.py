@@ -22,11 +22,11 @@ from sqlalchemy import delete, select, update
 from shared import events as ev
 from shared import tasks
 from shared.celery_app import task_options
-from shared.config import load_settings
-from shared.observability import instrument_worker
+from shared.factory import create_service_worker
 from shared.events import utcnow
+from shared.logs import bound_correlation_id, current_correlation_id
 from shared.outbox import emit
-from shared.runtime import Runtime, build_runtime
+from shared.runtime import Runtime
 
 from . import site
 from .db import metadata, outbox, pending_renders, render_log
@@ -55,7 +55,7 @@ def queue_change(conn, event: ev.ArticleChanged, action: str) -> None:
     conn.execute(pending_renders.insert().values(
         article_id=event.article_id, action=action,
         snapshot=event.snapshot if action == "publish" else None,
-        revision=event.revision, correlation_id=conn.info.get("correlation_id"),
+        revision=event.revision, correlation_id=current_correlation_id(),
         attempts=0, queued_at=utcnow(),
     ))
 
@@ -80,9 +80,10 @@ def flush_batch(rt: Runtime, limit: int = BATCH_LIMIT) -> int:
         for r in rows:
             _log(conn, r.article_id, r.revision, "rendered" if r.action == "publish" else "removed", written, started)
             if r.action == "publish":
-                emit(conn, outbox, ev.ArticleRendered(article_id=r.article_id, revision=r.revision,
-                                                      url=site.page_url(rt.settings, r.snapshot),
-                                                      files_written=written), r.correlation_id)
+                with bound_correlation_id(r.correlation_id):
+                    emit(conn, outbox, ev.ArticleRendered(article_id=r.article_id, revision=r.revision,
+                                                          url=site.page_url(rt.settings, r.snapshot),
+                                                          files_written=written))
         conn.execute(delete(pending_renders).where(pending_renders.c.seq.in_([r.seq for r in rows])))
     return len(rows)
 
@@ -101,8 +102,9 @@ def _record_failure(rt: Runtime, exc: Exception) -> bool:
         log.error("giving up the %s of %s (revision %s) after %d attempts", head.action, head.article_id,
                   head.revision, MAX_ATTEMPTS)
         if head.action == "publish":
-            emit(conn, outbox, ev.ArticleRenderFailed(article_id=head.article_id, revision=head.revision,
-                                                      error=f"{type(exc).__name__}: {exc}"), head.correlation_id)
+            with bound_correlation_id(head.correlation_id):
+                emit(conn, outbox, ev.ArticleRenderFailed(article_id=head.article_id, revision=head.revision,
+                                                          error=f"{type(exc).__name__}: {exc}"))
         conn.execute(delete(pending_renders).where(pending_renders.c.seq == head.seq))
         return True
 
@@ -174,7 +176,7 @@ def register_tasks(celery: Celery, rt: Runtime) -> None:
             data, error = event["data"], f"{type(exc).__name__}: {exc}"
             rt.consume(event, tasks.RENDER_ARTICLE, lambda conn, e: emit(conn, outbox, ev.ArticleRenderFailed(
                 article_id=data["article_id"], revision=data["revision"], error=error,
-            ), event.get("correlation_id")))
+            )))
             return False
 
     @celery.task(name=tasks.REMOVE_ARTICLE, **task_options())
@@ -198,7 +200,4 @@ def register_tasks(celery: Celery, rt: Runtime) -> None:
 
 def create_worker(settings=None) -> Celery:
     """The rendering worker's Celery app with its tasks registered."""
-    rt = build_runtime("rendering", settings or load_settings(), metadata)
-    register_tasks(rt.celery, rt)
-    instrument_worker(rt.celery, "rendering")
-    return rt.celery
+    return create_service_worker("rendering", metadata, register_tasks, settings)

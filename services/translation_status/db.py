@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text
 
 from shared.outbox import inbox_table, outbox_table
+from shared.signed import inbound_table
 
 metadata = MetaData()
 
@@ -40,14 +41,6 @@ statuses = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
-processed_webhooks = Table(
-    "processed_webhooks",
-    metadata,
-    Column("webhook_id", String(200), primary_key=True),
-    Column("status_code", Integer, nullable=False),
-    Column("response", Text, nullable=False),
-    Column("received_at", DateTime(timezone=True), nullable=False, index=True),
-)
-
+inbound_webhooks = inbound_table(metadata)
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)

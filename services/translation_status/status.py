@@ -6,7 +6,8 @@ from sqlalchemy.engine import Connection
 
 from shared import events as ev
 from shared.events import aware, iso, utcnow
-from shared.content import InvalidInput, parse_references
+from shared.content import parse_datetime, parse_references
+from shared.errors import InvalidInput
 from shared.outbox import emit
 
 from .db import groups, outbox, statuses
@@ -37,8 +38,7 @@ def status_for(state: str, follows_hash: str | None, source_hash: str, is_source
     return status
 
 
-def _set_status(conn: Connection, group_id: str, lang: str, new: str, values: dict, occurred_at: str,
-                correlation_id: str | None) -> None:
+def _set_status(conn: Connection, group_id: str, lang: str, new: str, values: dict, occurred_at: str) -> None:
     row = conn.execute(select(statuses).where(and_(statuses.c.group_id == group_id, statuses.c.lang == lang))).mappings().first()
     now = utcnow()
     values = dict(values, status=new, last_event_at=occurred_at, updated_at=now)
@@ -53,11 +53,10 @@ def _set_status(conn: Connection, group_id: str, lang: str, new: str, values: di
             group_id=group_id, lang=lang, old_status=old, new_status=new,
             article_id=values.get("article_id") or (row and row["article_id"]),
             url=values.get("url") or (row and row["url"]), title=values.get("title") or (row and row["title"]),
-        ), correlation_id)
+        ))
 
 
-def record_article_event(conn: Connection, event: ev.ArticleChanged, occurred_at: str,
-                         correlation_id: str | None = None) -> None:
+def record_article_event(conn: Connection, event: ev.ArticleChanged, occurred_at: str) -> None:
     """Apply one article event to its group's statuses (older events than the last seen are ignored)."""
     now = utcnow()
     group = conn.execute(select(groups).where(groups.c.group_id == event.group_id)).mappings().first()
@@ -88,7 +87,7 @@ def record_article_event(conn: Connection, event: ev.ArticleChanged, occurred_at
         elif isinstance(event, ev.ArticleUnpublished):
             values["url"] = None
         new = status_for(event.state, follows, source_hash, event.is_source)
-        _set_status(conn, event.group_id, event.lang, new, values, occurred_at, correlation_id)
+        _set_status(conn, event.group_id, event.lang, new, values, occurred_at)
 
     if event.is_source:
         # The source changed: translations made from an older source now need an update.
@@ -98,7 +97,7 @@ def record_article_event(conn: Connection, event: ev.ArticleChanged, occurred_at
                 continue
             new = status_for(row["article_state"], row["source_hash"], source_hash, False)
             if new != row["status"]:
-                _set_status(conn, event.group_id, row["lang"], new, {}, row["last_event_at"], correlation_id)
+                _set_status(conn, event.group_id, row["lang"], new, {}, row["last_event_at"])
 
 
 def group_view(conn: Connection, group_id: str, languages: tuple[str, ...]) -> dict | None:
@@ -132,14 +131,6 @@ def group_view(conn: Connection, group_id: str, languages: tuple[str, ...]) -> d
     }
 
 
-class RequestError(ValueError):
-    """A translation request is wrong; ``field`` names what to fix (``status`` is the HTTP status)."""
-
-    def __init__(self, field: str, message: str, status: int = 422):
-        super().__init__(f"{field}: {message}")
-        self.field, self.message, self.status = field, message, status
-
-
 REQUESTABLE = (MISSING, NEEDS_UPDATE, REQUESTED)
 
 
@@ -151,48 +142,39 @@ def is_overdue(row: dict) -> bool:
 
 def parse_request(data: dict, languages: tuple[str, ...]) -> dict:
     """Validate ``{lang, translator | vendor, due_at}``."""
-    from datetime import datetime, timezone
-
     lang = data.get("lang")
     if lang not in languages:
-        raise RequestError("lang", f"must be one of {', '.join(languages)}")
+        raise InvalidInput("lang", f"must be one of {', '.join(languages)}")
     translator, vendor = data.get("translator") or None, data.get("vendor") or None
     if bool(translator) == bool(vendor):
-        raise RequestError("translator", "give either a translator's email or a vendor name, not both")
+        raise InvalidInput("translator", "give either a translator's email or a vendor name, not both")
     if translator is not None and (not isinstance(translator, str) or "@" not in translator or len(translator) > 320):
-        raise RequestError("translator", "must be the translator's email address")
+        raise InvalidInput("translator", "must be the translator's email address")
     if vendor is not None and (not isinstance(vendor, str) or len(vendor) > 100):
-        raise RequestError("vendor", "must be a vendor name of at most 100 characters")
-    due_at = None
-    if data.get("due_at"):
-        try:
-            due_at = datetime.fromisoformat(str(data["due_at"]))
-        except ValueError:
-            raise RequestError("due_at", "must be an ISO date or date-time such as 2026-12-15 or 2026-12-15T17:00:00+00:00")
-        if due_at.tzinfo is None:
-            due_at = due_at.replace(tzinfo=timezone.utc)
+        raise InvalidInput("vendor", "must be a vendor name of at most 100 characters")
+    due_at = parse_datetime(data.get("due_at") or None, "due_at")
     return {"lang": lang, "translator": translator, "vendor": vendor, "due_at": due_at}
 
 
 def request_translation(conn: Connection, group_id: str, fields: dict, source: dict, *, requested_by: str,
-                        callback_url: str, correlation_id: str | None = None) -> dict:
+                        callback_url: str) -> dict:
     """Mark the language ``requested`` and emit TranslationRequested carrying the source."""
     group = conn.execute(select(groups).where(groups.c.group_id == group_id)).mappings().first()
     if group is None:
-        raise RequestError("group_id", f"no translation group {group_id}", status=404)
+        raise InvalidInput("group_id", f"no translation group {group_id}", status=404)
     if fields["lang"] == group["source_lang"]:
-        raise RequestError("lang", f"{fields['lang']} is the source language of this group")
+        raise InvalidInput("lang", f"{fields['lang']} is the source language of this group")
     current = conn.execute(select(statuses).where(
         and_(statuses.c.group_id == group_id, statuses.c.lang == fields["lang"]))).mappings().first()
     status = current["status"] if current else MISSING
     if status not in REQUESTABLE:
-        raise RequestError("lang", f"the {fields['lang']} translation is {status}; only {', '.join(REQUESTABLE)} can be requested",
+        raise InvalidInput("lang", f"the {fields['lang']} translation is {status}; only {', '.join(REQUESTABLE)} can be requested",
                            status=409)
     now = utcnow()
     values = {"translator": fields["translator"], "vendor": fields["vendor"], "due_at": fields["due_at"],
               "requested_by": requested_by, "requested_at": now}
     if current is None or current["article_state"] is None:
-        _set_status(conn, group_id, fields["lang"], REQUESTED, values, current["last_event_at"] if current else "", correlation_id)
+        _set_status(conn, group_id, fields["lang"], REQUESTED, values, current["last_event_at"] if current else "")
     else:  # a needs_update translation keeps its status until the new version arrives
         conn.execute(update(statuses).where(and_(statuses.c.group_id == group_id, statuses.c.lang == fields["lang"]))
                      .values(**values, updated_at=now))
@@ -203,49 +185,45 @@ def request_translation(conn: Connection, group_id: str, fields: dict, source: d
         source_hash=source["content_hash"], title=source["title"], body=source["body"],
         references=source["references"], due_at=iso(fields["due_at"]), translator=fields["translator"],
         vendor=fields["vendor"], requested_by=requested_by, callback_url=callback_url, recipients=recipients,
-    ), correlation_id)
+    ))
     return group_view(conn, group_id, (fields["lang"],))["languages"][fields["lang"]]
 
 
 def parse_delivery(data: dict, languages: tuple[str, ...]) -> dict:
     """Validate a vendor's ``translation.delivered`` callback body."""
     if data.get("type") != "translation.delivered":
-        raise RequestError("type", "must be translation.delivered")
+        raise InvalidInput("type", "must be translation.delivered")
     body = data.get("data")
     if not isinstance(body, dict):
-        raise RequestError("data", "must be an object with group_id, lang, title, body, references, source_hash")
+        raise InvalidInput("data", "must be an object with group_id, lang, title, body, references, source_hash")
     out = {}
     for name in ("group_id", "lang", "title", "body", "source_hash"):
         value = body.get(name)
         if not isinstance(value, str) or not value.strip():
-            raise RequestError(f"data.{name}", "is required and must be a non-empty string")
+            raise InvalidInput(f"data.{name}", "is required and must be a non-empty string")
         out[name] = value.strip()
     if out["lang"] not in languages:
-        raise RequestError("data.lang", f"must be one of {', '.join(languages)}")
+        raise InvalidInput("data.lang", f"must be one of {', '.join(languages)}")
     if len(out["title"]) > 300:
-        raise RequestError("data.title", "must be at most 300 characters")
-    try:
-        out["references"] = parse_references(body.get("references", []), "data.references")
-    except InvalidInput as exc:
-        raise RequestError(exc.field, exc.message)
+        raise InvalidInput("data.title", "must be at most 300 characters")
+    out["references"] = parse_references(body.get("references", []), "data.references")
     revision = body.get("source_revision")
     if not isinstance(revision, int) or isinstance(revision, bool) or revision < 1:
-        raise RequestError("data.source_revision", "must be the source revision from translation.requested")
+        raise InvalidInput("data.source_revision", "must be the source revision from translation.requested")
     out["source_revision"] = revision
     translator = body.get("translator") or {}
     if not isinstance(translator, dict):
-        raise RequestError("data.translator", "must be an object {name}")
+        raise InvalidInput("data.translator", "must be an object {name}")
     out["translator"] = translator
     return out
 
 
-def deliver_translation(conn: Connection, fields: dict, *, vendor: str | None,
-                        correlation_id: str | None = None) -> None:
+def deliver_translation(conn: Connection, fields: dict, *, vendor: str | None) -> None:
     """Accept a vendor's translation for a requested language and emit TranslationDelivered."""
     row = conn.execute(select(statuses).where(
         and_(statuses.c.group_id == fields["group_id"], statuses.c.lang == fields["lang"]))).mappings().first()
     if row is None or not (row["vendor"] or row["translator"]):
-        raise RequestError("data.lang", "no translation was requested for this group and language", status=409)
+        raise InvalidInput("data.lang", "no translation was requested for this group and language", status=409)
     group = conn.execute(select(groups).where(groups.c.group_id == fields["group_id"])).mappings().one()
     author = {"name": fields["translator"].get("name") or row["vendor"] or "Translation vendor", "bio": ""}
     requester = row["requested_by"]
@@ -255,4 +233,4 @@ def deliver_translation(conn: Connection, fields: dict, *, vendor: str | None,
         source_hash=fields["source_hash"], author=author, vendor=row["vendor"] or vendor,
         requested_by=requester,
         recipients=[{"email": requester, "lang": group["source_lang"]}] if requester and "@" in requester else [],
-    ), correlation_id)
+    ))

@@ -2,25 +2,18 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
-from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, SelectField, StringField
-from wtforms.validators import Optional
 from sqlalchemy import select
 
 from shared.auth import login_required
+from shared.errors import InvalidInput
 from shared.runtime import runtime
 
 from . import status as svc
 from .db import groups
+from .forms import RequestForm
+from .translations import place_request, source_changes
 
 EDITORS = ("editor", "admin")
-
-
-class RequestForm(FlaskForm):
-    lang = SelectField("Language")
-    translator = EmailField("Translator's email")
-    vendor = StringField("Vendor name")
-    due_at = DateField("Due date", validators=[Optional()])
 
 bp = Blueprint("translation_ui", __name__)
 
@@ -46,17 +39,13 @@ def dashboard():
 @login_required()
 def source_changes_page(group_id: str, lang: str):
     """What changed in the source since the translation was made (for needs_update cells)."""
-    from .app import source_changes
-
-    return render_template("changes.html", change=source_changes(group_id, lang), group_id=group_id)
+    return render_template("changes.html", change=source_changes(runtime(), group_id, lang), group_id=group_id)
 
 
 @bp.route("/groups/<group_id>/request", methods=["GET", "POST"])
 @login_required(*EDITORS)
 def request_page(group_id: str):
     """Ask a translator or a vendor for one language of a group, with a due date."""
-    from .app import place_request
-
     rt = runtime()
     with rt.engine.begin() as conn:
         view = svc.group_view(conn, group_id, rt.settings.languages)
@@ -72,8 +61,8 @@ def request_page(group_id: str):
         data = {"lang": form.lang.data, "translator": form.translator.data or None, "vendor": form.vendor.data or None,
                 "due_at": form.due_at.data.isoformat() if form.due_at.data else None}
         try:
-            place_request(group_id, data, session["user"]["email"])
-        except svc.RequestError as exc:
+            place_request(rt, group_id, data, session["user"]["email"])
+        except InvalidInput as exc:
             target = getattr(form, exc.field, None) or form.lang
             target.errors = list(target.errors) + [exc.message]
             status = 400

@@ -8,9 +8,8 @@ from celery import Celery
 
 from shared import tasks
 from shared.celery_app import task_options
-from shared.config import load_settings
-from shared.observability import instrument_worker
-from shared.runtime import Runtime, build_runtime
+from shared.factory import create_service_worker
+from shared.runtime import Runtime
 
 from . import status as svc
 from .db import metadata
@@ -22,7 +21,7 @@ def register_tasks(celery: Celery, rt: Runtime) -> None:
     @celery.task(name=tasks.RECORD_ARTICLE_STATUS, **task_options())
     def record_article_status(event: dict) -> bool:
         return rt.consume(event, tasks.RECORD_ARTICLE_STATUS, lambda conn, e: svc.record_article_event(
-            conn, e, event["occurred_at"], event.get("correlation_id")))
+            conn, e, event["occurred_at"]))
 
     @celery.task(name=tasks.TRANSLATION_STATUS_RELAY_OUTBOX, **task_options())
     def relay_outbox() -> int:
@@ -31,7 +30,4 @@ def register_tasks(celery: Celery, rt: Runtime) -> None:
 
 def create_worker(settings=None) -> Celery:
     """The translation_status worker's Celery app with its tasks registered."""
-    rt = build_runtime("translation_status", settings or load_settings(), metadata)
-    register_tasks(rt.celery, rt)
-    instrument_worker(rt.celery, "translation_status")
-    return rt.celery
+    return create_service_worker("translation_status", metadata, register_tasks, settings)

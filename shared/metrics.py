@@ -1,45 +1,33 @@
-"""Observability shared by every service: JSON logs with correlation ids, worker metrics, /readyz and /metrics.
+"""Worker metrics in Redis and their Prometheus exposition.
 
 Worker metrics live in Redis hashes (``metrics:<service>:...``) rather than in each process's
 memory: a SIGKILLed worker keeps its counts, any gunicorn worker of the service's web app can
 answer a scrape, and no extra port per worker is needed. Every web app exposes its own service's
-figures on ``GET /metrics`` (Prometheus text format) by reading those hashes at scrape time, plus
-live gauges (its queue's depth from ``LLEN``, its outbox backlog from its database).
+figures on ``GET /metrics`` (Prometheus text format, see ``shared.health``) by reading those hashes
+at scrape time, plus live gauges (its queue's depth from ``LLEN``, its outbox backlog).
 
-A failing metrics backend never breaks a task or a request: the failure is logged and the
-scrape reports ``pipeline_metrics_backend_up 0``.
+The Celery signal hooks here also carry the correlation id (``shared.logs``) into and out of tasks.
+A failing metrics backend never breaks a task or a request: the failure is logged and the scrape
+reports ``pipeline_metrics_backend_up 0``.
 """
 from __future__ import annotations
 
-import contextvars
-import json
 import logging
 import math
 import os
-import sys
 import threading
-import time
 import weakref
-from datetime import datetime, timezone
 from typing import Callable, Iterable
 
 import redis
 from celery import Celery, signals
-from flask import Blueprint, Flask, Response, g, jsonify
-from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from shared import tasks
+from shared.logs import CORRELATION_TASK_HEADER, configure_logging, correlation_id, current_task
 
 log = logging.getLogger(__name__)
-
-CORRELATION_HEADER = "X-Correlation-ID"
-# The Celery message header that carries the correlation id to tasks whose arguments have no envelope.
-CORRELATION_TASK_HEADER = "correlation_id"
-
-correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("correlation_id", default=None)
-_task: contextvars.ContextVar[tuple[str, str] | None] = contextvars.ContextVar("celery_task", default=None)
 
 TASK_OUTCOMES = ("succeeded", "failed", "retried")
 DELIVERY_OUTCOMES = ("succeeded", "retry", "gone", "exhausted", "cancelled", "skipped")
@@ -85,7 +73,8 @@ def set_metrics_redis(url: str) -> None:
     _default_url = url
 
 
-def _client(url: str | None = None) -> redis.Redis:
+def metrics_redis(url: str | None = None) -> redis.Redis:
+    """The shared Redis client for metrics at ``url`` (short timeouts)."""
     url = url or _default_url or os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
     with _clients_lock:
         client = _clients.get(url)
@@ -103,7 +92,7 @@ def count_task(service: str, task_name: str, outcome: str, *, url: str | None = 
     if outcome not in TASK_OUTCOMES:
         raise ValueError(f"outcome must be one of {TASK_OUTCOMES}, not {outcome!r}")
     try:
-        _client(url).hincrby(tasks_key(service), f"{task_name}|{outcome}", 1)
+        metrics_redis(url).hincrby(tasks_key(service), f"{task_name}|{outcome}", 1)
     except redis.RedisError as exc:
         log.warning("metrics: could not count %s %s: %s", task_name, outcome, exc)
 
@@ -113,7 +102,7 @@ def observe_publish_latency(seconds: float, *, url: str | None = None) -> None:
     seconds = max(0.0, float(seconds))
     bucket = next(b for b in LATENCY_BUCKETS if seconds <= b)
     try:
-        pipe = _client(url).pipeline(transaction=True)
+        pipe = metrics_redis(url).pipeline(transaction=True)
         pipe.hincrby(latency_key(), f"b:{_le(bucket)}", 1)
         pipe.hincrbyfloat(latency_key(), "sum", seconds)
         pipe.hincrby(latency_key(), "count", 1)
@@ -126,7 +115,7 @@ def count_delivery_outcome(outcome: str, *, url: str | None = None) -> None:
     """Add one to a webhook delivery outcome counter (unknown outcomes count as ``other``)."""
     label = outcome if outcome in DELIVERY_OUTCOMES else "other"
     try:
-        _client(url).hincrby(deliveries_key(), label, 1)
+        metrics_redis(url).hincrby(deliveries_key(), label, 1)
     except redis.RedisError as exc:
         log.warning("metrics: could not count delivery outcome %s: %s", label, exc)
 
@@ -170,14 +159,14 @@ def _on_prerun(sender=None, task_id=None, task=None, kwargs=None, **_):
     cid = cid or getattr(task.request, CORRELATION_TASK_HEADER, None)
     # The threads pool runs one task at a time per thread, so plain sets (undone in postrun) suffice.
     correlation_id.set(cid if isinstance(cid, str) and cid else None)
-    _task.set((task.name, task_id or ""))
+    current_task.set((task.name, task_id or ""))
 
 
 def _on_postrun(sender=None, task=None, **_):
     if _service_of(task or sender) is None:
         return
     correlation_id.set(None)
-    _task.set(None)
+    current_task.set(None)
 
 
 def _on_publish(sender=None, headers=None, **_):
@@ -186,7 +175,8 @@ def _on_publish(sender=None, headers=None, **_):
         headers.setdefault(CORRELATION_TASK_HEADER, cid)
 
 
-def _connect_signals() -> None:
+def connect_signals() -> None:
+    """Hook task counting and correlation-id passing into Celery's signals (once per process)."""
     global _signals_connected
     with _signals_lock:
         if _signals_connected:
@@ -206,7 +196,7 @@ def instrument_worker(celery_app: Celery, service: str) -> Celery:
         raise ValueError(f"unknown service {service!r}; expected one of {tasks.QUEUES}")
     _instrumented[celery_app] = service
     set_metrics_redis(celery_app.conf.broker_url)
-    _connect_signals()
+    connect_signals()
 
     # Celery configures logging only when nobody answers setup_logging: we answer with JSON logs.
     def _setup_logging(loglevel=None, **_):
@@ -215,61 +205,6 @@ def instrument_worker(celery_app: Celery, service: str) -> Celery:
     signals.setup_logging.connect(_setup_logging, weak=False, dispatch_uid="pipeline.logging.setup")
     return celery_app
 
-
-# --- logging --------------------------------------------------------------------------------------
-
-def current_correlation_id() -> str | None:
-    """The correlation id of the request or task being handled, if any."""
-    return correlation_id.get()
-
-
-def correlation_headers() -> dict[str, str]:
-    """Headers that pass the current correlation id on (for outbound webhooks and HTTP calls)."""
-    cid = correlation_id.get()
-    return {CORRELATION_HEADER: cid} if cid else {}
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, service, logger, message, correlation and task ids."""
-
-    def __init__(self, service: str):
-        super().__init__()
-        self.service = service
-
-    def format(self, record: logging.LogRecord) -> str:
-        out = {
-            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
-            "level": record.levelname,
-            "service": self.service,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        cid = correlation_id.get()
-        if cid:
-            out["correlation_id"] = cid
-        task = _task.get()
-        if task:
-            out["task_name"], out["task_id"] = task
-        if record.exc_info:
-            out["exception"] = self.formatException(record.exc_info)
-        if record.stack_info:
-            out["stack"] = self.formatStack(record.stack_info)
-        return json.dumps(out, ensure_ascii=False, default=str)
-
-
-def configure_logging(service: str, level: int | str | None = None, stream=None) -> logging.Handler:
-    """Send every log record of this process to ``stream`` (stderr) as one JSON object per line."""
-    level = level or os.environ.get("LOG_LEVEL") or logging.INFO
-    handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(JsonFormatter(service))
-    handler.set_name("pipeline-json")
-    root = logging.getLogger()
-    root.handlers = [h for h in root.handlers if h.get_name() != "pipeline-json"]
-    root.addHandler(handler)
-    root.setLevel(level if isinstance(level, int) else str(level).upper())
-    # Celery's task logger does not propagate by default; route it through the JSON handler too.
-    logging.getLogger("celery.task").propagate = True
-    return handler
 
 
 # --- exposition (web apps) ------------------------------------------------------------------------
@@ -297,7 +232,7 @@ class PipelineCollector:
     def collect(self) -> Iterable:
         backend_up = 1
         try:
-            yield from self._from_redis(_client(self.redis_url))
+            yield from self._from_redis(metrics_redis(self.redis_url))
         except redis.RedisError as exc:
             log.warning("metrics: Redis unreadable for %s's /metrics: %s", self.service, exc)
             backend_up = 0
@@ -368,62 +303,3 @@ def metrics_registry(service: str, redis_url: str, outbox_backlog: Callable[[], 
     registry.register(PipelineCollector(service, redis_url, outbox_backlog))
     return registry
 
-
-def ops_blueprint(service: str, redis_url: str, check_db: Callable[[], None],
-                  outbox_backlog: Callable[[], int]) -> Blueprint:
-    """``GET /readyz`` (Redis, DB, queue depth, outbox backlog) and ``GET /metrics`` (Prometheus)."""
-    bp = Blueprint("ops", __name__)
-    registry = metrics_registry(service, redis_url, outbox_backlog)
-
-    @bp.get("/readyz")
-    def readyz():
-        checks: dict = {}
-        started = time.monotonic()
-        try:
-            check_db()
-            checks["db"] = "ok"
-        except Exception as exc:  # the failing dependency is the answer
-            checks["db"] = f"error: {exc}"
-        try:
-            checks["outbox_pending"] = outbox_backlog()
-        except Exception as exc:
-            checks["outbox_pending"] = f"error: {exc}"
-        try:
-            client = _client(redis_url)
-            client.ping()
-            checks["redis"] = "ok"
-            checks["queue_depth"] = queue_depth(client, service)
-        except redis.RedisError as exc:
-            checks["redis"] = f"error: {exc}"
-            checks["queue_depth"] = None
-        # Without its database the app can serve nothing; without Redis it still accepts work
-        # (the outbox keeps every event), so Redis down is "degraded" but still ready.
-        ready = checks["db"] == "ok"
-        status = "ok" if ready and checks["redis"] == "ok" else ("degraded" if ready else "unavailable")
-        body = {"service": service, "status": status, "checks": checks,
-                "elapsed_ms": round((time.monotonic() - started) * 1000, 1)}
-        return jsonify(body), 200 if ready else 503
-
-    @bp.get("/metrics")
-    def metrics():
-        return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
-
-    return bp
-
-
-def init_flask_observability(app: Flask, service: str, redis_url: str, check_db: Callable[[], None],
-                             outbox_backlog: Callable[[], int]) -> None:
-    """Add /readyz, /metrics and the correlation-id context to a service's Flask app."""
-    set_metrics_redis(redis_url)
-    _connect_signals()  # tasks sent while handling a request carry its correlation id too
-    app.register_blueprint(ops_blueprint(service, redis_url, check_db, outbox_backlog))
-
-    @app.before_request
-    def _bind_correlation_id():
-        g._correlation_token = correlation_id.set(g.get("correlation_id") or None)
-
-    @app.teardown_request
-    def _unbind_correlation_id(_exc):
-        token = g.pop("_correlation_token", None)
-        if token is not None:
-            correlation_id.reset(token)

@@ -1,0 +1,210 @@
+"""Changes to articles: create, edit (a new revision) and workflow transitions, each with its outbox event.
+
+Every function takes an open connection (the caller's transaction) and writes its events to the
+outbox in that same transaction; the entry points commit and then relay."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import and_, select, update
+from sqlalchemy.engine import Connection
+
+from shared import events as ev
+from shared import workflow
+from shared.errors import Conflict, InvalidInput
+from shared.events import iso, utcnow
+from shared.markup import content_hash, make_slug, markdown_to_html
+from shared.outbox import emit
+from shared.workflow import Role, State
+
+from .db import articles, audit_log, outbox, revisions
+from .queries import editor_recipients, get_article, published_translations, source_article, source_lang, source_revision
+
+
+
+def _unique_slug(conn: Connection, lang: str, title: str, exclude_id: str | None = None) -> str:
+    base = make_slug(title)
+    slug, n = base, 1
+    while True:
+        query = select(articles.c.id).where(and_(articles.c.lang == lang, articles.c.slug == slug))
+        if exclude_id:
+            query = query.where(articles.c.id != exclude_id)
+        if conn.execute(query).first() is None:
+            return slug
+        n += 1
+        slug = f"{base}-{n}"
+
+
+def event_fields(conn: Connection, article: dict, actor: str) -> dict:
+    return {
+        "article_id": article["id"],
+        "group_id": article["group_id"],
+        "lang": article["lang"],
+        "state": article["state"],
+        "revision": article["revision"],
+        "content_hash": article["content_hash"],
+        "title": article["title"],
+        "is_source": bool(article["is_source"]),
+        "source_lang": source_lang(conn, article["group_id"]) or article["lang"],
+        "actor": actor,
+        "source_hash": None if article["is_source"] else article["source_hash"],
+        "source_revision": None if article["is_source"] else source_revision(conn, article["group_id"], article["source_hash"]),
+    }
+
+
+def create_article(conn: Connection, fields: dict, *, actor: str,
+                   role: Role | str | None = None) -> dict:
+    """Insert a draft (revision 1) and emit ArticleCreated; return the article (``role`` goes to the audit log)."""
+    now = utcnow()
+    group_id = fields["group_id"]
+    is_source = True
+    source_hash = None
+    if group_id:
+        siblings = conn.execute(
+            select(articles.c.lang, articles.c.is_source, articles.c.content_hash).where(articles.c.group_id == group_id)
+        ).all()
+        if not siblings:
+            raise InvalidInput("group_id", "no article belongs to this group; create the source article first")
+        if any(lang == fields["lang"] for lang, _, _ in siblings):
+            raise Conflict(f"group {group_id} already has a {fields['lang']!r} version; edit that one instead", field="lang")
+        is_source = False
+        source_hash = next((h for _, src, h in siblings if src), None)
+    else:
+        group_id = str(uuid.uuid4())
+    article_id = str(uuid.uuid4())
+    digest = content_hash(fields["title"], fields["body"], fields["references"])
+    row = {
+        "id": article_id,
+        "group_id": group_id,
+        "lang": fields["lang"],
+        "is_source": is_source,
+        "slug": _unique_slug(conn, fields["lang"], fields["title"]),
+        "title": fields["title"],
+        "body": fields["body"],
+        "body_html": markdown_to_html(fields["body"]),
+        "author": fields["author"],
+        "references": fields["references"],
+        "tags": fields["tags"],
+        "state": State.DRAFT.value,
+        "revision": 1,
+        "content_hash": digest,
+        "source_hash": source_hash,
+        "created_by": actor,
+        "created_at": now,
+        "updated_at": now,
+    }
+    conn.execute(articles.insert().values(**row))
+    _add_revision(conn, row, actor, now)
+    conn.execute(audit_log.insert().values(
+        article_id=article_id, action="create", from_state=None, to_state=State.DRAFT.value,
+        actor=actor, role=Role(role).value if role else (Role.ADMIN.value if actor == "api" else Role.AUTHOR.value),
+        revision=1, at=now,
+    ))
+    article = get_article(conn, article_id)
+    emit(conn, outbox, ev.ArticleCreated(**event_fields(conn, article, actor)))
+    return article
+
+
+def _add_revision(conn: Connection, row: dict, actor: str, now: datetime) -> None:
+    conn.execute(revisions.insert().values(
+        article_id=row["id"], revision=row["revision"], title=row["title"], body=row["body"],
+        author=row["author"], references=row["references"], tags=row["tags"],
+        content_hash=row["content_hash"], created_by=actor, created_at=now,
+    ))
+
+
+def update_article(conn: Connection, article_id: str, changes: dict, *, actor: str) -> dict:
+    """Save an edit as a new revision; a published article keeps its live revision until republished."""
+    article = get_article(conn, article_id)
+    if article["state"] in (State.PUBLISHING, State.ARCHIVED):
+        raise Conflict(f"an article in state {article['state']!r} cannot be edited; wait for it to publish or restore it")
+    merged = {k: changes.get(k, article[k]) for k in ("title", "body", "author", "references", "tags")}
+    digest = content_hash(merged["title"], merged["body"], merged["references"])
+    if digest == article["content_hash"] and merged["author"] == article["author"] and merged["tags"] == article["tags"]:
+        return article
+    now = utcnow()
+    values = dict(merged, body_html=markdown_to_html(merged["body"]), content_hash=digest,
+                  revision=article["revision"] + 1, updated_at=now)
+    if not article["is_source"]:
+        # A translator's edit brings the translation up to the source as it is now.
+        source = source_article(conn, article["group_id"])
+        values["source_hash"] = changes.get("source_hash") or (source["content_hash"] if source else None)
+    conn.execute(update(articles).where(articles.c.id == article_id).values(**values))
+    article = get_article(conn, article_id)
+    _add_revision(conn, article, actor, now)
+    emit(conn, outbox, ev.ArticleUpdated(**event_fields(conn, article, actor)))
+    return article
+
+
+def snapshot(conn: Connection, article: dict) -> dict:
+    """Everything rendering needs to render ``article``, so it never reads this database."""
+    published_at = article["published_at"] or utcnow()
+    return {
+        "article_id": article["id"],
+        "group_id": article["group_id"],
+        "lang": article["lang"],
+        "is_source": bool(article["is_source"]),
+        "source_lang": source_lang(conn, article["group_id"]) or article["lang"],
+        "slug": article["slug"],
+        "title": article["title"],
+        "body_html": article["body_html"],
+        "author": article["author"],
+        "references": article["references"],
+        "tags": article["tags"],
+        "revision": article["revision"],
+        "published_at": iso(published_at),
+        "updated_at": iso(article["updated_at"]),
+    }
+
+
+def transition(conn: Connection, article_id: str, action: str, *, actor: str, role: Role | str,
+               site_url: str, url: str | None = None,
+               error: str | None = None, publish_at: datetime | None = None) -> dict:
+    """Apply ``action`` as ``role`` (the transition table decides), audit it and emit its event."""
+    article = get_article(conn, article_id)
+    move = workflow.decide(article["state"], action, role)
+    if action == "schedule" and publish_at is None:
+        raise InvalidInput("publish_at", "scheduling needs publish_at, an ISO date-time with a timezone")
+    now = utcnow()
+    values: dict = {"state": move.target.value, "updated_at": now}
+    note = None
+    if action == "publish" and article["state"] in (State.DRAFT, State.IN_REVIEW):
+        note = "implicit approval by publishing"
+    if action == "schedule":
+        values["publish_at"] = publish_at
+    if action in ("unschedule",):
+        values["publish_at"] = None
+    if action == "rendered":
+        values.update(public_url=url, published_revision=article["revision"], last_error=None)
+        if article["published_at"] is None:
+            values["published_at"] = now
+    if action == "render_failed":
+        values["last_error"] = error
+        note = error
+    conn.execute(update(articles).where(articles.c.id == article_id).values(**values))
+    conn.execute(audit_log.insert().values(
+        article_id=article_id, action=action, from_state=article["state"], to_state=move.target.value,
+        actor=actor, role=Role(role).value, revision=article["revision"], note=note, at=now,
+    ))
+    article = get_article(conn, article_id)
+    fields = event_fields(conn, article, actor)
+    event_cls = ev.ACTION_EVENTS[action]
+    if event_cls is ev.ArticlePublishRequested:
+        event = event_cls(**fields, snapshot=snapshot(conn, article))
+    elif event_cls is ev.ArticlePublished:
+        event = event_cls(
+            **fields, url=article["public_url"], slug=article["slug"],
+            published_at=iso(article["published_at"]),
+            translations=published_translations(conn, article["group_id"], site_url),
+        )
+    elif event_cls is ev.ArticleUnpublished:
+        event = event_cls(**fields, url=article["public_url"] or "", slug=article["slug"])
+    elif event_cls is ev.ArticlePublishFailed:
+        event = event_cls(**fields, error=error or "")
+    elif event_cls is ev.ArticleSubmitted:
+        event = event_cls(**dict(fields, recipients=editor_recipients(conn)))
+    else:
+        event = event_cls(**fields)
+    emit(conn, outbox, event)
+    return article

@@ -1,0 +1,28 @@
+"""Forms of the notification pages: subscriptions and the buttons of the delivery log."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField, widgets
+
+
+class Checkboxes(SelectMultipleField):
+    """A multiple choice shown as checkboxes."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class SubscriptionForm(FlaskForm):
+    """A webhook subscription: receiver URL, events, languages, owner."""
+
+    url = StringField("Receiver URL (https)")
+    events = Checkboxes("Events")
+    languages = Checkboxes("Languages (none ticked: every language)")
+    description = TextAreaField("Description")
+    owner_email = StringField("Owner's email (told when the subscription is disabled)")
+    owner_lang = SelectField("Owner's language")
+    enabled = BooleanField("Enabled", default=True)
+
+
+class ActionForm(FlaskForm):
+    """A button: only the CSRF token."""

@@ -1,0 +1,67 @@
+"""The public site rendering serves: static files from SITE_DIR, 301s for moved articles, the 404 page."""
+from __future__ import annotations
+
+from flask import Blueprint, redirect, send_from_directory
+from werkzeug.exceptions import NotFound
+
+from shared.db import read_only
+from shared.runtime import runtime
+
+from . import site
+
+bp = Blueprint("site", __name__)
+
+
+@bp.get("/")
+def home():
+    """The site root sends readers to the first language's index."""
+    return redirect(f"/{runtime().settings.languages[0]}/", code=302)
+
+
+def _moved(path: str) -> str | None:
+    """The current path of an article that used to live at ``/<lang>/<slug>/``."""
+    parts = path.strip("/").split("/")
+    if len(parts) != 2:
+        return None
+    with read_only(runtime().engine) as conn:
+        return site.find_redirect(conn, parts[0], parts[1])
+
+
+def _not_found(path: str):
+    settings = runtime().settings
+    lang = path.split("/", 1)[0]
+    if lang not in settings.languages:
+        lang = settings.languages[0]
+    try:
+        response = send_from_directory(settings.site_dir, f"{lang}/404.html", max_age=60)
+    except NotFound:
+        return "<!DOCTYPE html><html lang=en><title>Not found</title><h1>Page not found</h1>", 404
+    response.status_code = 404
+    return response
+
+
+@bp.get("/<path:path>")
+def static_site(path: str):
+    """Serve a rendered file; directories serve their index.html; old article addresses answer 301."""
+    site_dir = runtime().settings.site_dir
+    if path.endswith("/"):
+        file_path = path + "index.html"
+    elif "." not in path.rsplit("/", 1)[-1]:
+        return redirect(f"/{path}/", code=301)
+    else:
+        file_path = path
+    target = _moved(path) if path.endswith("/") else None
+    if target:
+        return redirect(target, code=301)
+    try:
+        # Revalidate every time (ETag, 304): a page's language line or similar posts change when
+        # another article is published, and readers must not keep a stale copy for a minute.
+        response = send_from_directory(site_dir, file_path, max_age=0)
+        response.cache_control.no_cache = True
+    except NotFound:
+        return _not_found(path)
+    if file_path.endswith("feed.xml"):
+        response.mimetype = "application/atom+xml"
+    elif file_path.endswith(".xml"):
+        response.mimetype = "application/xml"
+    return response

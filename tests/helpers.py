@@ -90,3 +90,31 @@ def start_receiver() -> Receiver:
     holder["receiver"] = receiver
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return receiver
+
+
+def unit_settings(tmp_path, redis_url, **extra):
+    """Settings for an app or worker built in a unit test, with fixed secrets."""
+    from shared.config import load_settings
+
+    return load_settings(dict({"DATA_DIR": str(tmp_path), "REDIS_URL": redis_url, "API_TOKEN": "t",
+                               "SECRET_KEY": "s", "INBOUND_WEBHOOK_SECRET": "whsec_x"}, **extra))
+
+
+def dead_redis_url() -> str:
+    """A Redis URL where nothing answers."""
+    return f"redis://127.0.0.1:{free_port()}/0"
+
+
+def metric_families(text: str) -> dict:
+    """Prometheus text parsed into families by name."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return {f.name: f for f in text_string_to_metric_families(text)}
+
+
+def metric_value(families, name, sample_name=None, **labels):
+    """The value of the first sample of ``name`` with these labels."""
+    for sample in families[name].samples:
+        if (sample_name is None or sample.name == sample_name) and all(sample.labels.get(k) == v for k, v in labels.items()):
+            return sample.value
+    raise KeyError((name, sample_name, labels))

@@ -13,9 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import (  # noqa: F401  (fixtures reused by the browser tests)
-    ADMIN, receiver, redis_url, smtp_server, stack,
-)
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",

@@ -15,7 +15,7 @@ from standardwebhooks.webhooks import Webhook
 
 from tests.browser.a11y import check_no_sideways_scroll, check_page
 from tests.helpers import wait_for
-from tests.integration.conftest import ADMIN
+from tests.stack import ADMIN
 from tests import sample_page
 
 pytestmark = pytest.mark.integration

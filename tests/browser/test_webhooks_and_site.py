@@ -35,7 +35,7 @@ def login(page, stack, shots=None):
     page.wait_for_load_state()
 
 
-from tests.integration.conftest import ADMIN  # noqa: E402
+from tests.stack import ADMIN  # noqa: E402
 
 ADMIN_EMAIL, ADMIN_PASSWORD = ADMIN
 

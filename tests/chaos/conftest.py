@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from shared import launcher
+from deploy import launcher
 from shared.config import load_settings
 from tests.chaos import checks
 from tests.helpers import free_port
-from tests.integration.conftest import Stack, make_env, receiver  # noqa: F401  (receiver: a fixture reused here)
+from tests.stack import Stack, make_env
 
 # Short enough that a message held by a SIGKILLed worker comes back within the test, and still
 # longer than a webhook attempt (WEBHOOK_TIMEOUT=3 in make_env) or a render.

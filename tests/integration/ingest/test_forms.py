@@ -12,7 +12,7 @@ import requests
 from lxml import html
 
 from tests.helpers import wait_for
-from tests.integration.conftest import ADMIN
+from tests.stack import ADMIN
 from tests.integration.rendering.conftest import vnu  # noqa: F401  (the Nu HTML Checker fixture)
 
 from .conftest import fixture_text

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from services.ingest import articles as svc
+from services.ingest import api, commands
 from services.ingest.db import idempotency_keys
 
 from .conftest import ARTICLE
@@ -23,14 +23,14 @@ def post(live, body=ARTICLE, key="key-1"):
 
 def test_a_repeat_while_the_first_is_in_flight_gets_409(live, monkeypatch):
     entered, release = threading.Event(), threading.Event()
-    real = svc.parse_article_input
+    real = api.parse_article_input
 
     def slow(*args, **kwargs):
         entered.set()
         assert release.wait(10)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(svc, "parse_article_input", slow)
+    monkeypatch.setattr(api, "parse_article_input", slow)
     answers = {}
     first = threading.Thread(target=lambda: answers.update(first=post(live)))
     first.start()
@@ -60,7 +60,7 @@ def test_a_crash_releases_its_key(live, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("simulated crash in the service layer")
 
-    monkeypatch.setattr(svc, "create_article", boom)
+    monkeypatch.setattr(commands, "create_article", boom)
     assert post(live, key="key-3").status_code == 500
     assert live.count(idempotency_keys) == 0 and live.count() == 0
 

@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from tests.helpers import wait_for
-from tests.integration.conftest import ADMIN
+from tests.stack import ADMIN
 
 from .conftest import FIXTURES
 from .test_forms import _csrf, _doc, _error, _flashes, login

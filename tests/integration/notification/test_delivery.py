@@ -12,12 +12,13 @@ from sqlalchemy import select, update
 from standardwebhooks.webhooks import Webhook
 
 from services.notification import delivery as svc
+from services.notification import subscriptions as subscriptions_svc
 from services.notification import mail
 from services.notification.db import deliveries, emails, metadata, subscriptions
 from shared.db import init_db, make_engine
 from shared.events import utcnow
 from tests.helpers import free_port, start_receiver
-from tests.integration.conftest import running_smtp
+from tests.stack import running_smtp
 
 pytestmark = pytest.mark.integration
 LOOPBACK = (ipaddress.ip_network("127.0.0.1/32"),)
@@ -46,9 +47,9 @@ def smtp():
 
 
 def _subscription(engine, url, **extra):
-    fields = svc.parse_subscription(dict({"url": url, "events": ["article.published"]}, **extra), ("en", "tr", "ru"), LOOPBACK)
+    fields = subscriptions_svc.parse_subscription(dict({"url": url, "events": ["article.published"]}, **extra), ("en", "tr", "ru"), LOOPBACK)
     with engine.begin() as conn:
-        return svc.create_subscription(conn, fields)
+        return subscriptions_svc.create_subscription(conn, fields)
 
 
 def _event(lang="en"):
@@ -69,7 +70,7 @@ def _send(engine, delivery_id, allowlist=LOOPBACK, scale=0.0):
 def test_rotation_signs_with_both_secrets_during_the_overlap(engine, receiver):
     sub = _subscription(engine, receiver.url + "/rot")
     with engine.begin() as conn:
-        new = svc.rotate_secret(conn, sub["id"], timedelta(hours=1))
+        new = subscriptions_svc.rotate_secret(conn, sub["id"], timedelta(hours=1))
     [delivery_id] = _plan(engine)
     assert _send(engine, delivery_id) == "succeeded"
     hit = receiver.for_path("/rot")[0]
@@ -201,7 +202,7 @@ def test_send_time_corpus_is_refused_before_any_connection(engine, receiver, mon
         for i, url in enumerate(SEND_TIME_CORPUS):
             conn.execute(subscriptions.insert().values(
                 id=f"sub-{i}", url=url.format(port=port), events=["article.published"], languages=[], description="",
-                secret=svc.new_secret(), enabled=True, created_at=now))
+                secret=subscriptions_svc.new_secret(), enabled=True, created_at=now))
     ids = _plan(engine)
     assert len(ids) == len(SEND_TIME_CORPUS) == 20
     outcomes = [_send(engine, delivery_id, allowlist=()) for delivery_id in ids]

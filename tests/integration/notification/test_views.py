@@ -7,7 +7,7 @@ import requests
 from lxml import html
 
 from tests.helpers import wait_for
-from tests.integration.conftest import ADMIN
+from tests.stack import ADMIN
 
 pytestmark = pytest.mark.integration
 

@@ -11,6 +11,7 @@ from services.ingest import authors
 from services.ingest import wxr
 from services.ingest.db import articles, audit_log, metadata, outbox
 from shared.db import init_db, make_engine
+from shared.errors import InvalidInput
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "ingest"
 LANGS = ("en", "tr", "ru")
@@ -112,7 +113,7 @@ def test_a_new_translation_joins_the_group_imported_before(engine):
     ("wxr-bomb.xml", "entities"),
 ])
 def test_bad_xml_is_refused_with_nothing_stored(engine, name, words):
-    with pytest.raises(wxr.WxrError, match=words):
+    with pytest.raises(InvalidInput, match=words):
         wxr.import_wxr(engine, fixture(name), languages=LANGS)
     assert count(engine) == 0 and count(engine, wxr.wxr_imports) == 0
 
@@ -123,13 +124,13 @@ def test_bad_xml_is_refused_with_nothing_stored(engine, name, words):
     (b'<rss version="2.0"><channel><item><title>x</title></item></channel></rss>', "public feed"),
 ])
 def test_xml_that_is_not_an_export_is_refused(engine, data, words):
-    with pytest.raises(wxr.WxrError, match=words):
+    with pytest.raises(InvalidInput, match=words):
         wxr.import_wxr(engine, data, languages=LANGS)
 
 
 def test_one_bad_post_refuses_the_whole_file(engine):
     broken = fixture("wxr-wpml.xml").replace(b"<![CDATA[Water and Diplomacy in Central Asia]]>", b"")
-    with pytest.raises(wxr.WxrError, match=r"post 201 .*title must not be empty"):
+    with pytest.raises(InvalidInput, match=r"post 201 .*title must not be empty"):
         wxr.import_wxr(engine, broken, languages=LANGS)
     assert count(engine) == 0 and count(engine, authors.authors) == 0
 
@@ -137,7 +138,7 @@ def test_one_bad_post_refuses_the_whole_file(engine):
 def test_two_posts_in_one_language_of_a_group_are_refused(engine):
     clash = fixture("wxr-polylang.xml").replace(b'nicename="tr"><![CDATA[T\xc3\xbcrk\xc3\xa7e]]></category>\n\t\t<category domain="post_translations"',
                                                 b'nicename="en"><![CDATA[English]]></category>\n\t\t<category domain="post_translations"')
-    with pytest.raises(wxr.WxrError, match="one post per language"):
+    with pytest.raises(InvalidInput, match="one post per language"):
         wxr.import_wxr(engine, clash, languages=LANGS)
     assert count(engine) == 0
 

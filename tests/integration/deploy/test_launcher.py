@@ -12,12 +12,12 @@ import pytest
 import requests
 from lxml import html
 
-from shared import launcher
+from deploy import launcher
 from shared.config import SERVICES
 from tests.helpers import free_port
 
 pytestmark = pytest.mark.integration
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_launcher_brings_up_everything_and_stops_it(tmp_path):
@@ -28,7 +28,7 @@ def test_launcher_brings_up_everything_and_stops_it(tmp_path):
     ports = {svc: free_port() for svc in SERVICES}
     env.update({f"{svc.upper()}_PORT": str(port) for svc, port in ports.items()})
     out = open(tmp_path / "launcher.log", "w+")
-    proc = subprocess.Popen([sys.executable, "-m", "shared.launcher", "up"], cwd=ROOT, env=env, stdout=out,
+    proc = subprocess.Popen([sys.executable, "-m", "deploy.launcher", "up"], cwd=ROOT, env=env, stdout=out,
                             stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.monotonic() + 120

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from services.ingest.app import create_app
 from services.ingest.db import outbox
-from shared import launcher
+from deploy import launcher
 from shared.config import load_settings
 from shared.outbox import pending_count, redeliver
 from tests.helpers import free_port

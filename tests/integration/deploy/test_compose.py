@@ -22,9 +22,9 @@ from pathlib import Path
 import pytest
 
 from shared.config import SERVICES
-from shared.launcher import read_procfile
+from deploy.launcher import read_procfile
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "deploy" / "Dockerfile"
 ENV_EXAMPLE = ROOT / "deploy" / "env.example"

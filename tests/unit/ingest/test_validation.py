@@ -1,7 +1,7 @@
 """Article input validation names the field and the fix."""
 import pytest
 
-from services.ingest.articles import InvalidInput, parse_article_input, parse_article_update
+from services.ingest.validation import InvalidInput, parse_article_input, parse_article_update
 
 LANGS = ("en", "tr", "ru")
 GOOD = {"lang": "en", "title": "T", "body": "B", "author": {"name": "A"},

@@ -180,7 +180,7 @@ def test_schedule_due_while_everything_was_down_is_published_late(stack, tokens,
     publish_at = datetime.now(timezone.utc) + timedelta(seconds=2)
     assert _move(stack, art["id"], "schedule", editor, publish_at=publish_at.isoformat()).status_code == 202
     stack.stop_all()
-    time.sleep(65)  # down for longer than the lateness threshold (60 s)
+    time.sleep(stack.settings.schedule_late_after_seconds + 5)  # down for longer than the lateness threshold
     stack.start_all()
     done = _wait_state(stack, art["id"], "published", timeout=60)
     due = [e for e in done["audit"] if e["action"] == "publish_due"]

@@ -1,4 +1,6 @@
-"""Integration fixtures: a private real Redis, the real processes of deploy/Procfile, a webhook receiver.
+"""The real stack for tests: a private Redis, the processes of deploy/Procfile, an SMTP server, a webhook receiver.
+
+Its fixtures are registered for every test folder by ``tests/conftest.py``.
 
 The processes are started from the same Procfile that ``make up`` runs, on free ports and a
 temporary DATA_DIR, so these tests exercise the real process definitions.
@@ -16,11 +18,11 @@ from pathlib import Path
 import pytest
 import requests
 
-from shared import launcher
+from deploy import launcher
 from shared.config import SERVICES, Settings, load_settings
 from tests.helpers import free_port, start_receiver
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 ADMIN = ("admin@example.org", "correct horse battery")
 
 
@@ -136,6 +138,8 @@ def make_env(tmp: Path, redis_url: str, extra: dict | None = None) -> dict:
         "ADMIN_EMAIL": ADMIN[0],
         "ADMIN_PASSWORD": ADMIN[1],
         "OUTBOX_SWEEP_SECONDS": "1",
+        # Longer than a beat period (15 s), so an on-time schedule is never flagged late.
+        "SCHEDULE_LATE_AFTER_SECONDS": "20",
         "WEB_WORKERS": "1",
         "WORKER_CONCURRENCY": "2",
         "API_TOKEN": "test-token-" + os.urandom(6).hex(),

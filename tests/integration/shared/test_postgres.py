@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, func, select, text
 
 from services.ingest.app import create_app
 from services.ingest.db import articles, audit_log, outbox
-from shared import launcher
+from deploy import launcher
 from shared.config import load_settings
 
 pytestmark = pytest.mark.integration

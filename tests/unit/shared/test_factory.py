@@ -1,0 +1,23 @@
+"""The one app factory: every service's app has /readyz, /metrics and the correlation-id context (``shared/factory.py``)."""
+from __future__ import annotations
+
+from shared import logs
+from tests.helpers import metric_families, metric_value, unit_settings
+
+
+def test_every_service_app_has_readyz_metrics_and_the_log_context(tmp_path, redis_url, r):
+    from services.ingest.app import create_app as ingest
+    from services.notification.app import create_app as notification
+    from services.rendering.app import create_app as rendering
+    from services.translation_status.app import create_app as translation_status
+
+    settings = unit_settings(tmp_path, redis_url)
+    for name, factory in (("ingest", ingest), ("translation_status", translation_status),
+                          ("rendering", rendering), ("notification", notification)):
+        client = factory({"SETTINGS": settings, "TESTING": True}).test_client()
+        ready = client.get("/readyz")
+        assert ready.status_code == 200 and ready.json["checks"]["outbox_pending"] == 0, (name, ready.json)
+        fams = metric_families(client.get("/metrics").get_data(as_text=True))
+        assert metric_value(fams, "pipeline_queue_depth", queue=name) == 0, name
+        assert client.get("/healthz", headers={"X-Correlation-ID": "abc"}).headers["X-Correlation-ID"] == "abc"
+    assert logs.current_correlation_id() is None, "the request's id does not leak past the request"

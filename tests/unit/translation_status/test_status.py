@@ -1,0 +1,120 @@
+"""Per-language status logic: from article states, needs_update, requests and deliveries (``services/translation_status/status.py``)."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+
+from services.translation_status import status as svc
+from services.translation_status.db import metadata, outbox, statuses
+from shared import events as ev
+from shared.db import init_db, make_engine
+from shared.errors import InvalidInput
+
+LANGS = ("en", "tr", "ru")
+GROUP = "0b3c7a52-6a53-4a0a-9d55-5f0c8d1e2a11"
+
+
+@pytest.mark.parametrize("state,expected", [
+    ("draft", "in_progress"), ("in_review", "in_review"), ("approved", "ready"), ("scheduled", "ready"),
+    ("publishing", "ready"), ("published", "published"), ("unpublished", "ready"), ("archived", "missing"),
+])
+def test_each_article_state_maps_to_one_status(state, expected):
+    assert svc.status_for(state, "h1", "h1", is_source=False) == expected
+
+
+def test_a_translation_made_from_an_older_source_needs_an_update():
+    assert svc.status_for("published", "old", "new", is_source=False) == svc.NEEDS_UPDATE
+    assert svc.status_for("published", "old", "new", is_source=True) == svc.PUBLISHED, "a source never lags itself"
+    assert svc.status_for("archived", "old", "new", is_source=False) == svc.MISSING
+    assert svc.status_for("draft", None, "new", is_source=False) == svc.IN_PROGRESS, "unknown origin: no claim"
+
+
+def test_a_request_names_a_translator_or_a_vendor_and_reads_the_due_date_as_utc():
+    fields = svc.parse_request({"lang": "tr", "translator": "ayse@example.org", "due_at": "2026-12-15"}, LANGS)
+    assert fields["due_at"] == datetime(2026, 12, 15, tzinfo=timezone.utc)
+    offset = svc.parse_request({"lang": "ru", "vendor": "Lingo", "due_at": "2026-12-15T17:00:00+03:00"}, LANGS)
+    assert offset["due_at"].utcoffset() == timedelta(hours=3), "an offset is kept, never dropped"
+
+
+@pytest.mark.parametrize("data,field", [
+    ({"lang": "de", "vendor": "Lingo"}, "lang"),
+    ({"lang": "tr"}, "translator"),
+    ({"lang": "tr", "translator": "a@example.org", "vendor": "Lingo"}, "translator"),
+    ({"lang": "tr", "translator": "not-an-email"}, "translator"),
+    ({"lang": "tr", "vendor": "x" * 101}, "vendor"),
+    ({"lang": "tr", "vendor": "Lingo", "due_at": "next week"}, "due_at"),
+])
+def test_a_bad_request_names_the_field(data, field):
+    with pytest.raises(InvalidInput) as info:
+        svc.parse_request(data, LANGS)
+    assert info.value.field == field and info.value.status == 422
+
+
+def _delivery(**data):
+    body = {"group_id": GROUP, "lang": "tr", "title": "Başlık", "body": "Metin.", "source_hash": "h" * 64,
+            "source_revision": 2, "references": []}
+    body.update(data)
+    return {"type": "translation.delivered", "data": body}
+
+
+def test_a_delivery_is_parsed_and_its_references_checked():
+    fields = svc.parse_delivery(_delivery(translator={"name": "Ayşe"}), LANGS)
+    assert fields["lang"] == "tr" and fields["source_revision"] == 2 and fields["translator"] == {"name": "Ayşe"}
+    with pytest.raises(InvalidInput) as info:
+        svc.parse_delivery(_delivery(references=[{"url": "ftp://x"}]), LANGS)
+    assert info.value.field == "data.references[0].url"
+
+
+@pytest.mark.parametrize("change,field", [
+    ({"source_revision": 0}, "data.source_revision"), ({"title": ""}, "data.title"),
+    ({"lang": "de"}, "data.lang"), ({"title": "x" * 301}, "data.title"), ({"translator": "Ayşe"}, "data.translator"),
+])
+def test_a_bad_delivery_names_the_field(change, field):
+    with pytest.raises(InvalidInput) as info:
+        svc.parse_delivery(_delivery(**change), LANGS)
+    assert info.value.field == field
+
+
+def test_overdue_means_past_due_and_not_done():
+    past = datetime.now(timezone.utc) - timedelta(days=1)
+    assert svc.is_overdue({"due_at": past, "status": svc.REQUESTED})
+    assert not svc.is_overdue({"due_at": past, "status": svc.PUBLISHED})
+    assert not svc.is_overdue({"due_at": None, "status": svc.REQUESTED})
+
+
+@pytest.fixture
+def conn(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'ts.db'}")
+    init_db(engine, metadata)
+    with engine.begin() as connection:
+        yield connection
+
+
+def _event(cls=ev.ArticleUpdated, **fields):
+    base = dict(article_id="a-en", group_id=GROUP, lang="en", state="draft", revision=1, content_hash="s1",
+                title="Water", is_source=True, source_lang="en")
+    base.update(fields)
+    return cls(**base)
+
+
+def _status(conn, lang):
+    return conn.execute(select(statuses.c.status).where(statuses.c.lang == lang)).scalar()
+
+
+def test_a_source_edit_puts_its_published_translation_in_needs_update(conn):
+    svc.record_article_event(conn, _event(state="published"), "2026-12-01T10:00:00")
+    svc.record_article_event(conn, _event(article_id="a-tr", lang="tr", is_source=False, state="published",
+                                          content_hash="t1", source_hash="s1"), "2026-12-01T10:01:00")
+    assert _status(conn, "tr") == svc.PUBLISHED
+    svc.record_article_event(conn, _event(state="published", revision=2, content_hash="s2"), "2026-12-01T10:02:00")
+    assert _status(conn, "tr") == svc.NEEDS_UPDATE
+    changes = [r.envelope["data"] for r in conn.execute(select(outbox)) if r.event_type == ev.TRANSLATION_STATUS_CHANGED]
+    assert {"lang": "tr", "old_status": "published", "new_status": "needs_update"}.items() <= changes[-1].items()
+
+
+def test_an_older_event_arriving_late_changes_nothing(conn):
+    svc.record_article_event(conn, _event(state="in_review", revision=2), "2026-12-01T10:05:00")
+    svc.record_article_event(conn, _event(state="draft"), "2026-12-01T10:00:00")
+    assert _status(conn, "en") == svc.IN_REVIEW

@@ -218,11 +218,6 @@ def queue_depth(client: redis.Redis, queue: str) -> int:
     return sum(pipe.execute())
 
 
-def unacked_count(client: redis.Redis) -> int:
-    """Messages delivered to some worker and not yet acknowledged (all queues of this Redis db)."""
-    return int(client.hlen("unacked"))
-
-
 class PipelineCollector:
     """Reads one service's figures from Redis and its database at scrape time."""
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime, timezone
 from urllib.parse import urlparse
 
@@ -10,6 +11,8 @@ from shared.errors import InvalidInput
 MAX_REFERENCES = 200
 _ROMAN = re.compile(r"^c{0,3}(xc|xl|l?x{0,3})(ix|iv|v?i{0,3})$")
 _ROMAN_VALUES = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
+# Direction overrides and isolates can make a title read differently from what it holds.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def page_path(lang: str, slug: str) -> str:
@@ -34,7 +37,8 @@ def parse_datetime(raw, field: str, *, naive_is_utc: bool = True) -> datetime | 
     """An ISO date-time (or date) from an API argument or form as an aware datetime; None when empty.
 
     A value without an offset is read as UTC when ``naive_is_utc`` (forms and filters), and refused
-    otherwise (embargo times must say their zone). InvalidInput names ``field`` and an example.
+    otherwise (embargo times must say their zone). The result is in UTC: an offset is applied, never
+    dropped (a database column may keep no zone). InvalidInput names ``field`` and an example.
     """
     if raw is None or raw == "":
         return None
@@ -46,12 +50,28 @@ def parse_datetime(raw, field: str, *, naive_is_utc: bool = True) -> datetime | 
         if not naive_is_utc:
             raise InvalidInput(field, "needs a timezone offset, e.g. 2026-12-01T09:00:00+00:00")
         value = value.replace(tzinfo=timezone.utc)
-    return value
+    try:
+        return value.astimezone(timezone.utc)
+    except OverflowError:
+        raise InvalidInput(field, "is outside the representable range of date-times; send a date between years 1 and 9999")
 
 
-def text_field(data: dict, name: str, *, required: bool, max_len: int, default: str = "") -> str:
-    """A stripped string field of ``data``, or InvalidInput naming it and the limit."""
+def single_line_problem(value: str) -> str | None:
+    """Why ``value`` cannot be a title or a name (a control or direction-override character), or None."""
+    for ch in value:
+        if unicodedata.category(ch) == "Cc" or ch in _BIDI_CONTROLS:
+            return f"contains the control character U+{ord(ch):04X}; remove it (titles and names are one line of text)"
+    return None
+
+
+def text_field(data: dict, name: str, *, required: bool, max_len: int, default: str = "",
+               single_line: bool = False, field: str | None = None) -> str:
+    """A stripped string field of ``data``, or InvalidInput naming it (as ``field``, default ``name``) and the limit.
+
+    ``single_line`` refuses control characters (titles and names).
+    """
     value = data.get(name, None)
+    name = field or name
     if value is None:
         if required:
             raise InvalidInput(name, "is required")
@@ -63,6 +83,8 @@ def text_field(data: dict, name: str, *, required: bool, max_len: int, default: 
         raise InvalidInput(name, "must not be empty")
     if len(value) > max_len:
         raise InvalidInput(name, f"is {len(value)} characters; the limit is {max_len}")
+    if single_line and (problem := single_line_problem(value)):
+        raise InvalidInput(name, problem)
     return value
 
 
@@ -77,10 +99,10 @@ def parse_references(refs, where_prefix: str = "references") -> list[dict]:
         where = f"{where_prefix}[{i}]"
         if not isinstance(ref, dict):
             raise InvalidInput(where, "must be an object with title, source, url, accessed")
-        title = text_field(ref, "title", required=False, max_len=1000)
-        source = text_field(ref, "source", required=False, max_len=300)
-        url = text_field(ref, "url", required=False, max_len=2000)
-        note = text_field(ref, "note", required=False, max_len=1000)
+        title = text_field(ref, "title", required=False, max_len=1000, field=f"{where}.title", single_line=True)
+        source = text_field(ref, "source", required=False, max_len=300, field=f"{where}.source", single_line=True)
+        url = text_field(ref, "url", required=False, max_len=2000, field=f"{where}.url")
+        note = text_field(ref, "note", required=False, max_len=1000, field=f"{where}.note")
         if url:
             parsed = urlparse(url)
             if parsed.scheme not in ("http", "https") or not parsed.netloc:

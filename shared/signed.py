@@ -121,8 +121,13 @@ def stored_answer(conn: Connection, table: Table, webhook_id: str, request_hash:
 
 def receive_once(rt: "Runtime", table: Table, raw: bytes, headers: dict, handle: Handler) -> tuple[int, dict]:
     """Verify, deduplicate and apply one signed webhook; (status, answer). Refusals store nothing."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    mimetype = lowered.get("content-type", "").split(";", 1)[0].strip().lower()
+    if mimetype != "application/json":
+        raise ApiError(415, f"send the signed body as JSON with 'Content-Type: application/json', not {mimetype or 'nothing'!r}",
+                       field="Content-Type")
     text = verify(rt.settings.inbound_webhook_secret, raw, headers)
-    webhook_id = {k.lower(): v for k, v in headers.items()}["webhook-id"]
+    webhook_id = lowered["webhook-id"]
     request_hash = hashlib.sha256(raw).hexdigest()
     try:
         with rt.transaction() as conn:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from shared.content import parse_references, text_field
+from shared.content import parse_references, single_line_problem, text_field
 from shared.errors import InvalidInput
 
 MAX_TITLE = 300
@@ -16,7 +16,7 @@ def _author(data: dict, languages: tuple[str, ...]) -> dict:
     author = data.get("author")
     if not isinstance(author, dict):
         raise InvalidInput("author", "must be an object such as {\"name\": \"...\", \"bio\": \"...\"}")
-    name = text_field(author, "name", required=True, max_len=200) if "name" in author else None
+    name = text_field(author, "name", required=True, max_len=200, single_line=True, field="author.name") if "name" in author else None
     if not name:
         raise InvalidInput("author.name", "is required")
     bio = author.get("bio") or ""
@@ -39,6 +39,8 @@ def _tags(data: dict) -> list[str]:
             continue
         if len(tag) > 60:
             raise InvalidInput("tags", f"tag {tag[:20]!r}... is longer than 60 characters")
+        if problem := single_line_problem(tag):
+            raise InvalidInput("tags", f"tag {tag[:20]!r} {problem}")
         if tag not in cleaned:
             cleaned.append(tag)
     if len(cleaned) > MAX_TAGS:
@@ -60,7 +62,7 @@ def parse_article_input(data: dict, languages: tuple[str, ...], *, max_body: int
         raise InvalidInput("group_id", "must be the UUID of an existing translation group")
     return {
         "lang": lang,
-        "title": text_field(data, "title", required=True, max_len=MAX_TITLE),
+        "title": text_field(data, "title", required=True, max_len=MAX_TITLE, single_line=True),
         "body": text_field(data, "body", required=True, max_len=max_body),
         "author": _author(data, languages),
         "references": parse_references(data.get("references", [])),
@@ -79,7 +81,7 @@ def parse_article_update(data: dict, languages: tuple[str, ...], *, max_body: in
         raise InvalidInput("body", "nothing to change; send at least one editable field")
     out = {}
     if "title" in data:
-        out["title"] = text_field(data, "title", required=True, max_len=MAX_TITLE)
+        out["title"] = text_field(data, "title", required=True, max_len=MAX_TITLE, single_line=True)
     if "body" in data:
         out["body"] = text_field(data, "body", required=True, max_len=max_body)
     if "author" in data:

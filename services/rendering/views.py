@@ -1,6 +1,8 @@
 """The public site rendering serves: static files from SITE_DIR, 301s for moved articles, the 404 page."""
 from __future__ import annotations
 
+import unicodedata
+
 from flask import Blueprint, redirect, send_from_directory
 from werkzeug.exceptions import NotFound
 
@@ -40,10 +42,19 @@ def _not_found(path: str):
     return response
 
 
+def _local_path(path: str) -> bool:
+    """Whether ``path`` can only ever name a page of this site (no ``//host``, backslash, blank or control character)."""
+    if path.startswith(("/", "\\")) or "\\" in path or "//" in path:
+        return False
+    return not any(ch.isspace() or unicodedata.category(ch)[0] == "C" for ch in path)
+
+
 @bp.get("/<path:path>")
 def static_site(path: str):
     """Serve a rendered file; directories serve their index.html; old article addresses answer 301."""
     site_dir = runtime().settings.site_dir
+    if not _local_path(path):
+        return _not_found(path)  # never a redirect that a browser could read as another host
     if path.endswith("/"):
         file_path = path + "index.html"
     elif "." not in path.rsplit("/", 1)[-1]:

@@ -165,6 +165,8 @@ CASES = {
         headers={**c["captured"]["headers"], **sign(c["captured"]["body"], "msg_captured", ago(10))}),
     "hook: replayed id with another body": lambda l, c: hook(l, c, upsert("known", title="Changed"), msg_id="msg_captured"),
     "hook: malformed JSON": lambda l, c: hook(l, c, raw=b"{nope"),
+    "hook: sent as text/plain": lambda l, c: hook(l, c, upsert(), headers={"Content-Type": "text/plain"}),
+    "hook: sent as a form": lambda l, c: hook(l, c, upsert(), headers={"Content-Type": "application/x-www-form-urlencoded"}),
     "hook: invalid UTF-8": lambda l, c: hook(l, c, raw=b'{"type": "\xff"}', sign_as=b"{}"),
     "hook: nested too deeply": lambda l, c: hook(l, c, raw=DEEP.encode()),
     "hook: JSON array": lambda l, c: hook(l, c, [upsert()]),
@@ -186,7 +188,8 @@ EXPECTED = {name: 401 for name in CASES if name.startswith("hook:") and any(
                               "window", "timestamp", "id too long"))}
 EXPECTED.update({"api: nested too deeply": 400, "hook: nested too deeply": 400, "api: oversize": 413,
                  "import: oversize": 413, "hook: oversize": 413, "hook: replayed id with another body": 409,
-                 "api: no token": 401, "import: no token": 401, "hook: malformed JSON": 400})
+                 "api: no token": 401, "import: no token": 401, "hook: malformed JSON": 400,
+                 "hook: sent as text/plain": 415, "hook: sent as a form": 415})
 
 
 def counts(live) -> dict:

@@ -47,3 +47,30 @@ def test_update_only_editable_fields():
         parse_article_update({"lang": "tr"}, LANGS, max_body=10)
     with pytest.raises(InvalidInput):
         parse_article_update({}, LANGS, max_body=10)
+
+
+@pytest.mark.parametrize("field,value", [
+    ("title", "A title\nwith a second line"), ("title", "Bell\x07"), ("title", "Escape \x1b[31mred"),
+    ("title", "Reversed \u202eedoc"), ("author.name", "Name\x00"), ("tags", "tag\ttab"),
+    ("references[0].title", "Ref\x0bvertical"),
+])
+def test_control_characters_are_refused_in_titles_and_names(field, value):
+    data = {"lang": "en", "title": "Fine", "body": "Body.\n\nSecond paragraph.", "author": {"name": "A"},
+            "references": [{"title": "Ref"}], "tags": ["ok"]}
+    if field == "title":
+        data["title"] = value
+    elif field == "author.name":
+        data["author"]["name"] = value
+    elif field == "tags":
+        data["tags"] = [value]
+    else:
+        data["references"][0]["title"] = value
+    with pytest.raises(InvalidInput) as info:
+        parse_article_input(data, ("en",), max_body=1000)
+    assert info.value.field == field and "control character" in info.value.message
+
+
+def test_bodies_keep_their_newlines_and_titles_their_letters():
+    clean = parse_article_input({"lang": "en", "title": "Türkçe başlık — ok", "body": "Line one.\n\nLine two.",
+                                 "author": {"name": "Ayşe Yılmaz"}}, ("en",), max_body=1000)
+    assert clean["body"] == "Line one.\n\nLine two." and clean["title"] == "Türkçe başlık — ok"

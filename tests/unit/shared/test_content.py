@@ -9,8 +9,12 @@ from shared.content import page_path, parse_datetime, roman_value
 from shared.errors import InvalidInput
 
 
-def test_date_times_keep_their_offset_and_naive_ones_are_utc_only_when_allowed():
-    assert parse_datetime("2026-12-01T09:00:00+03:00", "publish_at").utcoffset() == timedelta(hours=3)
+def test_date_times_are_stored_in_utc_and_naive_ones_are_utc_only_when_allowed():
+    embargo = parse_datetime("2026-12-01T09:00:00+03:00", "publish_at")
+    assert embargo == datetime(2026, 12, 1, 6, tzinfo=timezone.utc) and embargo.utcoffset() == timedelta(0)
+    with pytest.raises(InvalidInput) as info:
+        parse_datetime("0001-01-01T00:00:00+05:00", "publish_at")
+    assert info.value.field == "publish_at"
     assert parse_datetime("2026-12-01T09:00", "since") == datetime(2026, 12, 1, 9, tzinfo=timezone.utc)
     assert parse_datetime("2026-12-01", "due_at") == datetime(2026, 12, 1, tzinfo=timezone.utc)
     assert parse_datetime(None, "since") is None and parse_datetime("", "since") is None

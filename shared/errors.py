@@ -42,3 +42,10 @@ class Conflict(ApiError):
 
     def __init__(self, message: str, field: str | None = None, **extra):
         super().__init__(409, message, field=field, **extra)
+
+
+class PreconditionFailed(ApiError):
+    """The request was made against a state that has changed since (412), e.g. a stale ``If-Match``."""
+
+    def __init__(self, message: str, **extra):
+        super().__init__(412, message, **extra)

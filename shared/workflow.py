@@ -1,4 +1,8 @@
-"""The article lifecycle: states, roles and the one transition table every entry point obeys."""
+"""The article lifecycle: states, roles, the one transition table and the one edit table every entry point obeys.
+
+The API, the editor forms, the partner webhook and the pipeline's own handlers all ask ``decide``
+whether a role may move an article and ``may_edit`` whether it may change its content.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,7 +27,8 @@ class Role(StrEnum):
     EDITOR = "editor"
     TRANSLATOR = "translator"
     ADMIN = "admin"
-    SYSTEM = "system"  # the pipeline itself (render results, due schedules)
+    PARTNER = "partner"  # a partner system pushing articles through the signed inbound webhook
+    SYSTEM = "system"  # the pipeline itself (render results, due schedules, vendor deliveries)
 
 
 @dataclass(frozen=True)
@@ -47,7 +52,9 @@ _EDITORS = {R.EDITOR, R.ADMIN}
 TRANSITIONS: tuple[Transition, ...] = (
     _t("submit", {S.DRAFT}, S.IN_REVIEW, _WRITERS | {R.SYSTEM}),  # system: vendor deliveries
     _t("request_changes", {S.IN_REVIEW}, S.DRAFT, _EDITORS),
-    _t("approve", {S.IN_REVIEW}, S.APPROVED, _EDITORS),
+    # Approving an approved article approves its newest revision (an edit made after approval
+    # waits for this; until then schedule and publish ship the revision approved before).
+    _t("approve", {S.IN_REVIEW, S.APPROVED}, S.APPROVED, _EDITORS),
     _t("schedule", {S.APPROVED}, S.SCHEDULED, _EDITORS),
     _t("unschedule", {S.SCHEDULED}, S.APPROVED, _EDITORS),
     # Editors may publish straight from draft or review (recorded as an implicit approval);
@@ -92,6 +99,76 @@ class ForbiddenTransition(TransitionError):
     def __init__(self, action: str, role: Role):
         self.action, self.role = action, role
         super().__init__(403, f"role {role.value!r} may not {action!r}")
+
+
+# --- who may edit what ------------------------------------------------------------------------------
+
+class Scope(StrEnum):
+    """Which articles an edit rule covers."""
+
+    OWN = "own"  # the ones this actor created
+    ASSIGNED = "assigned"  # translations assigned to this actor, and the ones it created
+    ANY = "any"
+
+
+@dataclass(frozen=True)
+class EditRule:
+    """``role`` may edit articles in ``scope`` while they are in one of ``states``."""
+
+    role: Role
+    states: frozenset[State]
+    scope: Scope
+
+
+# Content can change in every state but these two: a publish in flight ships a fixed revision,
+# and an archived article is restored (to a draft) before it is edited.
+EDITABLE = frozenset(set(State) - {S.PUBLISHING, S.ARCHIVED})
+
+# The one table of edits. An edit never changes what is approved or live: an approved or
+# scheduled article keeps shipping its approved revision and the new revision waits for an
+# editor's approval; a published article's new revision goes live only when an editor publishes
+# it (see services/ingest/commands.py).
+EDIT_RULES: dict[Role, EditRule] = {
+    R.AUTHOR: EditRule(R.AUTHOR, frozenset({S.DRAFT}), Scope.OWN),  # draft includes "sent back"
+    R.TRANSLATOR: EditRule(R.TRANSLATOR, frozenset({S.DRAFT, S.IN_REVIEW}), Scope.ASSIGNED),
+    R.EDITOR: EditRule(R.EDITOR, EDITABLE, Scope.ANY),
+    R.ADMIN: EditRule(R.ADMIN, EDITABLE, Scope.ANY),
+    R.PARTNER: EditRule(R.PARTNER, EDITABLE, Scope.OWN),
+    R.SYSTEM: EditRule(R.SYSTEM, EDITABLE, Scope.ANY),  # vendor deliveries land as revisions
+}
+
+
+class ForbiddenEdit(ApiError):
+    """The role may not edit this article (HTTP 403); the message says why and who may."""
+
+    def __init__(self, message: str):
+        super().__init__(403, message)
+
+
+class EditConflict(ApiError):
+    """Nobody may edit the article in its current state (HTTP 409)."""
+
+    def __init__(self, state: State):
+        super().__init__(409, f"an article in state {state.value!r} cannot be edited; "
+                              + ("wait for the publish to finish" if state == S.PUBLISHING else "restore it first"),
+                         state=state.value)
+
+
+def may_edit(role: Role | str, state: State | str, *, own: bool, assigned: bool = False) -> None:
+    """Return when ``role`` may edit an article in ``state`` (``own``: it created it; ``assigned``: a translation
+    assigned to it); raise ForbiddenEdit (403) or EditConflict (409) saying why otherwise."""
+    role, state = Role(role), State(state)
+    if state not in EDITABLE:
+        raise EditConflict(state)
+    rule = EDIT_RULES[role]
+    if rule.scope == Scope.OWN and not own:
+        raise ForbiddenEdit(f"role {role.value!r} may edit only articles it created; ask an editor")
+    if rule.scope == Scope.ASSIGNED and not (own or assigned):
+        raise ForbiddenEdit(f"role {role.value!r} may edit only translations assigned to it; ask an editor to assign this one")
+    if state not in rule.states:
+        allowed = ", ".join(sorted(s.value for s in rule.states))
+        raise ForbiddenEdit(f"role {role.value!r} may edit only in state {allowed}, and this article is {state.value!r}; "
+                            "ask an editor to send it back (request changes) or to make the change")
 
 
 def allowed_actions(state: State, role: Role) -> list[str]:

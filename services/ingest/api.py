@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from shared.auth import require_token
 from shared.content import parse_datetime
-from shared.errors import ApiError, Conflict, InvalidInput
+from shared.errors import ApiError, Conflict, InvalidInput, PreconditionFailed
 from shared.events import aware, iso, utcnow
 from shared.runtime import runtime
 from shared.web import json_body
@@ -184,18 +184,37 @@ def get_article(article_id: str):
         if imported:
             body["original_languages"] = imported[0]
         body["audit"] = [dict(e, at=iso(e["at"])) for e in queries.audit_entries(conn, article_id)]
-    return jsonify(body)
+    return jsonify(body), 200, {"ETag": commands.revision_etag(article)}
 
 
 @bp.patch("/articles/<article_id>")
 @require_token
 def update_article(article_id: str):
-    """Edit an article: a new revision (the live page keeps the published one until republished)."""
+    """Edit an article as a new revision; ``If-Match`` must carry the ETag of the revision the edit was made on.
+
+    412 with the current revision when someone saved since, 428 without ``If-Match``; an approved or
+    scheduled article goes back to review; the live page keeps the published revision until republished.
+    """
     rt = runtime()
+    base_revision = _if_match_revision(article_id)
     changes = parse_article_update(json_body(), rt.settings.languages, max_body=rt.settings.max_body_bytes)
     with rt.transaction() as conn:
-        article = commands.update_article(conn, article_id, changes, actor=g.actor)
-    return jsonify(queries.to_json(article))
+        article = commands.update_article(conn, article_id, changes, actor=g.actor, role=g.role,
+                                          base_revision=base_revision)
+    return jsonify(queries.to_json(article)), 200, {"ETag": commands.revision_etag(article)}
+
+
+def _if_match_revision(article_id: str) -> int:
+    """The revision named by ``If-Match`` (the ETag GET answered); 428 when absent, 412 when it is not this article's."""
+    header = request.headers.get("If-Match", "").strip()
+    if not header:
+        raise ApiError(428, "send If-Match with the ETag of the revision you edited (GET /api/articles/<id> "
+                            "answers it), so a newer save is never overwritten", field="If-Match")
+    tag = header.removeprefix("W/").strip('"')
+    prefix = f"{article_id}-r"
+    if not tag.startswith(prefix) or not tag[len(prefix):].isdigit():
+        raise PreconditionFailed(f"If-Match {header[:80]!r} is not an ETag of this article; GET it again for its ETag")
+    return int(tag[len(prefix):])
 
 
 @bp.post("/articles/<article_id>/transitions")
@@ -208,9 +227,12 @@ def post_transition(article_id: str):
     if not isinstance(action, str) or not action:
         raise InvalidInput("action", "action is required, e.g. {\"action\": \"publish\"}")
     publish_at = parse_datetime(data.get("publish_at"), "publish_at", naive_is_utc=False)
+    expected = data.get("revision")
+    if expected is not None and (not isinstance(expected, int) or isinstance(expected, bool) or expected < 1):
+        raise InvalidInput("revision", "must be the revision number you looked at, e.g. 3")
     with rt.transaction() as conn:
         article = commands.transition(conn, article_id, action, actor=g.actor, role=g.role,
-                                      site_url=rt.settings.site_url, publish_at=publish_at)
+                                      site_url=rt.settings.site_url, publish_at=publish_at, expected_revision=expected)
     return jsonify(queries.to_json(article)), 202
 
 

@@ -12,14 +12,15 @@ from sqlalchemy.engine import Connection
 
 from shared import events as ev
 from shared import workflow
-from shared.errors import Conflict, InvalidInput
+from shared.errors import Conflict, InvalidInput, PreconditionFailed
 from shared.events import iso, utcnow
 from shared.markup import content_hash, make_slug, markdown_to_html
 from shared.outbox import emit
 from shared.workflow import Role, State
 
 from .db import articles, audit_log, outbox, revisions
-from .queries import editor_recipients, get_article, published_translations, source_article, source_lang, source_revision
+from .queries import (editor_recipients, get_article, is_assigned, published_translations, source_article, source_lang,
+                      source_revision)
 
 
 
@@ -114,11 +115,29 @@ def _add_revision(conn: Connection, row: dict, actor: str, now: datetime) -> Non
     ))
 
 
-def update_article(conn: Connection, article_id: str, changes: dict, *, actor: str) -> dict:
-    """Save an edit as a new revision; a published article keeps its live revision until republished."""
+def check_edit(conn: Connection, article: dict, *, actor: str, role: Role | str) -> None:
+    """Raise unless ``role`` acting as ``actor`` may edit ``article`` now (the one edit table in shared.workflow)."""
+    own = article["created_by"] == actor
+    assigned = Role(role) == Role.TRANSLATOR and not article["is_source"] and is_assigned(
+        conn, article["group_id"], article["lang"], actor)
+    workflow.may_edit(role, article["state"], own=own, assigned=assigned)
+
+
+def update_article(conn: Connection, article_id: str, changes: dict, *, actor: str, role: Role | str,
+                   base_revision: int | None = None) -> dict:
+    """Save an edit as a new revision, if ``role`` may edit the article and nobody saved since ``base_revision``.
+
+    The state does not change: an approved or scheduled article keeps its approved revision (that is
+    what a schedule or a publish ships) and the new revision waits for an editor's approval; a
+    published article keeps its live revision until an editor publishes the new one.
+    """
     article = get_article(conn, article_id)
-    if article["state"] in (State.PUBLISHING, State.ARCHIVED):
-        raise Conflict(f"an article in state {article['state']!r} cannot be edited; wait for it to publish or restore it")
+    check_edit(conn, article, actor=actor, role=role)
+    if base_revision is not None and base_revision != article["revision"]:
+        raise PreconditionFailed(
+            f"revision {base_revision} is not the latest: revision {article['revision']} was saved since; "
+            "load the article again and apply your change to it", current_revision=article["revision"],
+            etag=revision_etag(article))
     merged = {k: changes.get(k, article[k]) for k in ("title", "body", "author", "references", "tags")}
     digest = content_hash(merged["title"], merged["body"], merged["references"])
     if digest == article["content_hash"] and merged["author"] == article["author"] and merged["tags"] == article["tags"]:
@@ -131,15 +150,35 @@ def update_article(conn: Connection, article_id: str, changes: dict, *, actor: s
         source = source_article(conn, article["group_id"])
         values["source_hash"] = changes.get("source_hash") or (source["content_hash"] if source else None)
     conn.execute(update(articles).where(articles.c.id == article_id).values(**values))
+    if article["approved_revision"] is not None and article["state"] in (State.APPROVED, State.SCHEDULED, State.PUBLISHED):
+        kept = {State.APPROVED: "stays approved", State.SCHEDULED: "stays scheduled",
+                State.PUBLISHED: "stays live"}[State(article["state"])]
+        conn.execute(audit_log.insert().values(
+            article_id=article_id, action="edit", from_state=article["state"], to_state=article["state"],
+            actor=actor, role=Role(role).value, revision=values["revision"], at=now,
+            note=f"revision {values['revision']} waits for approval; revision {article['approved_revision']} {kept}"))
     article = get_article(conn, article_id)
     _add_revision(conn, article, actor, now)
     emit(conn, outbox, ev.ArticleUpdated(**event_fields(conn, article, actor)))
     return article
 
 
+def revision_etag(article: dict) -> str:
+    """The ETag of an article's current revision (``If-Match`` on an edit must carry it)."""
+    return f'"{article["id"]}-r{article["revision"]}"'
+
+
+def revision_content(conn: Connection, article_id: str, revision: int) -> dict:
+    """Title, body, author, references, tags and content hash of one stored revision."""
+    row = conn.execute(select(revisions).where(and_(
+        revisions.c.article_id == article_id, revisions.c.revision == revision))).mappings().one()
+    return dict(row)
+
+
 def snapshot(conn: Connection, article: dict) -> dict:
-    """Everything rendering needs to render ``article``, so it never reads this database."""
+    """Everything rendering needs to render the approved revision of ``article``, so it never reads this database."""
     published_at = article["published_at"] or utcnow()
+    shipped = revision_content(conn, article["id"], article["approved_revision"])
     return {
         "article_id": article["id"],
         "group_id": article["group_id"],
@@ -147,21 +186,24 @@ def snapshot(conn: Connection, article: dict) -> dict:
         "is_source": bool(article["is_source"]),
         "source_lang": source_lang(conn, article["group_id"]) or article["lang"],
         "slug": article["slug"],
-        "title": article["title"],
-        "body_html": article["body_html"],
-        "author": article["author"],
-        "references": article["references"],
-        "tags": article["tags"],
-        "revision": article["revision"],
+        "title": shipped["title"],
+        "body_html": markdown_to_html(shipped["body"]),
+        "author": shipped["author"],
+        "references": shipped["references"],
+        "tags": shipped["tags"],
+        "revision": shipped["revision"],
         "published_at": iso(published_at),
         "updated_at": iso(article["updated_at"]),
     }
 
 
 def transition(conn: Connection, article_id: str, action: str, *, actor: str, role: Role | str,
-               site_url: str, url: str | None = None,
-               error: str | None = None, publish_at: datetime | None = None) -> dict:
-    """Apply ``action`` as ``role`` (the transition table decides), audit it and emit its event."""
+               site_url: str, url: str | None = None, error: str | None = None,
+               publish_at: datetime | None = None, expected_revision: int | None = None) -> dict:
+    """Apply ``action`` as ``role`` (the transition table decides), audit it and emit its event.
+
+    ``expected_revision`` is the revision the person saw: acting on a newer one is refused (412).
+    """
     article = get_article(conn, article_id)
     move = workflow.decide(article["state"], action, role)
     if action == "schedule" and publish_at is None:
@@ -169,14 +211,32 @@ def transition(conn: Connection, article_id: str, action: str, *, actor: str, ro
     now = utcnow()
     values: dict = {"state": move.target.value, "updated_at": now}
     note = None
-    if action == "publish" and article["state"] in (State.DRAFT, State.IN_REVIEW):
-        note = "implicit approval by publishing"
+    revision = article["revision"]
+    if expected_revision is not None and expected_revision != revision:
+        raise PreconditionFailed(f"you saw revision {expected_revision}, but revision {revision} was saved since; "
+                                 "look at it before you act", current_revision=revision, etag=revision_etag(article))
+    if action == "approve":
+        if article["state"] == State.APPROVED and article["approved_revision"] == revision:
+            raise Conflict(f"revision {revision} is already approved", field="action")
+        values["approved_revision"] = revision
+        note = f"approves revision {revision}"
+    if action == "publish" and article["state"] in (State.DRAFT, State.IN_REVIEW, State.PUBLISHED):
+        # An editor publishing from draft or review, or republishing an edited page, approves the
+        # revision they publish.
+        values["approved_revision"] = revision
+        note = f"implicit approval of revision {revision} by publishing"
+    if move.target == State.PUBLISHING:
+        revision = values.get("approved_revision") or article["approved_revision"]
+        if revision is None:
+            raise Conflict("no approved revision to publish; approve the article first", field="action")
+        note = (note + "; " if note else "") + f"ships revision {revision}"
     if action == "schedule":
         values["publish_at"] = publish_at
     if action in ("unschedule",):
         values["publish_at"] = None
     if action == "rendered":
-        values.update(public_url=url, published_revision=article["revision"], last_error=None)
+        revision = article["approved_revision"]
+        values.update(public_url=url, published_revision=revision, last_error=None)
         if article["published_at"] is None:
             values["published_at"] = now
     if action == "render_failed":
@@ -185,13 +245,17 @@ def transition(conn: Connection, article_id: str, action: str, *, actor: str, ro
     conn.execute(update(articles).where(articles.c.id == article_id).values(**values))
     conn.execute(audit_log.insert().values(
         article_id=article_id, action=action, from_state=article["state"], to_state=move.target.value,
-        actor=actor, role=Role(role).value, revision=article["revision"], note=note, at=now,
+        actor=actor, role=Role(role).value, revision=revision, note=note, at=now,
     ))
     article = get_article(conn, article_id)
     fields = event_fields(conn, article, actor)
     event_cls = ev.ACTION_EVENTS[action]
     if event_cls is ev.ArticlePublishRequested:
-        event = event_cls(**fields, snapshot=snapshot(conn, article))
+        shipped = snapshot(conn, article)
+        # The event names the revision it ships, so a stale render answer can be told apart.
+        fields.update(revision=shipped["revision"],
+                      content_hash=revision_content(conn, article["id"], shipped["revision"])["content_hash"])
+        event = event_cls(**fields, snapshot=shipped)
     elif event_cls is ev.ArticlePublished:
         event = event_cls(
             **fields, url=article["public_url"], slug=article["slug"],

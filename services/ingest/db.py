@@ -29,6 +29,7 @@ articles = Table(
     Column("revision", Integer, nullable=False),
     Column("content_hash", String(64), nullable=False),
     Column("source_hash", String(64), nullable=True),  # the source's hash a translation was made from
+    Column("approved_revision", Integer, nullable=True),  # what approve covered; schedule and publish ship it
     Column("published_revision", Integer, nullable=True),
     Column("public_url", Text, nullable=True),
     Column("publish_at", DateTime(timezone=True), nullable=True),
@@ -39,6 +40,17 @@ articles = Table(
     Column("published_at", DateTime(timezone=True), nullable=True),
     UniqueConstraint("group_id", "lang", name="uq_articles_group_lang"),
     UniqueConstraint("lang", "slug", name="uq_articles_lang_slug"),
+)
+
+# Which translator a language of a group is assigned to (from translation_status's
+# translation.requested events): translators may edit the translations assigned to them.
+translation_assignments = Table(
+    "translation_assignments",
+    metadata,
+    Column("group_id", String(36), primary_key=True),
+    Column("lang", String(8), primary_key=True),
+    Column("translator", String(320), nullable=False),
+    Column("assigned_at", DateTime(timezone=True), nullable=False),
 )
 
 revisions = Table(

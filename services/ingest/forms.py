@@ -7,15 +7,16 @@ put back next to the matching form field by ``attach_error``.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
-from wtforms import EmailField, FieldList, Form, FormField, PasswordField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import EmailField, FieldList, HiddenField, Form, FormField, PasswordField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Regexp
 
+from shared.content import parse_datetime
 from shared.errors import InvalidInput
 
 from . import authors as author_store
@@ -55,6 +56,8 @@ class ArticleForm(FlaskForm):
     references = FieldList(FormField(ReferenceRow), min_entries=1)
     tags = StringField("Tags (comma-separated)")
     translation_of = SelectField("Translation of", validate_choice=False)
+    # The revision the edit was loaded from: saving over a newer one is refused with a diff.
+    base_revision = HiddenField()
     preview = SubmitField("Preview")
     add_reference = SubmitField("Add a reference row")
     save = SubmitField("Save")
@@ -65,6 +68,8 @@ class TransitionForm(FlaskForm):
 
     action = StringField("Action")
     publish_at = StringField("Publish at (UTC)", render_kw={"type": "datetime-local"})
+    # The revision on the page the button was pressed on: approving a newer one unseen is refused.
+    revision = HiddenField()
 
 
 class ImportForm(FlaskForm):
@@ -119,6 +124,7 @@ def author_choices(conn: Connection) -> list[tuple[str, str]]:
 
 def fill_from_article(form: ArticleForm, conn: Connection, article: dict, languages: tuple[str, ...]) -> None:
     """Prefill an edit form from a stored article."""
+    form.base_revision.data = str(article["revision"])
     form.title.data, form.body.data = article["title"], article["body"]
     form.tags.data = ", ".join(article["tags"])
     author = article["author"]
@@ -240,11 +246,7 @@ def publish_at(raw: str | None, now: datetime) -> datetime:
     """A datetime-local value (read as UTC) in the future, or InvalidInput saying what to enter."""
     if not raw:
         raise InvalidInput("publish_at", "Choose the date and time to publish, e.g. 2026-12-01T09:00 (UTC)")
-    try:
-        value = datetime.fromisoformat(raw)
-    except ValueError:
-        raise InvalidInput("publish_at", f"{raw!r} is not a date and time; enter one such as 2026-12-01T09:00 (UTC)")
-    value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    value = parse_datetime(raw, "publish_at")
     if value <= now:
         raise InvalidInput("publish_at", "that time has passed; choose a time in the future (UTC), or publish now")
     return value
@@ -270,3 +272,15 @@ def group_of_article(conn: Connection, group_id: str) -> list[dict]:
                                articles.c.is_source).where(articles.c.group_id == group_id)
                         .order_by(articles.c.lang)).mappings()
     return [dict(r) for r in rows]
+
+
+def base_revision(form: ArticleForm) -> int | None:
+    """The revision an edit form was loaded from, None when the form did not carry one."""
+    raw = (form.base_revision.data or "").strip()
+    return int(raw) if raw.isdigit() else None
+
+
+def shown_revision(form: TransitionForm) -> int | None:
+    """The revision the workflow button's page showed, None when the form did not carry one."""
+    raw = (form.revision.data or "").strip()
+    return int(raw) if raw.isdigit() else None

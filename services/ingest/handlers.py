@@ -1,7 +1,7 @@
 """Handlers of other services' events: rendering's answer to a publish, a vendor's delivered translation."""
 from __future__ import annotations
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.engine import Connection
 
 from shared import events as ev
@@ -11,10 +11,9 @@ from shared.metrics import observe_publish_latency
 from shared.workflow import Role, State
 
 from .commands import create_article, transition, update_article
-from .db import articles, audit_log
+from .db import articles, audit_log, translation_assignments
 from .queries import get_article, source_article
 from .validation import parse_article_update
-
 
 
 def record_render_result(conn: Connection, event: ev.Event, *, site_url: str) -> dict | None:
@@ -24,7 +23,7 @@ def record_render_result(conn: Connection, event: ev.Event, *, site_url: str) ->
     except NotFound:
         return None
     # A stale or repeated answer (the article moved on, or a newer revision is being rendered).
-    if article["state"] != State.PUBLISHING or event.revision != article["revision"]:
+    if article["state"] != State.PUBLISHING or event.revision != article["approved_revision"]:
         return None
     if isinstance(event, ev.ArticleRendered):
         article = transition(conn, article["id"], "rendered", actor="rendering", role=Role.SYSTEM,
@@ -56,9 +55,19 @@ def store_delivered_translation(conn: Connection, event: ev.TranslationDelivered
     else:
         if existing["state"] in (State.PUBLISHING, State.ARCHIVED):
             raise Conflict(f"the {event.lang} translation is {existing['state']}; it cannot take a delivery now")
-        article = update_article(conn, existing["id"], dict(clean, source_hash=event.source_hash), actor=actor)
+        article = update_article(conn, existing["id"], dict(clean, source_hash=event.source_hash), actor=actor,
+                                 role=Role.SYSTEM)
         conn.execute(update(articles).where(articles.c.id == article["id"]).values(source_hash=event.source_hash))
     article = get_article(conn, article["id"])
     if article["state"] == State.DRAFT:
         article = transition(conn, article["id"], "submit", actor=actor, role=Role.SYSTEM, site_url=site_url)
     return article
+
+
+def record_translation_assignment(conn: Connection, event: ev.TranslationRequested) -> None:
+    """Remember which translator a language of a group is assigned to (they may then edit that translation)."""
+    conn.execute(delete(translation_assignments).where(and_(
+        translation_assignments.c.group_id == event.group_id, translation_assignments.c.lang == event.lang)))
+    if event.translator:
+        conn.execute(translation_assignments.insert().values(
+            group_id=event.group_id, lang=event.lang, translator=event.translator.lower(), assigned_at=utcnow()))

@@ -11,7 +11,7 @@ from shared.errors import NotFound
 from shared.events import iso
 from shared.workflow import State
 
-from .db import articles, audit_log, revisions, users
+from .db import articles, audit_log, revisions, translation_assignments, users
 
 
 
@@ -43,6 +43,13 @@ def source_revision(conn: Connection, group_id: str, source_hash: str | None) ->
         return None
     return conn.execute(select(func.max(revisions.c.revision)).where(and_(
         revisions.c.article_id == source["id"], revisions.c.content_hash == source_hash))).scalar()
+
+
+def is_assigned(conn: Connection, group_id: str, lang: str, translator: str) -> bool:
+    """Whether the ``lang`` translation of the group is assigned to ``translator`` (an email)."""
+    row = conn.execute(select(translation_assignments.c.translator).where(and_(
+        translation_assignments.c.group_id == group_id, translation_assignments.c.lang == lang))).first()
+    return row is not None and row[0].lower() == translator.lower()
 
 
 def editor_recipients(conn: Connection) -> list[dict]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.engine import Connection
 
 from shared import events as ev
@@ -39,10 +39,10 @@ def publish_due(rt: Runtime) -> int:
             lateness = (now - aware(publish_at)).total_seconds()
             # This late is flagged in the audit log and editors are told (an alert, not a silent skip).
             if lateness > rt.settings.schedule_late_after_seconds:
-                conn.execute(update(audit_log).where(and_(
-                    audit_log.c.article_id == article_id, audit_log.c.action == "publish_due",
-                    audit_log.c.note.is_(None),
-                )).values(note=f"late: published {int(lateness)} s after its scheduled time"))
+                entry = conn.execute(select(func.max(audit_log.c.id)).where(and_(
+                    audit_log.c.article_id == article_id, audit_log.c.action == "publish_due"))).scalar_one()
+                conn.execute(update(audit_log).where(audit_log.c.id == entry).values(
+                    note=f"late: published {int(lateness)} s after its scheduled time; " + audit_log.c.note))
                 emit(conn, outbox, ev.ArticleScheduleMissed(
                     **dict(event_fields(conn, article, "scheduler"), recipients=editor_recipients(conn)),
                     publish_at=iso(publish_at), late_seconds=int(lateness)))

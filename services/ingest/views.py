@@ -14,7 +14,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from sqlalchemy import or_, select
 
 from shared.auth import current_user, login_required
-from shared.errors import Conflict, InvalidInput, NotFound
+from shared.errors import ApiError, Conflict, InvalidInput, NotFound, PreconditionFailed
 from shared.events import utcnow
 from shared.markup import markdown_to_html
 from shared.runtime import runtime
@@ -92,9 +92,9 @@ def _article_form(conn, languages, *, exclude_group: str | None = None) -> forms
     return form
 
 
-def _render_form(form, *, article=None, preview=None, status=200):
+def _render_form(form, *, article=None, preview=None, status=200, conflict=None):
     languages = runtime().settings.languages
-    return render_template("article_form.html", form=form, article=article, preview=preview,
+    return render_template("article_form.html", form=form, article=article, preview=preview, conflict=conflict,
                            bio_fields=forms.bio_fields(form, languages)), status
 
 
@@ -150,8 +150,10 @@ def edit_article(article_id: str):
     """The edit form; saving makes a new revision through ``commands.update_article``."""
     rt = runtime()
     languages = rt.settings.languages
+    user = _user()
     with rt.engine.begin() as conn:
         article = _load(conn, article_id)
+        commands.check_edit(conn, article, actor=user["email"], role=user["role"])  # 403/409 page saying why
         form = _article_form(conn, languages)
         if request.method == "GET":
             forms.fill_from_article(form, conn, article, languages)
@@ -166,20 +168,32 @@ def edit_article(article_id: str):
             data = forms.article_data(conn, form, article["lang"], languages)
             del data["lang"]
             changes = parse_article_update(data, languages, max_body=rt.settings.max_body_bytes)
-            saved = commands.update_article(conn, article_id, changes, actor=_user()["email"])
+            saved = commands.update_article(conn, article_id, changes, actor=user["email"], role=user["role"],
+                                            base_revision=forms.base_revision(form))
     except InvalidInput as exc:
         forms.attach_error(form, exc, lang=article["lang"], rows=rows)
-    except Conflict as exc:
-        form.form_errors.append(str(exc))
+    except PreconditionFailed as exc:
+        # Keep the editor's text and show what the other save changed; nothing is overwritten.
+        with rt.engine.begin() as conn:
+            conflict = queries.diff(conn, article_id, forms.base_revision(form), exc.extra["current_revision"])
+        forms.pad_references(form)
+        return _render_form(form, article=article, conflict=conflict, status=409)
+    except ApiError as exc:  # the edit table refused (403) or the state forbids edits (409)
+        form.form_errors.append(exc.message)
+        forms.pad_references(form)
+        return _render_form(form, article=article, status=exc.status)
     else:
         if saved["revision"] == article["revision"]:
             flash(f"Nothing changed; the article stays at revision {saved['revision']}.")
+        elif article["state"] in (State.APPROVED, State.SCHEDULED) and article["approved_revision"]:
+            flash(f"Saved as revision {saved['revision']}. Revision {article['approved_revision']} stays "
+                  f"{article['state']}; this revision waits for an editor's approval.")
         else:
-            live = " The live page keeps the published revision until you republish." if saved["published_revision"] else ""
+            live = " The live page keeps the published revision until an editor publishes this one." if saved["published_revision"] else ""
             flash(f"Saved as revision {saved['revision']}.{live}")
         return redirect(url_for(".article_page", article_id=article_id), 303)
     forms.pad_references(form)
-    return _render_form(form, article=article, status=422 if not form.form_errors else 409)
+    return _render_form(form, article=article, status=422)
 
 
 def _actions(state: str, role: str) -> list[str]:
@@ -236,11 +250,15 @@ def post_transition(article_id: str):
         with rt.transaction() as conn:
             before = _load(conn, article_id)["state"]
             article = commands.transition(conn, article_id, action, actor=user["email"], role=user["role"],
-                                     site_url=rt.settings.site_url,
-                                     publish_at=publish_at)
+                                          site_url=rt.settings.site_url, publish_at=publish_at,
+                                          expected_revision=forms.shown_revision(form))
     except InvalidInput as exc:
         form.publish_at.errors = [exc.message]
         return _article_page(article_id, form, status=422)
+    except PreconditionFailed as exc:
+        flash(f"Not done: {exc.message}.", "error")
+    except Conflict as exc:
+        flash(f"Not possible now: {exc.message}.", "error")
     except ForbiddenTransition as exc:
         flash(f"Refused: your role ({user['role']}) may not {ACTION_LABELS.get(action, action).lower()}; "
               f"ask an editor ({exc}).", "error")

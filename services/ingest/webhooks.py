@@ -16,6 +16,7 @@ from shared.errors import InvalidInput
 from shared.events import utcnow
 from shared.runtime import Runtime, runtime
 from shared.signed import json_object, receive_once
+from shared.workflow import Role
 
 from .commands import create_article, update_article
 from .db import external_refs, inbound_webhooks
@@ -61,7 +62,7 @@ def upsert(conn: Connection, source: str, external_id: str, data: dict, *, langu
     known = conn.execute(select(external_refs.c.article_id).where(and_(
         external_refs.c.source == source, external_refs.c.external_id == external_id))).first()
     if known is None:
-        article = create_article(conn, fields, actor=actor)
+        article = create_article(conn, fields, actor=actor, role=Role.PARTNER)
         conn.execute(external_refs.insert().values(source=source, external_id=external_id,
                                                    article_id=article["id"], created_at=utcnow()))
         return "created", article
@@ -73,7 +74,7 @@ def upsert(conn: Connection, source: str, external_id: str, data: dict, *, langu
         raise InvalidInput("data.group_id", f"article {external_id!r} belongs to group {current['group_id']}; "
                                                 "leave group_id out or send that one")
     changes = {k: fields[k] for k in ("title", "body", "author", "references", "tags")}
-    return "updated", update_article(conn, current["id"], changes, actor=actor)
+    return "updated", update_article(conn, current["id"], changes, actor=actor, role=Role.PARTNER)
 
 
 def receive(rt: Runtime, raw: bytes, headers: dict) -> tuple[int, dict]:

@@ -29,6 +29,10 @@ def register_tasks(celery: Celery, rt: Runtime) -> None:
         return rt.consume(event, tasks.STORE_DELIVERED_TRANSLATION, lambda conn, e: handlers.store_delivered_translation(
             conn, e, site_url=rt.settings.site_url))
 
+    @celery.task(name=tasks.RECORD_TRANSLATION_ASSIGNMENT, **task_options())
+    def record_translation_assignment(event: dict) -> bool:
+        return rt.consume(event, tasks.RECORD_TRANSLATION_ASSIGNMENT, handlers.record_translation_assignment)
+
     @celery.task(name=tasks.PUBLISH_DUE_ARTICLES, **task_options())
     def publish_due_articles() -> int:
         return publish_due(rt)

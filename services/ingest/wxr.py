@@ -385,8 +385,12 @@ def _import_group(conn: Connection, export: WxrExport, group: list[WxrPost], *, 
         group_id = article["group_id"]
         for action in STATUS_ACTIONS[post.status]:
             article = transition(conn, article["id"], action, actor=actor, role=role, site_url=site_url)
+        wp_note = _audit_note(post)
         conn.execute(update(audit_log).where(and_(audit_log.c.article_id == article["id"], audit_log.c.note.is_(None)))
-                     .values(note=_audit_note(post)))
+                     .values(note=wp_note))
+        conn.execute(update(audit_log).where(and_(audit_log.c.article_id == article["id"],
+                                                  audit_log.c.note.is_not(None), audit_log.c.note != wp_note))
+                     .values(note=audit_log.c.note + "; " + wp_note))
         conn.execute(wxr_imports.insert().values(
             guid=post.guid, article_id=article["id"], post_id=post.post_id, wp_status=post.status,
             wp_date=post.date_gmt or post.date, excerpt=post.excerpt or None, imported_at=utcnow()))

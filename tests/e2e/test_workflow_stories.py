@@ -128,7 +128,8 @@ def test_vendor_translation_story_and_needs_update(stack, receiver, tokens, smtp
     assert group["languages"]["tr"]["status"] == "published"
 
     # The source is edited and republished: Turkish needs an update and the diff shows the change.
-    edited = stack.api("ingest", "PATCH", f"/api/articles/{source['id']}",
+    etag = stack.api("ingest", "GET", f"/api/articles/{source['id']}").headers["ETag"]
+    edited = stack.api("ingest", "PATCH", f"/api/articles/{source['id']}", headers={"If-Match": etag},
                        json={"body": SOURCE["body"].replace("doubled", "tripled")}).json()
     assert edited["revision"] == 2 and edited["state"] == "published"
     assert _move(stack, source["id"], "publish", editor).status_code == 202
@@ -248,3 +249,58 @@ def test_unpublish_removes_the_page_and_updates_the_siblings(stack, tokens):
     assert group["languages"]["tr"]["status"] == "ready"
     audit = [e["action"] for e in _state(stack, tr["id"])["audit"]]
     assert audit[-1] == "unpublish"
+
+
+def _partner_upsert(stack, data: dict, msg_id: str) -> requests.Response:
+    body = json.dumps({"type": "article.upsert", "data": data})
+    at = datetime.now(timezone.utc)
+    return requests.post(stack.url("ingest") + "/webhooks/articles", data=body.encode(), timeout=10, headers={
+        "Content-Type": "application/json", "webhook-id": msg_id, "webhook-timestamp": str(int(at.timestamp())),
+        "webhook-signature": Webhook(stack.settings.inbound_webhook_secret).sign(msg_id, at, body)})
+
+
+def _page_text(stack, url):
+    resp = requests.get(url, timeout=5)
+    return resp.text if resp.status_code == 200 else ""
+
+
+def test_edits_after_approval_never_reach_the_scheduled_page(stack, tokens):
+    author, editor, translator = (tokens[r]["token"] for r in ("author", "editor", "translator"))
+    # An author's article: submitted by the author, approved and scheduled by an editor.
+    art = stack.api("ingest", "POST", "/api/articles", headers={"Authorization": f"Bearer {author}"}, json=dict(
+        SOURCE, title="Grain Corridors Approved Text", body="The reviewed paragraph about grain corridors.")).json()
+    assert _move(stack, art["id"], "submit", author).status_code == 202
+    assert _move(stack, art["id"], "approve", editor).status_code == 202
+    publish_at = datetime.now(timezone.utc) + timedelta(seconds=12)
+    assert _move(stack, art["id"], "schedule", editor, publish_at=publish_at.isoformat()).status_code == 202
+
+    # A partner's article, approved and scheduled the same way.
+    partner = _partner_upsert(stack, dict(SOURCE, external_id="grain-2", source="acme", title="Partner Approved Text",
+                                          body="Partner copy reviewed in October."), f"m-{uuid.uuid4().hex}")
+    assert partner.status_code == 201, partner.text
+    theirs = partner.json()["article"]["id"]
+    for action in ("submit", "approve"):
+        assert _move(stack, theirs, action, editor).status_code == 202
+    assert _move(stack, theirs, "schedule", editor, publish_at=publish_at.isoformat()).status_code == 202
+
+    # After approval: the author and a translator are refused; an editor's and the partner's edits wait.
+    for token, who in ((author, "author"), (translator, "translator")):
+        etag = stack.api("ingest", "GET", f"/api/articles/{art['id']}", headers={"Authorization": f"Bearer {token}"}).headers["ETag"]
+        refused = stack.api("ingest", "PATCH", f"/api/articles/{art['id']}", json={"body": f"Unreviewed by the {who}."},
+                            headers={"Authorization": f"Bearer {token}", "If-Match": etag})
+        assert refused.status_code == 403, (who, refused.text)
+    etag = stack.api("ingest", "GET", f"/api/articles/{art['id']}").headers["ETag"]
+    pending = stack.api("ingest", "PATCH", f"/api/articles/{art['id']}", headers={"Authorization": f"Bearer {editor}", "If-Match": etag},
+                        json={"body": "An editor's unreviewed rewrite."})
+    assert pending.status_code == 200 and pending.json()["state"] == "scheduled"
+    late = _partner_upsert(stack, dict(SOURCE, external_id="grain-2", source="acme", title="Partner Approved Text",
+                                       body="Partner copy, an unreviewed rewrite."), f"m-{uuid.uuid4().hex}")
+    assert late.status_code == 200 and late.json()["article"]["state"] == "scheduled"
+
+    # At the scheduled time the approved texts go live, not the edits made after approval.
+    for article_id, approved, unreviewed in ((art["id"], "reviewed paragraph about grain", "unreviewed rewrite"),
+                                             (theirs, "Partner copy reviewed in October", "unreviewed rewrite")):
+        done = _wait_state(stack, article_id, "published", timeout=60)
+        assert done["published_revision"] == done["approved_revision"] < done["revision"]
+        page = wait_for(lambda: _page_text(stack, done["public_url"]), timeout=20, message="the page")
+        assert approved in page and unreviewed not in page

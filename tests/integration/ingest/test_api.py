@@ -103,7 +103,8 @@ def test_second_version_of_a_language_in_a_group_conflicts(app, client):
 
 def test_edit_makes_a_new_revision_and_unknown_ids_404(app, client):
     art = client.post("/api/articles", json=GOOD).get_json()
-    edited = client.patch(f"/api/articles/{art['id']}", json={"body": "New text."})
+    etag = client.get(f"/api/articles/{art['id']}").headers["ETag"]
+    edited = client.patch(f"/api/articles/{art['id']}", json={"body": "New text."}, headers={"If-Match": etag})
     assert edited.status_code == 200 and edited.get_json()["revision"] == 2
     assert client.get("/api/articles/nope").status_code == 404
     assert client.post("/api/articles/nope/transitions", json={"action": "publish"}).status_code == 404

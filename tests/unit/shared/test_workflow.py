@@ -62,3 +62,47 @@ def test_a_role_that_may_never_act_hears_403_whatever_the_state():
 
 def test_system_may_submit_a_vendor_delivery():
     assert decide("draft", "submit", "system").target == State.IN_REVIEW
+
+
+# --- who may edit what: every role x state x ownership ------------------------------------------------
+
+def _expected_edit(role: Role, state: State, own: bool, assigned: bool) -> str:
+    """The rule as the brief states it, written out independently of the table."""
+    if state in (State.PUBLISHING, State.ARCHIVED):
+        return "conflict"
+    if role in (Role.EDITOR, Role.ADMIN, Role.SYSTEM):
+        return "ok"
+    if role == Role.AUTHOR:
+        return "ok" if own and state == State.DRAFT else "forbidden"
+    if role == Role.TRANSLATOR:
+        return "ok" if (own or assigned) and state in (State.DRAFT, State.IN_REVIEW) else "forbidden"
+    if role == Role.PARTNER:
+        return "ok" if own else "forbidden"
+    raise AssertionError(role)
+
+
+def test_every_role_state_and_ownership_is_decided_as_the_brief_says():
+    from shared.workflow import EditConflict, ForbiddenEdit, may_edit
+
+    seen = 0
+    for role in Role:
+        for state in State:
+            for own in (False, True):
+                for assigned in (False, True):
+                    expected = _expected_edit(role, state, own, assigned)
+                    try:
+                        may_edit(role, state, own=own, assigned=assigned)
+                        got = "ok"
+                    except ForbiddenEdit as exc:
+                        got = "forbidden"
+                        assert exc.status == 403 and role.value in exc.message
+                    except EditConflict as exc:
+                        got = "conflict"
+                        assert exc.status == 409 and state.value in exc.message
+                    assert got == expected, (role, state, own, assigned)
+                    seen += 1
+    assert seen == len(Role) * len(State) * 4
+
+
+def test_the_edit_table_covers_every_role():
+    assert set(workflow.EDIT_RULES) == set(Role)

@@ -10,6 +10,7 @@ import base64
 import ipaddress
 import json
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,9 +23,17 @@ class ConfigError(ValueError):
     """A setting in the environment is malformed; the message names the variable and the fix."""
 
 
+def private_dir(path: Path) -> Path:
+    """Create ``path`` if needed and make it readable by this user only (0700): DATA_DIR holds databases and secrets."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if path.stat().st_uid == os.getuid():
+        path.chmod(0o700)
+    return path
+
+
 def _local_secrets(data_dir: Path) -> dict:
     path = data_dir / "secrets.json"
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(data_dir)
     if path.exists():
         return json.loads(path.read_text())
     values = {
@@ -44,16 +53,51 @@ def _local_secrets(data_dir: Path) -> dict:
     return json.loads(path.read_text())
 
 
-def _networks(raw: str) -> tuple:
-    nets = []
-    for part in filter(None, (p.strip() for p in raw.split(","))):
-        try:
-            nets.append(ipaddress.ip_network(part, strict=False))
-        except ValueError as exc:
-            raise ConfigError(
-                f"WEBHOOK_ALLOWLIST: {part!r} is not a network; use CIDR such as 127.0.0.1/32"
-            ) from exc
-    return tuple(nets)
+@dataclass(frozen=True)
+class AllowRule:
+    """One WEBHOOK_ALLOWLIST entry: a network (any port), or a network or host name with one port."""
+
+    network: ipaddress.IPv4Network | ipaddress.IPv6Network | None = None
+    host: str | None = None
+    port: int | None = None
+
+    def allows(self, host: str, ip, port: int) -> bool:
+        """Whether a target ``host`` resolving to ``ip`` on ``port`` is let through."""
+        if self.port is not None and port != self.port:
+            return False
+        if self.host is not None:
+            return host.lower().rstrip(".") == self.host
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        return ip.version == self.network.version and ip in self.network
+
+
+def _allow_rule(part: str) -> AllowRule:
+    """``10.0.0.0/8``, ``127.0.0.1:8080``, ``[::1]:8080``, ``10.0.0.0/8:443`` or ``hooks.internal:443``."""
+    port = None
+    address = part
+    if part.startswith("["):  # [v6]:port
+        address, _, rest = part[1:].partition("]")
+        if rest:
+            port = rest.removeprefix(":")
+    elif part.count(":") == 1:
+        address, port = part.split(":")
+    if port is not None:
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            raise ConfigError(f"WEBHOOK_ALLOWLIST: {part!r} has no valid port; write host:port such as 127.0.0.1:8080")
+        port = int(port)
+    try:
+        return AllowRule(network=ipaddress.ip_network(address, strict=False), port=port)
+    except ValueError:
+        pass
+    if port is not None and re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?", address):
+        return AllowRule(host=address.lower(), port=port)
+    raise ConfigError(f"WEBHOOK_ALLOWLIST: {part!r} is neither a network (CIDR such as 127.0.0.1/32) "
+                      "nor a host:port pair (such as hooks.internal:8443)")
+
+
+def _networks(raw: str) -> tuple[AllowRule, ...]:
+    return tuple(_allow_rule(part) for part in filter(None, (p.strip() for p in raw.split(","))))
 
 
 def _int(env: dict, name: str, default: int) -> int:
@@ -101,6 +145,7 @@ class Settings:
     outbox_redelivery_seconds: float = 300.0
     max_body_bytes: int = 2_000_000
     schedule_late_after_seconds: float = 60.0
+    metrics_token: str = ""  # bearer token of /readyz and /metrics; the API token when empty
     extra: dict = field(default_factory=dict)
 
     def database_url(self, service: str) -> str:
@@ -157,4 +202,5 @@ def load_settings(env: dict | None = None) -> Settings:
         outbox_redelivery_seconds=_float(env, "OUTBOX_REDELIVERY_SECONDS", 300.0),
         max_body_bytes=_int(env, "MAX_BODY_BYTES", 2_000_000),
         schedule_late_after_seconds=_float(env, "SCHEDULE_LATE_AFTER_SECONDS", 60.0),
+        metrics_token=env.get("METRICS_TOKEN") or "",
     )

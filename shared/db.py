@@ -1,6 +1,7 @@
 """Database engines: SQLite (WAL, immediate transactions) by default, PostgreSQL when configured."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from sqlalchemy import JSON, MetaData, create_engine, event, text
@@ -17,12 +18,15 @@ def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite files get WAL, a busy timeout and ``BEGIN IMMEDIATE``."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        file = Path(parsed.database) if parsed.database and parsed.database != ":memory:" else None
+        if file is not None:
+            file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn, _record):
+            if file is not None and file.exists() and file.stat().st_mode & 0o077 and file.stat().st_uid == os.getuid():
+                file.chmod(0o600)  # SQLite gives its -wal and -shm files the database file's mode
             # Let SQLAlchemy's "begin" event issue BEGIN IMMEDIATE: a deferred transaction that
             # later writes can fail with SQLITE_BUSY instead of waiting for the lock.
             dbapi_conn.isolation_level = None

@@ -56,7 +56,8 @@ def create_service_app(service: str, metadata: MetaData, *, blueprints: Iterable
     register_errors(app)
     _bind_correlation_ids(app, settings.redis_url)
     app.register_blueprint(ops_blueprint(service, settings.redis_url, lambda: check_db(rt.engine),
-                                         lambda: pending_count(rt.engine, rt.outbox) if rt.outbox is not None else 0))
+                                         lambda: pending_count(rt.engine, rt.outbox) if rt.outbox is not None else 0,
+                                         settings.metrics_token or app.config["API_TOKEN"]))
     if editor_pages:
         init_forms(app, service, settings.service_urls)
         app.config.setdefault("LOGIN_URL", f"{settings.service_urls['ingest']}/login")

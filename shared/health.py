@@ -3,17 +3,24 @@
 ``GET /healthz`` (liveness: Redis and the database answer), ``GET /readyz`` (the database, Redis,
 the service's queue depth and outbox backlog; 503 only when the database fails) and ``GET /metrics``
 (Prometheus text, read from Redis at scrape time by ``shared.metrics``).
+
+``/readyz`` and ``/metrics`` say more about the system than a stranger should learn (queue depths,
+backlogs, error texts), so they need ``Authorization: Bearer <METRICS_TOKEN>`` (the API token when
+unset); ``/healthz`` stays open for load balancers and container health checks.
 """
 from __future__ import annotations
 
+import functools
+import hmac
 import time
 from typing import Callable
 
 import redis
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, jsonify, request
 from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from shared.errors import ApiError
 from shared.metrics import metrics_registry, metrics_redis, queue_depth
 
 
@@ -27,10 +34,20 @@ def ping_redis(url: str) -> None:
 
 
 def ops_blueprint(service: str, redis_url: str, check_db: Callable[[], None],
-                  outbox_backlog: Callable[[], int]) -> Blueprint:
-    """``/healthz``, ``/readyz`` and ``/metrics`` of one service."""
+                  outbox_backlog: Callable[[], int], token: str) -> Blueprint:
+    """``/healthz``, and ``/readyz`` and ``/metrics`` behind the bearer ``token``, of one service."""
     bp = Blueprint("ops", __name__)
     registry = metrics_registry(service, redis_url, outbox_backlog)
+
+    def require_metrics_token(view):
+        @functools.wraps(view)
+        def wrapper():
+            scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+                raise ApiError(401, "send 'Authorization: Bearer <METRICS_TOKEN>' (the API token when METRICS_TOKEN is unset)")
+            return view()
+
+        return wrapper
 
     @bp.get("/healthz")
     def healthz():
@@ -46,6 +63,7 @@ def ops_blueprint(service: str, redis_url: str, check_db: Callable[[], None],
             200 if ok else 503)
 
     @bp.get("/readyz")
+    @require_metrics_token
     def readyz():
         checks: dict = {}
         started = time.monotonic()
@@ -75,6 +93,7 @@ def ops_blueprint(service: str, redis_url: str, check_db: Callable[[], None],
         return jsonify(body), 200 if ready else 503
 
     @bp.get("/metrics")
+    @require_metrics_token
     def metrics():
         return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
 

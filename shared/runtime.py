@@ -14,7 +14,7 @@ from sqlalchemy import MetaData, Table
 from sqlalchemy.engine import Connection, Engine
 
 from shared.celery_app import make_celery
-from shared.config import Settings
+from shared.config import Settings, private_dir
 from shared.db import init_db, make_engine
 from shared.errors import ApiError
 from shared.events import Event, parse
@@ -71,6 +71,7 @@ class Runtime:
 
 def build_runtime(service: str, settings: Settings, metadata: MetaData) -> Runtime:
     """Create the engine (and tables) and the Celery app of ``service``."""
+    private_dir(settings.data_dir)
     engine = make_engine(settings.database_url(service))
     init_db(engine, metadata)
     engine.dispose()  # no connection outlives set-up, so forking servers start clean

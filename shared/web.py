@@ -52,4 +52,5 @@ def register_errors(app: Flask) -> None:
 
 
 def _wants_json() -> bool:
-    return request.path.startswith(("/api/", "/webhooks/")) or request.accept_mimetypes.best == "application/json"
+    return (request.path.startswith(("/api/", "/webhooks/")) or request.path in ("/healthz", "/readyz", "/metrics")
+            or request.accept_mimetypes.best == "application/json")

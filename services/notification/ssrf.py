@@ -12,6 +12,8 @@ import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from shared.config import AllowRule
+
 _BLOCKED = tuple(ipaddress.ip_network(n) for n in (
     "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
     "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15",
@@ -46,10 +48,16 @@ def is_forbidden(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved or ip.is_unspecified
 
 
-def _allowed(ip, allowlist) -> bool:
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return any(ip.version == net.version and ip in net for net in allowlist)
+def _allowed(host: str, ip, port: int, allowlist) -> bool:
+    for rule in allowlist:
+        if isinstance(rule, AllowRule):
+            if rule.allows(host, ip, port):
+                return True
+        else:  # a bare network (tests and callers may pass ipaddress networks)
+            mapped = ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None else ip
+            if mapped.version == rule.version and mapped in rule:
+                return True
+    return False
 
 
 def check_url(url: str, allowlist: tuple = (), resolver=socket.getaddrinfo) -> Target:
@@ -79,7 +87,7 @@ def check_url(url: str, allowlist: tuple = (), resolver=socket.getaddrinfo) -> T
     if not addresses:
         raise UnsafeTarget(f"the host {host!r} does not resolve")
     for ip in addresses:
-        if is_forbidden(ip) and not _allowed(ip, allowlist):
+        if is_forbidden(ip) and not _allowed(host, ip, port, allowlist):
             raise UnsafeTarget(
                 f"the host {host!r} resolves to {ip}, a private, loopback or reserved address; "
                 "use a public address or add it to WEBHOOK_ALLOWLIST"

@@ -65,3 +65,19 @@ def test_bad_schemes_and_forms(url):
 def test_is_forbidden_mapped_ipv6():
     assert is_forbidden(ipaddress.ip_address("::ffff:169.254.169.254"))
     assert not is_forbidden(ipaddress.ip_address("93.184.215.14"))
+
+
+def test_host_port_pairs_let_exactly_that_port_through():
+    from shared.config import load_settings
+
+    allow = load_settings({"DATA_DIR": "/tmp/unused-allowlist", "API_TOKEN": "t", "SECRET_KEY": "s",
+                           "INBOUND_WEBHOOK_SECRET": "w",
+                           "WEBHOOK_ALLOWLIST": "127.0.0.1:8080,hooks.internal:8443"}).webhook_allowlist
+    assert check_url("http://127.0.0.1:8080/hook", allow, resolver_for("127.0.0.1")).ip == "127.0.0.1"
+    with pytest.raises(UnsafeTarget):
+        check_url("http://127.0.0.1:8081/hook", allow, resolver_for("127.0.0.1"))
+    assert check_url("https://hooks.internal:8443/x", allow, resolver_for("10.1.2.3")).ip == "10.1.2.3"
+    with pytest.raises(UnsafeTarget):
+        check_url("https://hooks.internal/x", allow, resolver_for("10.1.2.3"))
+    with pytest.raises(UnsafeTarget):
+        check_url("https://other.internal:8443/x", allow, resolver_for("10.1.2.3"))

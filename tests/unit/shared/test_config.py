@@ -27,11 +27,20 @@ def test_environment_wins(tmp_path):
                        "INGEST_DATABASE_URL": "postgresql://db/ingest", "WEBHOOK_ALLOWLIST": "127.0.0.1/32, ::1/128"})
     assert s.api_token == "tok" and s.ports["ingest"] == 6001
     assert s.database_url("ingest") == "postgresql://db/ingest"
-    assert [str(n) for n in s.webhook_allowlist] == ["127.0.0.1/32", "::1/128"]
+    assert [str(r.network) for r in s.webhook_allowlist] == ["127.0.0.1/32", "::1/128"]
 
 
 @pytest.mark.parametrize("env,name", [({"INGEST_PORT": "x"}, "INGEST_PORT"),
-                                      ({"WEBHOOK_ALLOWLIST": "localhost"}, "WEBHOOK_ALLOWLIST")])
+                                      ({"WEBHOOK_ALLOWLIST": "localhost"}, "WEBHOOK_ALLOWLIST"),
+                                      ({"WEBHOOK_ALLOWLIST": "127.0.0.1:99999"}, "WEBHOOK_ALLOWLIST"),
+                                      ({"WEBHOOK_ALLOWLIST": "hooks internal:80"}, "WEBHOOK_ALLOWLIST")])
 def test_bad_values_name_the_variable(tmp_path, env, name):
     with pytest.raises(ConfigError, match=name):
         load_settings(dict(env, DATA_DIR=str(tmp_path)))
+
+
+def test_the_webhook_allowlist_takes_networks_and_host_port_pairs(tmp_path):
+    rules = load_settings({"DATA_DIR": str(tmp_path), "WEBHOOK_ALLOWLIST":
+                           "10.0.0.0/8, 127.0.0.1:8080, [::1]:9000, 192.168.0.0/16:443, Hooks.Internal:8443"}).webhook_allowlist
+    assert [(str(r.network) if r.network else r.host, r.port) for r in rules] == [
+        ("10.0.0.0/8", None), ("127.0.0.1/32", 8080), ("::1/128", 9000), ("192.168.0.0/16", 443), ("hooks.internal", 8443)]

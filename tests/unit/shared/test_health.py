@@ -9,7 +9,10 @@ from flask import Flask
 from shared import health as obs
 from shared import metrics
 from shared import tasks
+from shared.web import register_errors
 from tests.helpers import dead_redis_url, metric_families, metric_value
+
+TOKEN = "metrics-token"
 
 
 def _ops_app(service, redis_url, db_ok=True, backlog=3):
@@ -18,8 +21,10 @@ def _ops_app(service, redis_url, db_ok=True, backlog=3):
             raise RuntimeError("database is locked")
 
     app = Flask(__name__)
-    app.register_blueprint(obs.ops_blueprint(service, redis_url, check_db, lambda: backlog))
-    return app.test_client()
+    app.register_blueprint(obs.ops_blueprint(service, redis_url, check_db, lambda: backlog, TOKEN))
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {TOKEN}"
+    return client
 
 
 def test_metrics_expose_tasks_queue_depth_outbox_and_latency_for_ingest(r, redis_url):
@@ -62,9 +67,9 @@ def test_metrics_answer_when_redis_and_db_are_down(caplog):
         raise RuntimeError("database is locked")
 
     app = Flask(__name__)
-    app.register_blueprint(obs.ops_blueprint("rendering", dead_redis_url(), lambda: None, backlog))
+    app.register_blueprint(obs.ops_blueprint("rendering", dead_redis_url(), lambda: None, backlog, TOKEN))
     with caplog.at_level(logging.WARNING, logger="shared.metrics"):
-        resp = app.test_client().get("/metrics")
+        resp = app.test_client().get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
     assert resp.status_code == 200
     fams = metric_families(resp.get_data(as_text=True))
     assert metric_value(fams, "pipeline_metrics_backend_up") == 0
@@ -87,3 +92,16 @@ def test_readyz_stays_ready_without_redis_but_not_without_the_database(redis_url
     assert degraded.json["checks"]["queue_depth"] is None
     down = _ops_app("ingest", redis_url, db_ok=False).get("/readyz")
     assert down.status_code == 503 and down.json["checks"]["db"] == "error: database is locked"
+
+
+@pytest.mark.parametrize("path", ["/readyz", "/metrics"])
+def test_readiness_and_metrics_need_the_metrics_token_and_healthz_does_not(redis_url, path):
+    app = Flask(__name__)
+    register_errors(app)
+    app.register_blueprint(obs.ops_blueprint("ingest", redis_url, lambda: None, lambda: 0, TOKEN))
+    client = app.test_client()
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN}):
+        resp = client.get(path, headers=headers)
+        assert resp.status_code == 401 and "METRICS_TOKEN" in resp.get_json()["error"], headers
+    assert client.get(path, headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
+    assert client.get("/healthz").status_code == 200

@@ -100,6 +100,17 @@ def _networks(raw: str) -> tuple[AllowRule, ...]:
     return tuple(_allow_rule(part) for part in filter(None, (p.strip() for p in raw.split(","))))
 
 
+def _rate(env: dict, name: str, default: str) -> str:
+    from limits import parse
+
+    raw = (env.get(name) or default).strip()
+    try:
+        parse(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {raw!r} is not a rate; write one such as '10 per 5 minutes'") from exc
+    return raw
+
+
 def _int(env: dict, name: str, default: int) -> int:
     raw = env.get(name)
     if raw in (None, ""):
@@ -146,6 +157,9 @@ class Settings:
     max_body_bytes: int = 2_000_000
     schedule_late_after_seconds: float = 60.0
     metrics_token: str = ""  # bearer token of /readyz and /metrics; the API token when empty
+    login_throttle: str = "10 per 5 minutes"  # failed logins per account
+    login_address_throttle: str = "50 per 5 minutes"  # failed logins per client address (an office shares one)
+    token_throttle: str = "30 per minute"  # failed bearer tokens per client address
     extra: dict = field(default_factory=dict)
 
     def database_url(self, service: str) -> str:
@@ -203,4 +217,7 @@ def load_settings(env: dict | None = None) -> Settings:
         max_body_bytes=_int(env, "MAX_BODY_BYTES", 2_000_000),
         schedule_late_after_seconds=_float(env, "SCHEDULE_LATE_AFTER_SECONDS", 60.0),
         metrics_token=env.get("METRICS_TOKEN") or "",
+        login_throttle=_rate(env, "LOGIN_THROTTLE", "10 per 5 minutes"),
+        login_address_throttle=_rate(env, "LOGIN_ADDRESS_THROTTLE", "50 per 5 minutes"),
+        token_throttle=_rate(env, "TOKEN_THROTTLE", "30 per minute"),
     )

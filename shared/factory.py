@@ -15,7 +15,7 @@ from celery import Celery
 from flask import Blueprint, Flask, g, request
 from sqlalchemy import MetaData
 
-from shared.auth import TOKEN_RESOLVER, TokenResolver, csrf, init_forms
+from shared.auth import TOKEN_RESOLVER, TOKEN_THROTTLE, TokenResolver, csrf, init_forms
 from shared.config import Settings, load_settings
 from shared.db import check_db
 from shared.health import ops_blueprint
@@ -23,6 +23,7 @@ from shared.logs import CORRELATION_HEADER, configure_logging, correlation_id, c
 from shared.metrics import connect_signals, instrument_worker, set_metrics_redis
 from shared.outbox import pending_count
 from shared.runtime import Runtime, build_runtime
+from shared.throttle import Throttle
 from shared.web import register_errors
 
 # Flask config keys whose values come from the settings unless the caller (a test) set them.
@@ -58,8 +59,9 @@ def create_service_app(service: str, metadata: MetaData, *, blueprints: Iterable
     app.register_blueprint(ops_blueprint(service, settings.redis_url, lambda: check_db(rt.engine),
                                          lambda: pending_count(rt.engine, rt.outbox) if rt.outbox is not None else 0,
                                          settings.metrics_token or app.config["API_TOKEN"]))
+    app.extensions[TOKEN_THROTTLE] = Throttle(settings.redis_url, settings.token_throttle, "bearer-token")
     if editor_pages:
-        init_forms(app, service, settings.service_urls)
+        init_forms(app, service, settings)
         app.config.setdefault("LOGIN_URL", f"{settings.service_urls['ingest']}/login")
     if token_resolver is not None:
         app.extensions[TOKEN_RESOLVER] = token_resolver(rt)

@@ -20,6 +20,7 @@ from flask import Blueprint, Response, jsonify, request
 from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from shared.auth import public
 from shared.errors import ApiError
 from shared.metrics import metrics_registry, metrics_redis, queue_depth
 
@@ -47,9 +48,11 @@ def ops_blueprint(service: str, redis_url: str, check_db: Callable[[], None],
                 raise ApiError(401, "send 'Authorization: Bearer <METRICS_TOKEN>' (the API token when METRICS_TOKEN is unset)")
             return view()
 
+        wrapper.pipeline_auth = ("metrics token", "METRICS_TOKEN (the API token when unset)")
         return wrapper
 
     @bp.get("/healthz")
+    @public("liveness for load balancers and container health checks; shows only ok or the failing check")
     def healthz():
         results, ok = {}, True
         for name, check in (("redis", lambda: ping_redis(redis_url)), ("db", check_db)):

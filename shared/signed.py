@@ -119,6 +119,12 @@ def stored_answer(conn: Connection, table: Table, webhook_id: str, request_hash:
     return row["status_code"], row["response"]
 
 
+def signed_endpoint(view: Callable) -> Callable:
+    """Mark a route whose body must carry a Standard Webhooks signature (checked by ``receive_once``)."""
+    view.pipeline_auth = ("signature", "Standard Webhooks with INBOUND_WEBHOOK_SECRET, ±5 minutes, each id once")
+    return view
+
+
 def receive_once(rt: "Runtime", table: Table, raw: bytes, headers: dict, handle: Handler) -> tuple[int, dict]:
     """Verify, deduplicate and apply one signed webhook; (status, answer). Refusals store nothing."""
     lowered = {k.lower(): v for k, v in headers.items()}

@@ -11,7 +11,7 @@ from flask import Blueprint, g, jsonify, request
 from sqlalchemy import and_, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from shared.auth import require_token
+from shared.auth import require_token, sessions
 from shared.content import parse_datetime
 from shared.errors import ApiError, Conflict, InvalidInput, PreconditionFailed
 from shared.events import aware, iso, utcnow
@@ -249,6 +249,22 @@ def create_user():
                                 with_token=True)
     return jsonify({"email": row["email"], "name": row["name"], "role": row["role"], "lang": row["lang"],
                     "token": row["token"]}), 201
+
+
+@bp.patch("/users/<email>")
+@require_token
+def change_user(email: str):
+    """Change an account's role or deactivate it (admins only); its sessions end at once and its token stops working."""
+    if g.role != Role.ADMIN:
+        raise ApiError(403, "only admins may change accounts")
+    data = json_body()
+    unknown = sorted(set(data) - {"role", "active"})
+    if unknown:
+        raise InvalidInput(unknown[0], "unknown field; send role and/or active")
+    with runtime().engine.begin() as conn:
+        row = users.change_user(conn, email, role=data.get("role"), active=data.get("active"))
+    ended = sessions().end_all(row["email"])
+    return jsonify({"email": row["email"], "role": row["role"], "active": row["active"], "sessions_ended": ended})
 
 
 @bp.get("/articles/<article_id>/revisions")

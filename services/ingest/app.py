@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from shared.errors import InvalidInput
 from shared.factory import create_service_app
 from shared.runtime import Runtime
+from shared.throttle import Throttle
 
 from . import api, users, views, webhooks
 from .db import metadata
@@ -23,8 +24,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def _setup(app: Flask, rt: Runtime) -> None:
-    """Create the first admin and add the ``create-user`` command."""
+    """Create the first admin, the failed-login throttle and the ``create-user`` command."""
     _first_admin(rt)
+    app.extensions[users.LOGIN_THROTTLE] = (Throttle(rt.settings.redis_url, rt.settings.login_throttle, "login"),
+                                            Throttle(rt.settings.redis_url, rt.settings.login_address_throttle, "login"))
 
     @app.cli.command("create-user")
     @click.argument("email")

@@ -129,6 +129,8 @@ users = Table(
     Column("lang", String(8), nullable=False, default="en"),  # for emails
     Column("token_hash", String(64), nullable=True, unique=True),  # personal API token (sha256)
     Column("password_hash", String(300), nullable=False),
+    Column("active", Boolean, nullable=False, default=True),  # a deactivated account cannot log in or use its token
+    Column("last_login_at", DateTime(timezone=True), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 

@@ -6,11 +6,11 @@ import re
 import secrets
 from typing import Callable
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.engine import Connection
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from shared.errors import InvalidInput
+from shared.errors import InvalidInput, NotFound
 from shared.events import utcnow
 from shared.runtime import Runtime
 from shared.workflow import Role
@@ -19,6 +19,8 @@ from .db import users
 
 
 ROLES = (Role.AUTHOR.value, Role.EDITOR.value, Role.TRANSLATOR.value, Role.ADMIN.value)
+# The app extension holding the failed-login throttle (per account and per client address).
+LOGIN_THROTTLE = "ingest_login_throttle"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
 
@@ -35,7 +37,7 @@ def create_user(conn: Connection, email: str, password: str, role: str, name: st
     if conn.execute(select(users.c.id).where(users.c.email == email)).first():
         raise InvalidInput("email", f"{email} already has an account", status=409)
     token = secrets.token_urlsafe(24) if with_token else None
-    row = {"email": email, "name": name or email.split("@")[0], "role": role, "lang": lang,
+    row = {"email": email, "name": name or email.split("@")[0], "role": role, "lang": lang, "active": True,
            "password_hash": generate_password_hash(password), "created_at": utcnow(),
            "token_hash": _token_hash(token) if token else None}
     conn.execute(users.insert().values(**row))
@@ -48,13 +50,15 @@ def _token_hash(token: str) -> str:
 
 def user_for_token(conn: Connection, token: str) -> dict | None:
     """The account a personal API token belongs to."""
-    row = conn.execute(select(users).where(users.c.token_hash == _token_hash(token))).mappings().first()
+    row = conn.execute(select(users).where(and_(users.c.token_hash == _token_hash(token),
+                                                users.c.active.is_(True)))).mappings().first()
     return dict(row) if row else None
 
 
 def authenticate(conn: Connection, email: str, password: str) -> dict | None:
     """The user when the password matches, else None (same answer for unknown emails)."""
-    row = conn.execute(select(users).where(users.c.email == email.strip().lower())).mappings().first()
+    row = conn.execute(select(users).where(and_(users.c.email == email.strip().lower(),
+                                                users.c.active.is_(True)))).mappings().first()
     if row is None:
         check_password_hash(generate_password_hash("x"), password)  # similar timing for unknown emails
         return None
@@ -75,3 +79,29 @@ def token_resolver(rt: Runtime) -> Callable[[str], tuple[str, str] | None]:
         return (user["email"], user["role"]) if user else None
 
     return resolve
+
+
+def record_login(conn: Connection, email: str) -> None:
+    """Note when an account last logged in."""
+    conn.execute(update(users).where(users.c.email == email.lower()).values(last_login_at=utcnow()))
+
+
+def change_user(conn: Connection, email: str, *, role: str | None = None, active: bool | None = None) -> dict:
+    """Change an account's role or active flag; the caller ends its sessions. NotFound for an unknown email."""
+    email = email.strip().lower()
+    row = conn.execute(select(users).where(users.c.email == email)).mappings().first()
+    if row is None:
+        raise NotFound(f"no account with email {email}")
+    values = {}
+    if role is not None:
+        if role not in ROLES:
+            raise InvalidInput("role", f"must be one of {', '.join(ROLES)}")
+        values["role"] = role
+    if active is not None:
+        if not isinstance(active, bool):
+            raise InvalidInput("active", "must be true or false")
+        values["active"] = active
+    if not values:
+        raise InvalidInput("role", "nothing to change; send role and/or active")
+    conn.execute(update(users).where(users.c.email == email).values(**values))
+    return dict(conn.execute(select(users).where(users.c.email == email)).mappings().one())

@@ -10,20 +10,24 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+import flask_login
+import redis
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from sqlalchemy import or_, select
 
-from shared.auth import current_user, login_required
+from shared.auth import current_user, login_required, public, sessions
 from shared.errors import ApiError, Conflict, InvalidInput, NotFound, PreconditionFailed
 from shared.events import utcnow
 from shared.markup import markdown_to_html
 from shared.runtime import runtime
+from shared.throttle import TooManyAttempts
 from shared.workflow import BY_ACTION, ForbiddenTransition, IllegalTransition, Role, State, UnknownAction, allowed_actions
 
 from . import commands, forms, importer, queries, users, wxr
 from .db import article_imports, articles
 from .schedule import overdue_schedules
 from .timeline import build_timeline
+from .users import LOGIN_THROTTLE
 from .validation import parse_article_input, parse_article_update
 
 bp = Blueprint("ingest_ui", __name__)
@@ -380,33 +384,59 @@ def _safe_next(target: str | None) -> str:
         return "/articles"
     allowed = {urlsplit(u).netloc for u in runtime().settings.service_urls.values()} | {request.host}
     parts = urlsplit(target)
+    if "\\" in target or any(ord(ch) < 33 or ord(ch) == 127 for ch in target):
+        return "/articles"  # browsers read "/\\host" and stripped tabs as another host
     if parts.scheme in ("http", "https") and parts.netloc in allowed:
         return target
-    if not parts.scheme and not parts.netloc and target.startswith("/"):
+    if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
         return target
     return "/articles"
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@public("the login form (CSRF-protected, throttled per account and per address)")
 def login():
-    """The login form."""
+    """The login form; failed attempts are throttled per account and per client address (429 with Retry-After)."""
     form = forms.LoginForm()
     if form.validate_on_submit():
+        per_account, per_address = current_app.extensions[LOGIN_THROTTLE]
+        account, address = form.email.data.strip().lower(), request.remote_addr or "unknown"
+        try:
+            per_account.check(account=account)
+            per_address.check(address=address)
+        except TooManyAttempts as exc:
+            form.password.errors.append(f"Too many failed attempts; try again in {exc.retry_after} s")
+            return render_template("login.html", form=form), 429, {"Retry-After": str(exc.retry_after)}
         with runtime().engine.begin() as conn:
             user = users.authenticate(conn, form.email.data, form.password.data)
         if user is None:
+            per_account.fail(account=account)
+            per_address.fail(address=address)
             form.password.errors.append("Wrong email or password; check both and try again")
         else:
+            try:
+                opened = sessions().open(user)
+            except redis.RedisError:
+                form.password.errors.append("Logging in is not possible right now (the session store does not "
+                                            "answer); try again in a minute")
+                return render_template("login.html", form=form), 503
             session.clear()
-            session["user"] = {"name": user["name"], "email": user["email"], "role": user["role"]}
+            flask_login.login_user(opened)
+            with runtime().engine.begin() as conn:
+                users.record_login(conn, user["email"])
             flash(f"Logged in as {user['name']}.")
             return redirect(_safe_next(request.args.get("next")))
     return render_template("login.html", form=form), 200 if request.method == "GET" else 400 if form.errors else 200
 
 
 @bp.post("/logout")
+@public("ends the caller's own session, if any (CSRF-protected)")
 def logout():
-    """End the session on every service."""
+    """End the session on every service: the server forgets it, so a copied cookie is refused too."""
+    user = flask_login.current_user
+    if user.is_authenticated:
+        sessions().end(user.id)
+    flask_login.logout_user()
     session.clear()
     flash("Logged out.")
     return redirect(current_app.config["LOGIN_URL"])

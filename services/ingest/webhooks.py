@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 from shared.errors import InvalidInput
 from shared.events import utcnow
 from shared.runtime import Runtime, runtime
-from shared.signed import json_object, receive_once
+from shared.signed import json_object, receive_once, signed_endpoint
 from shared.workflow import Role
 
 from .commands import create_article, update_article
@@ -93,6 +93,7 @@ def receive(rt: Runtime, raw: bytes, headers: dict) -> tuple[int, dict]:
 
 
 @bp.post("/articles")
+@signed_endpoint
 def receive_article():
     """A partner's signed ``article.upsert``: 201 created, 200 updated, the first answer for a retry."""
     status, answer = receive(runtime(), request.get_data(cache=True), dict(request.headers))

@@ -6,6 +6,7 @@ import unicodedata
 from flask import Blueprint, redirect, send_from_directory
 from werkzeug.exceptions import NotFound
 
+from shared.auth import public
 from shared.db import read_only
 from shared.runtime import runtime
 
@@ -15,6 +16,7 @@ bp = Blueprint("site", __name__)
 
 
 @bp.get("/")
+@public("the public site")
 def home():
     """The site root sends readers to the first language's index."""
     return redirect(f"/{runtime().settings.languages[0]}/", code=302)
@@ -50,6 +52,7 @@ def _local_path(path: str) -> bool:
 
 
 @bp.get("/<path:path>")
+@public("the public site: rendered files, 301s for moved articles")
 def static_site(path: str):
     """Serve a rendered file; directories serve their index.html; old article addresses answer 301."""
     site_dir = runtime().settings.site_dir

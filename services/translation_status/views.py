@@ -1,10 +1,10 @@
 """The translator dashboard: one row per translation group, one column per language."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from shared.auth import login_required
+from shared.auth import current_user, login_required
 from shared.errors import InvalidInput
 from shared.runtime import runtime
 
@@ -61,7 +61,7 @@ def request_page(group_id: str):
         data = {"lang": form.lang.data, "translator": form.translator.data or None, "vendor": form.vendor.data or None,
                 "due_at": form.due_at.data.isoformat() if form.due_at.data else None}
         try:
-            place_request(rt, group_id, data, session["user"]["email"])
+            place_request(rt, group_id, data, current_user()["email"])
         except InvalidInput as exc:
             target = getattr(form, exc.field, None) or form.lang
             target.errors = list(target.errors) + [exc.message]

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from shared.runtime import runtime
-from shared.signed import json_object, receive_once
+from shared.signed import json_object, receive_once, signed_endpoint
 
 from . import status as svc
 from .db import inbound_webhooks
@@ -13,6 +13,7 @@ bp = Blueprint("translation_status_webhooks", __name__, url_prefix="/webhooks")
 
 
 @bp.post("/translations")
+@signed_endpoint
 def translation_callback():
     """A vendor delivers a translation: Standard Webhooks signed, within ±5 minutes, each id processed once."""
     rt = runtime()

@@ -16,6 +16,7 @@ from services.ingest.app import create_app
 from services.ingest.db import articles, audit_log, outbox
 from shared import events as ev
 from shared.config import load_settings
+from tests.helpers import quiet_redis
 
 pytestmark = pytest.mark.integration
 TOKEN = "edit-test-token"
@@ -26,9 +27,9 @@ ARTICLE = {"lang": "en", "title": "Reservoirs Before Winter", "body": "Approved 
 
 
 @pytest.fixture
-def app(tmp_path):
-    # Nothing listens on this Redis port: relays fail and events wait in the outbox, where we read them.
-    settings = load_settings({"DATA_DIR": str(tmp_path), "API_TOKEN": TOKEN, "REDIS_URL": "redis://127.0.0.1:1/0",
+def app(tmp_path, redis_url):
+    # A real Redis holds the editor sessions; no worker consumes, so events stay in the outbox to read.
+    settings = load_settings({"DATA_DIR": str(tmp_path), "API_TOKEN": TOKEN, "REDIS_URL": quiet_redis(redis_url),
                               "INBOUND_WEBHOOK_SECRET": SECRET})
     app = create_app({"SETTINGS": settings, "TESTING": True})
     with app.extensions["pipeline"].engine.begin() as conn:

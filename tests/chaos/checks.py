@@ -141,13 +141,15 @@ def probe_queues(redis_url: str, timeout: float) -> dict[str, float]:
     app = Celery("chaos-probe", broker=redis_url, set_as_current=False)
     app.conf.update(task_serializer="json", accept_content=["json"])
     client = redis.Redis.from_url(redis_url)
-    for service, task_name in tasks.RELAY_TASKS.items():
+    # A periodic sweep of each service: harmless to run once more (notification has no outbox to relay).
+    probes = dict(tasks.RELAY_TASKS, **{tasks.NOTIFICATION: tasks.SWEEP_DELIVERIES})
+    for service, task_name in probes.items():
         app.send_task(task_name, queue=service)
     taken: dict[str, float] = {}
     deadline = time.monotonic() + timeout
     try:
-        while len(taken) < len(tasks.RELAY_TASKS) and time.monotonic() < deadline:
-            for service in tasks.RELAY_TASKS:
+        while len(taken) < len(probes) and time.monotonic() < deadline:
+            for service in probes:
                 # FIFO lists: once the queue is empty, our probe has been taken by that service's worker.
                 if service not in taken and client.llen(service) == 0:
                     taken[service] = time.monotonic()

@@ -82,7 +82,7 @@ def test_redis_restart_loses_nothing_and_a_publish_during_the_outage_succeeds(ch
     print(f"[chaos redis] negative control ({deleted} outbox rows deleted): {control_report.summary()}")
 
     assert ready.status_code == 200 and ready.json()["checks"]["redis"].startswith("error"), ready.json()
-    assert set(recovery) == set(tasks.RELAY_TASKS), f"queues never consumed: {set(tasks.RELAY_TASKS) - set(recovery)}"
+    assert set(recovery) == set(tasks.QUEUES), f"queues never consumed: {set(tasks.QUEUES) - set(recovery)}"
     assert max(recovery.values()) <= RECOVERY_LIMIT, recovery
     assert report.ok, f"{report.summary()}\nlost: {sorted(report.lost)}\n{stack.logs()}"
     # The control: with its events gone the checker must call both articles lost, on every count.

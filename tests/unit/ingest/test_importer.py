@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from services.ingest.importer import (
-    NotAnArticle, detect_language, parse_access_date, parse_language_line, parse_page, parse_reference,
+    UNKNOWN_AUTHOR, NotAnArticle, detect_language, parse_access_date, parse_language_line, parse_page, parse_reference,
     roman_to_int,
 )
 from shared.markup import markdown_to_html
@@ -145,10 +145,17 @@ def long_paragraph(seed: str) -> str:
     return " ".join([f"This paragraph about {seed} is long enough to count as the body of the article and"] * 4)
 
 
-def test_page_without_an_author_names_the_field():
+def test_page_without_an_author_imports_with_unknown_author_and_a_warning():
+    page = parse_page("Title\n\n" + long_paragraph("x") + " end.\n\n" + long_paragraph("y") + " end.")
+    assert page.author == {"name": UNKNOWN_AUTHOR, "bio": "", "bio_lang": None}
+    assert any("no author found" in w and "fill in the real author" in w for w in page.warnings)
+    assert page.summary()["authors"] == [UNKNOWN_AUTHOR]
+
+
+def test_page_cut_off_mid_sentence_is_refused():
     with pytest.raises(NotAnArticle) as info:
         parse_page("Title\n\n" + long_paragraph("x") + "\n\n" + long_paragraph("y"))
-    assert info.value.field == "author"
+    assert info.value.field == "body" and "cut off" in info.value.message
 
 
 def test_closing_quote_without_opening_is_a_quotation_and_markdown_is_escaped():

@@ -85,10 +85,11 @@ def parse_language_line(line: str) -> tuple[list[str], list[str]] | None:
     match = _LANGUAGE_LINE.match(line.strip())
     if not match:
         return None
-    return _names(match.group("names"))
+    return language_names(match.group("names"))
 
 
-def _names(text: str) -> tuple[list[str], list[str]]:
+def language_names(text: str) -> tuple[list[str], list[str]]:
+    """(codes, unknown names) of a run of language names such as "English, Türkçe"."""
     codes, unknown = [], []
     for name in _SEPARATORS.split(text.strip()):
         name = name.strip("()[]")
@@ -106,5 +107,5 @@ def switcher_codes(line: str) -> list[str] | None:
     """The codes of a bare language switcher ("English | Türkçe | Русский", "EN TR RU"), else None."""
     if len(line) > 80:
         return None
-    codes, unknown = _names(line)
+    codes, unknown = language_names(line)
     return codes if len(codes) >= 2 and not unknown else None

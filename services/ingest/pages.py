@@ -17,7 +17,7 @@ from datetime import date
 
 from shared.content import InvalidInput
 
-from .language import identify, language_name, parse_language_line, switcher_codes
+from .language import identify, language_name, language_names, parse_language_line, switcher_codes
 
 MIN_BODY_WORDS = 60
 MAX_NAME_WORDS = 8
@@ -187,7 +187,8 @@ def _clean_line(line: str) -> str:
 
 
 def _without_markers(text: str) -> str:
-    return _MARKER_RE.sub("", _SUPERSCRIPTS.sub("", text)).rstrip()
+    text = _MARKER_RE.sub("", _SUPERSCRIPTS.sub("", text)).rstrip()
+    return _TRAILING_NUMBER.sub("", text)
 
 
 def _is_date_line(line: str) -> bool:
@@ -276,6 +277,7 @@ _SUPERSCRIPTS = re.compile("[" + _SUPERSCRIPT_DIGITS + "]{1,3}")
 _TO_DIGITS = str.maketrans(_SUPERSCRIPT_DIGITS, "0123456789")
 # A number stuck to the end of a sentence or clause: "region.3", "said,12", "”4".
 _BARE_MARKER = re.compile(r"(?<=[^\W\d_][.,;:!?])(\d{1,3})(?=\s|$)|(?<=[”\"’»)])(\d{1,3})(?=[\s.,;:]|$)")
+_TRAILING_NUMBER = re.compile(r"(?<=[.!?…”\"»])\d{1,3}$")
 _REF_BRACKET = re.compile(r"^\[(?P<n>\d{1,3}|[ivxlcdm]{1,8})\]\s*(?P<text>.*)$", re.IGNORECASE)
 _REF_SUPER = re.compile("^(?P<n>[" + _SUPERSCRIPT_DIGITS + r"]{1,3})\s*(?P<text>\S.*)$")
 _REF_NUMBERED = re.compile(r"^(?P<n>\d{1,3})(?:[.)]|\s)\s*(?P<text>\S.*)$")
@@ -415,7 +417,7 @@ def _normalise_markers(body: list[str], numbers: set[int], roman: bool) -> list[
         paragraph = _SUPERSCRIPTS.sub(superscript, paragraph)
         if numbers:
             paragraph = _BARE_MARKER.sub(bare, paragraph)
-        if roman:
+        if roman or numbers:
             paragraph = re.sub(r"\[([ivxlcdm]{1,8})\]", arabic, paragraph, flags=re.IGNORECASE)
         out.append(paragraph)
     return out
@@ -500,7 +502,8 @@ def _classify(lines: list[str], warnings: list[str]) -> tuple[list[_Line], str |
             continue
         switch = switcher_codes(line)
         if switch is None and pending_language and _words(line) <= 2:
-            switch = switcher_codes(line + " " + line)  # one name per line under "also available in:"
+            named, unknown = language_names(line)  # one name per line under "also available in:"
+            switch = named if named and not unknown else None
         if switch is not None:
             if pending_language:
                 codes.extend(c for c in switch if c not in codes)
@@ -541,22 +544,25 @@ def _boxes(items: list[_Line], start: int) -> list[tuple[int, int, str]]:
 
 
 def _listing_reason(items: list[_Line]) -> str | None:
-    texts = [i for i in items if i.kind == "text"]
+    texts = [i for i in items if i.kind == "text" and _ref_line(i.text, False) is None]
     if not texts:
         return None
     teasers = sum(1 for i in texts if _TEASER_END.search(i.text[-40:]) and _words(i.text) < 80)
     if teasers >= 2 and teasers * 2 >= len(texts) - teasers:
         return (f"this looks like a category listing: {teasers} of {len(texts)} lines are teasers ending in '…' "
                 "or 'Read more'; import a single article's page")
-    pairs, long_paragraphs = 0, 0
+    pairs, runs = 0, 0
     for k in range(len(texts) - 1):
         head, teaser = texts[k].text, texts[k + 1].text
-        if not _is_prose(head) and _words(head) <= 20 and _is_prose(teaser) and _words(teaser) < 56:
+        boxed = (k > 0 and texts[k - 1].text == head) or (k + 2 < len(texts) and texts[k + 2].text == teaser)
+        if not boxed and not _is_prose(head) and _words(head) <= 20 and _is_prose(teaser) and _words(teaser) < 56:
             pairs += 1
+        if _is_prose(head) and _is_prose(teaser):
+            runs += 1  # paragraph after paragraph: an article, not a list of teasers
     long_paragraphs = sum(1 for i in texts if _words(i.text) >= 56)
     paging = any(i.kind == "chrome" and _PAGINATION.match(i.text) for i in items)
     labelled = any(_LISTING_LINE.match(i.text) for i in items[:6])
-    if pairs >= 3 and (long_paragraphs <= 1 or paging or labelled):
+    if pairs >= 3 and runs < 2 and (paging or labelled or long_paragraphs <= 1):
         return (f"this looks like a listing of {pairs} headlines with short teasers"
                 f"{' (with page numbers)' if paging else ''}; import a single article's page")
     return None

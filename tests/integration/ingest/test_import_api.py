@@ -70,13 +70,23 @@ def test_translations_attach_to_a_group_with_lang_and_group_id(live):
     ("listing", fixture_text("category-listing.en.txt"), "body", "category listing"),
     ("empty", "", "body", "empty"),
     ("chrome only", "Paylaş\n\nSimilar Posts\n", "body", "empty"),
-    ("no author", "A title\n\n" + "A sentence that is long enough to be in a real article body. " * 12, "author", "author"),
+    ("cut off", "A title\n\n" + "A sentence that is long enough to be in a real article body. " * 12 + "And then",
+     "body", "cut off"),
+    ("Kazakh", fixture_text("pages/foreign-kk.txt"), "lang", "Kazakh (kk)"),
 ])
 def test_pages_that_are_not_articles_are_refused_and_nothing_is_stored(live, name, text, field, words):
     resp = post_page(live, text)
     assert resp.status_code == 422, resp.text
     assert resp.json()["field"] == field and words in resp.json()["error"]
     assert live.count() == 0 and live.count(outbox) == 0 and live.count(article_imports) == 0
+
+
+def test_a_page_without_an_author_imports_with_a_warning(live):
+    resp = post_page(live, "A title\n\n" + "A sentence that is long enough to be in a real article body. " * 12)
+    assert resp.status_code == 201, resp.text
+    art = resp.json()
+    assert art["author"]["name"] == "Unknown author" and art["import"]["authors"] == ["Unknown author"]
+    assert any("fill in the real author" in w for w in art["import"]["warnings"])
 
 
 def test_import_honours_idempotency_key(live):

@@ -234,17 +234,19 @@ def chrome_kind(line: str) -> str | None:
     return None
 
 
-def _byline_names(line: str) -> list[str] | None:
+def byline_names(line: str) -> list[str] | None:
+    """The names of a byline ("By A and B", "Yazar: A", "Автор: A"), or None if the line is not one."""
     match = _BYLINE.match(line)
     if not match or _words(line) > 14:
         return None
     names = match["names"].split("|")[0]
     names = _DATE_RE.sub("", names).strip(" ,-–—")
     parts = [n.strip() for n in _NAME_SPLIT.split(names) if n.strip()]
-    return parts if parts and all(_is_name(p) for p in parts) else None
+    return parts if parts and all(is_name(p) for p in parts) else None
 
 
-def _is_name(line: str) -> bool:
+def is_name(line: str) -> bool:
+    """Whether a line can be a person's name (short, capitalised, not a sentence or chrome)."""
     words = line.split()
     return (0 < len(words) <= MAX_NAME_WORDS and len(line) <= 100 and not line.startswith("[")
             and not line.endswith((":", "?", "!", ",")) and any(c.isupper() for c in line) and chrome_kind(line) is None)
@@ -460,8 +462,12 @@ def _markdown_body(body: list[str]) -> tuple[str, int]:
     for index, paragraph in enumerate(body):
         after_intro = index > 0 and _QUOTE_INTRO.search(body[index - 1][-80:]) is not None
         closing_only = (paragraph.endswith(("”", "»")) and "“" not in paragraph and "«" not in paragraph)
-        text = _escape_markdown(paragraph)
-        if _fold(paragraph) in _BODY_HEADINGS:
+        marked = paragraph.startswith("> ")
+        text = _escape_markdown(paragraph[2:] if marked else paragraph)
+        if marked:
+            blocks.append("> " + text)
+            quotes += 1
+        elif _fold(paragraph) in _BODY_HEADINGS:
             blocks.append("## " + text)
         elif after_intro or closing_only:
             blocks.append("> " + text)
@@ -516,7 +522,7 @@ def _classify(lines: list[str], warnings: list[str]) -> tuple[list[_Line], str |
             out.append(_Line(line, "refs_heading"))
         elif folded in _ABOUT_AUTHOR:
             out.append(_Line(line, "about"))
-        elif (names := _byline_names(line)) is not None:
+        elif (names := byline_names(line)) is not None:
             out.append(_Line(line, "byline", names=names))
         elif chrome_kind(line) is not None:
             out.append(_Line(line, "chrome"))
@@ -531,10 +537,10 @@ def _boxes(items: list[_Line], start: int) -> list[tuple[int, int, str]]:
     k = start
     while k < len(items) - 1:
         a, b = items[k], items[k + 1]
-        if a.kind == b.kind == "text" and a.text == b.text and _is_name(a.text):
+        if a.kind == b.kind == "text" and a.text == b.text and is_name(a.text):
             found.append((k, k + 2, a.text))
             k += 2
-        elif a.kind == "about" and b.kind == "text" and _is_name(b.text):
+        elif a.kind == "about" and b.kind == "text" and is_name(b.text):
             nxt = k + 3 if k + 2 < len(items) and items[k + 2].text == b.text else k + 2
             found.append((k, nxt, b.text))
             k = nxt
@@ -569,11 +575,11 @@ def _listing_reason(items: list[_Line]) -> str | None:
 
 
 def parse_page(text: str, *, lang: str | None = None, languages: tuple[str, ...] = ("en", "tr", "ru"),
-               title: str | None = None) -> ImportedPage:
+               title: str | None = None, authors: list[str] | None = None) -> ImportedPage:
     """Parse a raw page; raise NotAnArticle (naming the field) when it is not an article.
 
-    ``title`` is a title known from elsewhere (an HTML page's metadata): it is used when the text
-    has none and dropped from the text when the text repeats it.
+    ``title`` and ``authors`` are known from elsewhere (an HTML page's metadata): the title wins
+    over the text's and is dropped from the body; the authors join those found in the text.
     """
     warnings: list[str] = []
     lang_given = lang is not None
@@ -598,6 +604,7 @@ def parse_page(text: str, *, lang: str | None = None, languages: tuple[str, ...]
         items = items[:end]
 
     title_text, heading_lines, bylines = _find_title(items[:start], title)
+    bylines.extend(authors or [])
     for item in items:
         if item.kind == "byline":
             bylines.extend(n for n in item.names if n not in bylines)

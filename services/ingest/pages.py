@@ -12,6 +12,7 @@ scans a line once), and it raises only ``NotAnArticle``.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -22,6 +23,7 @@ from .language import identify, language_name, language_names, parse_language_li
 MIN_BODY_WORDS = 60
 MAX_NAME_WORDS = 8
 MAX_TITLE_WORDS = 40
+MAX_AUTHORS = 12
 UNKNOWN_AUTHOR = "Unknown author"
 
 
@@ -170,10 +172,12 @@ _POST_NAV = re.compile(r"^(?:←|«)? ?(?:previous|next|önceki|sonraki|пред
                        r" (?:post|article|yazı|haber|makale|запись|статья|beitrag)\b", re.IGNORECASE)
 _COPYRIGHT = re.compile(r"^(?:©|\(c\) |copyright\b)|all rights reserved|tüm hakları saklıdır|"
                         r"все права защищены|alle rechte vorbehalten", re.IGNORECASE)
-_BYLINE = re.compile(r"^(?:by|written by|author|authors|yazar|yazarlar|yazan|автор|авторы|von)\s*[:：]?\s+"
+# Separators are matched with at most one space either side: ``\s*X\s*`` retried from every
+# position of a long run of spaces is quadratic.
+_BYLINE = re.compile(r"^(?:by|written by|author|authors|yazar|yazarlar|yazan|автор|авторы|von)(?: ?[:：] ?| )"
                      r"(?P<names>\S.*)$", re.IGNORECASE)
-_NAME_SPLIT = re.compile(r"\s*(?:,|;| and | & | ve | и | und )\s*", re.IGNORECASE)
-_MENU_SPLIT = re.compile(r"\s*(?:\||•|·|»|›| > | / |→)\s*")
+_NAME_SPLIT = re.compile(r" ?[,;&] ?| (?:and|ve|и|und) ", re.IGNORECASE)
+_MENU_SPLIT = re.compile(r" ?[|•·»›→] ?| > | / ")
 _TEASER_END = re.compile(
     r"(?:…|\.\.\.|\[…\]|\[\.\.\.\]|read more|continue reading|devamını oku|devamı|подробнее|читать далее|"
     r"weiterlesen)\s*»?$", re.IGNORECASE)
@@ -603,22 +607,26 @@ def parse_page(text: str, *, lang: str | None = None, languages: tuple[str, ...]
             warnings.append(f"dropped {dropped} line(s) after {items[end].text!r} (the site's list of other posts)")
         items = items[:end]
 
-    title_text, heading_lines, bylines = _find_title(items[:start], title)
-    bylines.extend(authors or [])
-    for item in items:
-        if item.kind == "byline":
-            bylines.extend(n for n in item.names if n not in bylines)
+    title_text, heading_lines, _ = _find_title(items[:start], title)
+    bylines = list(dict.fromkeys([*(authors or []), *(n for item in items if item.kind == "byline" for n in item.names)]))
 
-    body, ref_items, author_list = _split_tail(items, start, title_text, warnings)
-    for author in reversed(top_authors):
-        if not any(_fold(a["name"]) == _fold(author["name"]) for a in author_list):
-            author_list.insert(0, author)
+    body, ref_items, tail_authors = _split_tail(items, start, title_text, warnings)
     body = heading_lines + body
     references, numbers, roman = _references(ref_items, warnings)
     body = _normalise_markers(body, numbers, roman)
     warnings.extend(_marker_warnings(body, references) if references or any(_MARKER_RE.search(p) for p in body) else [])
 
-    sample = " ".join(_URL.sub(" ", _MARKER_RE.sub(" ", p)) for p in body)
+    # Boxes above the body, boxes below it, then names from bylines; each person once.
+    people: dict[str, dict] = {}
+    for author in [*top_authors, *tail_authors, *({"name": n, "bio": ""} for n in bylines)]:
+        people.setdefault(_fold(author["name"]), author)
+    author_list = list(people.values())
+    if len(author_list) > MAX_AUTHORS:
+        warnings.append(f"the page names {len(author_list)} authors; kept the first {MAX_AUTHORS}")
+        author_list = author_list[:MAX_AUTHORS]
+
+    # The first 20,000 characters tell the language as well as the whole text and bound the cost.
+    sample = " ".join(_URL.sub(" ", _MARKER_RE.sub(" ", p)) for p in body)[:20_000]
     found = identify(sample, languages)
     if found is not None and found not in languages and not lang_given:
         raise NotAnArticle("lang", f"the body is written in {language_name(found)} ({found}), which this site does "
@@ -653,9 +661,6 @@ def parse_page(text: str, *, lang: str | None = None, languages: tuple[str, ...]
     if lang not in languages:
         raise NotAnArticle("lang", f"{lang!r} is not a site language; use one of {', '.join(languages)}")
 
-    for name in bylines:
-        if not any(_fold(a["name"]) == _fold(name) for a in author_list):
-            author_list.append({"name": name, "bio": ""})
     for author in author_list:
         author["bio_lang"] = None
         if author["bio"]:
@@ -729,9 +734,9 @@ def _find_title(head: list[_Line], known: str | None) -> tuple[str | None, list[
         return known, heading_lines, []
     if not titles:
         return None, heading_lines, []
-    texts = [head[k].text for k in titles]
-    crumbs = [_MENU_SPLIT.split(i.text)[-1] for i in head if i.kind == "chrome"]
-    repeated = [k for k in titles if texts.count(head[k].text) > 1 or head[k].text in crumbs]
+    seen = Counter(head[k].text for k in titles)
+    crumbs = {_MENU_SPLIT.split(i.text)[-1] for i in head if i.kind == "chrome"}
+    repeated = [k for k in titles if seen[head[k].text] > 1 or head[k].text in crumbs]
     if repeated:
         return head[repeated[-1]].text, heading_lines, []
     longer = [k for k in titles if _words(head[k].text) >= 2]
@@ -750,7 +755,7 @@ def _split_tail(items: list[_Line], start: int, title: str | None,
     boxes = {first: (after, name) for first, after, name in _boxes(items, start)}
     body: list[str] = []
     refs: list[tuple[str, bool]] = []
-    authors: list[dict] = []
+    authors: dict[str, dict] = {}
     mode = "body"  # then "refs" (after a heading or the first [n] line) or "bio"
     under_heading = False
     k = start
@@ -758,10 +763,7 @@ def _split_tail(items: list[_Line], start: int, title: str | None,
         item = items[k]
         if k in boxes:
             after, name = boxes[k]
-            existing = next((a for a in authors if _fold(a["name"]) == _fold(name)), None)
-            current = existing or {"name": name, "bio": ""}
-            if existing is None:
-                authors.append(current)
+            current = authors.setdefault(_fold(name), {"name": name, "bio": ""})
             mode, k = "bio", after
             bio: list[str] = []
             while k < len(items) and k not in boxes and items[k].kind not in ("refs_heading", "about"):
@@ -798,7 +800,7 @@ def _split_tail(items: list[_Line], start: int, title: str | None,
     if trailing >= 2:
         refs = [(line, True) for line in body[-trailing:]] + refs
         del body[-trailing:]
-    return body, refs, authors
+    return body, refs, list(authors.values())
 
 
 def _references(lines: list[tuple[str, bool]], warnings: list[str]) -> tuple[list[dict], set[int], bool]:
@@ -811,13 +813,13 @@ def _references(lines: list[tuple[str, bool]], warnings: list[str]) -> tuple[lis
         if match is not None:
             token = match["n"]
             roman = roman or not token.translate(_TO_DIGITS).isdigit()
-            raw.append([_number(token), match["text"]])
+            raw.append([_number(token), [match["text"]]])
         elif raw:
-            raw[-1][1] += " " + line  # a reference wrapped onto the next line
+            raw[-1][1].append(line)  # a reference wrapped onto the next line
         elif under_heading:
-            raw.append([len(raw) + 1, line])  # an unnumbered bibliography entry
-    for number, text in raw[:200]:
-        ref, problems = parse_reference(number, text, references[-1] if references else None)
+            raw.append([len(raw) + 1, [line]])  # an unnumbered bibliography entry
+    for number, parts in raw[:200]:
+        ref, problems = parse_reference(number, " ".join(parts)[:5000], references[-1] if references else None)
         references.append(ref)
         warnings.extend(problems)
     return references, {r["number"] for r in references}, roman

@@ -30,10 +30,45 @@ def _lingua(code: str) -> Language | None:
         return None
 
 
+# Languages of the region lingua does not know, told apart by letters only they use.
+_UNKNOWN_TO_LINGUA = {"uz": "Uzbek", "ky": "Kyrgyz", "tg": "Tajik", "tk": "Turkmen"}
+_LETTERS = {
+    "tg": set("ҳҷӣӯ"),  # Tajik Cyrillic
+    "uz-cyrl": set("ўқғҳ"),  # Uzbek Cyrillic (ў without the Belarusian і)
+    "ky": set("ңөү"),  # Kyrgyz shares these with Kazakh, which also has әғқұһі
+    "kk": set("әғқұһі"),
+    "tk": set("ňýž"),  # Turkmen Latin (not ä, which German has too)
+}
+_UZBEK_LATIN = re.compile(r"[oOgG][ʻ‘'`ʼ]")
+
+
 def language_name(code: str) -> str:
-    """The English name of a two-letter code ("kk" -> "Kazakh"), or the code when lingua has none."""
+    """The English name of a two-letter code ("kk" -> "Kazakh"), or the code when none is known."""
     language = _lingua(code)
-    return language.name.title() if language else code
+    return language.name.title() if language else _UNKNOWN_TO_LINGUA.get(code, code)
+
+
+def _share(text: str, letters: set[str]) -> float:
+    alpha = [c for c in text.lower() if c.isalpha()]
+    return sum(1 for c in alpha if c in letters) / len(alpha) if alpha else 0.0
+
+
+def _refine(code: str | None, text: str) -> str | None:
+    """Correct lingua's answer for the region's languages it lacks (it reads them as a neighbour)."""
+    sample = text[:5000]
+    if code in ("ru", "kk", "mn", "bg", "uk", "be", "sr", "mk"):
+        if _share(sample, _LETTERS["tg"]) > 0.005:
+            return "tg"
+        if _share(sample, {"ў"}) > 0.003 and _share(sample, {"і"}) == 0:
+            return "uz"
+        if _share(sample, _LETTERS["ky"]) > 0.01 and _share(sample, _LETTERS["kk"]) < 0.002:
+            return "ky"
+    if code in ("tr", "az", "en", "de", "pl", "ro", "it", "es", "fr"):
+        if _share(sample, _LETTERS["tk"]) > 0.005 and "ə" not in sample:
+            return "tk"
+        if len(_UZBEK_LATIN.findall(sample)) >= 3 and _share(sample, set("ışğç")) < 0.002:
+            return "uz"
+    return code
 
 
 def _detector(languages: tuple[str, ...]):
@@ -50,7 +85,7 @@ def identify(text: str, languages: tuple[str, ...] = ("en", "tr", "ru")) -> str 
     if sum(1 for c in text if c.isalpha()) < MIN_LETTERS:
         return None
     found = _detector(languages).detect_language_of(text)
-    return found.iso_code_639_1.name.lower() if found is not None else None
+    return _refine(found.iso_code_639_1.name.lower() if found is not None else None, text)
 
 
 def detect_language(text: str, candidates: tuple[str, ...] = ("en", "tr", "ru")) -> str | None:

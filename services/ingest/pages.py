@@ -80,7 +80,7 @@ def _words(text: str) -> int:
 _CHROME_LINES = {
     "paylaş", "share", "share this", "share this post", "share this article", "поделиться", "teilen",
     "print", "yazdır", "печать", "drucken", "email", "e-mail", "e-posta", "menu", "menü", "меню",
-    "search", "ara", "arama", "поиск", "suche", "skip to content", "içeriğe geç", "перейти к содержимому",
+    "search", "search for", "ara", "arama", "поиск", "suche", "search …", "search ...", "skip to content", "içeriğe geç", "перейти к содержимому",
     "home", "ana sayfa", "anasayfa", "главная", "startseite", "subscribe", "abone ol", "подписаться",
     "facebook", "twitter", "x", "linkedin", "whatsapp", "telegram", "vk", "pinterest", "reddit",
     "tweet", "copy link", "bağlantıyı kopyala", "копировать ссылку", "font size", "a a a", "a+ a-",
@@ -168,6 +168,11 @@ _PAGINATION = re.compile(
     r"« ?older posts|older posts|newer posts|önceki yazılar|sonraki yazılar|load more|daha fazla yükle|"
     r"показать ещё|(?:« ?)?(?:\d{1,4} ){2,}(?:… ?)?\d{1,4}(?: next ?»?| sonraki| далее)?)$",
     re.IGNORECASE)
+_COUNTS = re.compile(
+    r"^(?:\d[\d,.]{0,9} ?(?:comments?|responses?|views?|shares?|yorum|görüntülenme|okunma|комментари\w{0,3}|"
+    r"просмотр\w{0,3}|kommentare?)|no comments|yorum yok|yorum yapılmamış|комментариев нет|нет комментариев|"
+    r"keine kommentare|(?:views|hits|okunma|görüntülenme|просмотры|просмотров) ?[:：]? ?\d[\d,.]{0,9})$", re.IGNORECASE)
+_BYLINE_START = re.compile(r"^(?:posted by|written by|by|yazan|автор)[: ]", re.IGNORECASE)
 _POST_NAV = re.compile(r"^(?:←|«)? ?(?:previous|next|önceki|sonraki|предыдущая|следующая|vorheriger|nächster)"
                        r" (?:post|article|yazı|haber|makale|запись|статья|beitrag)\b", re.IGNORECASE)
 _COPYRIGHT = re.compile(r"^(?:©|\(c\) |copyright\b)|all rights reserved|tüm hakları saklıdır|"
@@ -206,7 +211,9 @@ def _is_date_line(line: str) -> bool:
 
 def _is_menu(line: str) -> bool:
     parts = [p for p in _MENU_SPLIT.split(line) if p]
-    return len(parts) >= 3 and all(_words(p) <= 4 for p in parts) and not _SENTENCE_END.search(line)
+    if _SENTENCE_END.search(line) or not all(_words(p) <= 4 for p in parts):
+        return False
+    return len(parts) >= 3 or (len(parts) == 2 and "|" in line and all(_words(p) <= 3 for p in parts))
 
 
 def _is_share_line(line: str) -> bool:
@@ -231,6 +238,8 @@ def chrome_kind(line: str) -> str | None:
         return "field"
     if _PAGINATION.match(line) or _POST_NAV.match(line):
         return "pagination"
+    if _COUNTS.match(line):
+        return "count"
     if _COPYRIGHT.search(line[:200]) and _words(line) <= 25:
         return "footer"
     if _is_menu(line):
@@ -486,7 +495,8 @@ def _markdown_body(body: list[str]) -> tuple[str, int]:
 @dataclass
 class _Line:
     text: str
-    kind: str  # "text", "chrome", "lang", "byline", "refs_heading", "about", "end"
+    kind: str  # "text", "chrome", "lang", "byline", "refs_heading", "about", "end", "box"
+    chrome: str | None = None  # for chrome: what kind ("date", "share", "menu", ...)
     codes: list[str] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
 
@@ -528,8 +538,10 @@ def _classify(lines: list[str], warnings: list[str]) -> tuple[list[_Line], str |
             out.append(_Line(line, "about"))
         elif (names := byline_names(line)) is not None:
             out.append(_Line(line, "byline", names=names))
-        elif chrome_kind(line) is not None:
-            out.append(_Line(line, "chrome"))
+        elif (kind := chrome_kind(line)) is not None:
+            out.append(_Line(line, "chrome", chrome=kind))
+        elif _BYLINE_START.match(line) and _words(line) <= 14:
+            out.append(_Line(line, "chrome", chrome="date"))  # "Posted by admin": a byline without a person
         else:
             out.append(_Line(line, "text"))
     return out, language_line, codes
@@ -739,8 +751,15 @@ def _find_title(head: list[_Line], known: str | None) -> tuple[str | None, list[
     repeated = [k for k in titles if seen[head[k].text] > 1 or head[k].text in crumbs]
     if repeated:
         return head[repeated[-1]].text, heading_lines, []
-    longer = [k for k in titles if _words(head[k].text) >= 2]
-    return head[(longer or titles)[-1]].text, heading_lines, []
+    ordered = [k for k in titles if _words(head[k].text) >= 2] or titles
+    last = ordered[-1]
+    if len(ordered) > 1:
+        # A date, byline or comment count between two candidates follows the title (entry meta):
+        # the line after it is a caption or a label.
+        previous = ordered[-2]
+        if any(item.kind == "byline" or item.chrome in ("date", "count") for item in head[previous + 1:last]):
+            return head[previous].text, heading_lines, []
+    return head[last].text, heading_lines, []
 
 
 def _is_sentence_fragment(line: str) -> bool:

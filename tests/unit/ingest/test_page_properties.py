@@ -1,8 +1,9 @@
 """Property-based and worst-case tests of the page parsers: any text either parses or is refused with
 ``NotAnArticle`` (never another exception), and pathological inputs are parsed in linear time.
 
-The time budgets are generous guards against catastrophic backtracking (a quadratic regular
-expression takes tens of seconds on these inputs; the parser takes well under one), not speed targets.
+The time budgets are generous guards against catastrophic backtracking (the old importer's quadratic
+expressions took 44 s on one of these inputs; the parser takes well under a second on an idle machine
+and stays under the budget on a machine shared with other test runs), not speed targets.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from services.ingest.importer import NotAnArticle, parse_page
 from shared.markup import markdown_to_html
 
 LANGS = ("en", "tr", "ru")
-BUDGET_SECONDS = 5.0
+BUDGET_SECONDS = 10.0
 PROSE = "A sentence long enough to be part of an article body, as the parser expects one to be. " * 10
 
 # Lines as pages carry them, to reach the parser's deeper paths more often than random text does.
@@ -36,14 +37,15 @@ LINES = st.sampled_from([
 PAGES = st.lists(st.one_of(LINES, st.text(max_size=200)), max_size=40).map("\n".join)
 
 
-def check(text: str) -> None:
+def check(text: str, render: bool = True) -> None:
     try:
         page = parse_page(text, languages=LANGS)
     except NotAnArticle as exc:
         assert exc.field and exc.message
         return
     assert page.title and page.lang in LANGS and page.author["name"] and page.body
-    markdown_to_html(page.body)
+    if render:
+        markdown_to_html(page.body)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -89,7 +91,7 @@ PATHOLOGICAL = {
 def test_pathological_input_parses_in_linear_time(name):
     for text in _in_page(PATHOLOGICAL[name]):
         start = time.perf_counter()
-        check(text)
+        check(text, render=False)  # the parser's time; rendering Markdown is markdown-it's
         assert time.perf_counter() - start < BUDGET_SECONDS, f"{name}: {len(text)} characters"
 
 

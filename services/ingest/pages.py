@@ -780,6 +780,8 @@ def _split_tail(items: list[_Line], start: int, title: str | None,
     k = start
     while k < len(items):
         item = items[k]
+        if mode != "body" and k not in boxes and _single_box(items, k):
+            boxes[k] = (k + 1, item.text)  # the name printed once, then a bio that names the person
         if k in boxes:
             after, name = boxes[k]
             current = authors.setdefault(_fold(name), {"name": name, "bio": ""})
@@ -819,7 +821,19 @@ def _split_tail(items: list[_Line], start: int, title: str | None,
     if trailing >= 2:
         refs = [(line, True) for line in body[-trailing:]] + refs
         del body[-trailing:]
+    if not authors and len(body) >= 3 and is_name(body[-2]) and _top_box(body[-2], body[-1]):
+        name, bio = body[-2], body.pop()
+        body.pop()
+        authors[_fold(name)] = {"name": name, "bio": bio}
     return body, refs, list(authors.values())
+
+
+def _single_box(items: list[_Line], k: int) -> bool:
+    """A name on its own line followed by a paragraph about that person (an author box printing the name once)."""
+    if k + 1 >= len(items) or items[k].kind != "text" or items[k + 1].kind != "text":
+        return False
+    name, bio = items[k].text, items[k + 1].text
+    return is_name(name) and _ref_line(name, True) is None and _is_prose(bio) and _top_box(name, bio)
 
 
 def _references(lines: list[tuple[str, bool]], warnings: list[str]) -> tuple[list[dict], set[int], bool]:

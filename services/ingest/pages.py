@@ -172,6 +172,9 @@ _COUNTS = re.compile(
     r"^(?:\d[\d,.]{0,9} ?(?:comments?|responses?|views?|shares?|yorum|görüntülenme|okunma|комментари\w{0,3}|"
     r"просмотр\w{0,3}|kommentare?)|no comments|yorum yok|yorum yapılmamış|комментариев нет|нет комментариев|"
     r"keine kommentare|(?:views|hits|okunma|görüntülenme|просмотры|просмотров) ?[:：]? ?\d[\d,.]{0,9})$", re.IGNORECASE)
+_SITE_NAME = re.compile(
+    r"\b(?:cent(?:er|re)|institute|foundation|think tank|policy studies|research (?:group|network)|"
+    r"merkezi|enstitüsü|vakfı|derneği|центр|институт|фонд|stiftung|zentrum)\b", re.IGNORECASE)
 _BYLINE_START = re.compile(r"^(?:posted by|written by|by|yazan|автор)[: ]", re.IGNORECASE)
 _POST_NAV = re.compile(r"^(?:←|«)? ?(?:previous|next|önceki|sonraki|предыдущая|следующая|vorheriger|nächster)"
                        r" (?:post|article|yazı|haber|makale|запись|статья|beitrag)\b", re.IGNORECASE)
@@ -738,7 +741,8 @@ def _combined(authors: list[dict]) -> dict:
 def _find_title(head: list[_Line], known: str | None) -> tuple[str | None, list[str], list[str]]:
     """(title, body headings found between it and the body, bylines) from the lines before the body."""
     candidates = [k for k, item in enumerate(head)
-                  if item.kind == "text" and _words(item.text) <= MAX_TITLE_WORDS and len(item.text) <= 300]
+                  if item.kind == "text" and _words(item.text) <= MAX_TITLE_WORDS and len(item.text) <= 300
+                  and not (k < 3 and _is_site_name(item.text))]
     headings = [k for k in candidates if _fold(head[k].text).strip(" :") in _BODY_HEADINGS]
     titles = [k for k in candidates if k not in headings and not _is_sentence_fragment(head[k].text)]
     heading_lines = [head[k].text for k in headings]
@@ -760,6 +764,14 @@ def _find_title(head: list[_Line], known: str | None) -> tuple[str | None, list[
         if any(item.kind == "byline" or item.chrome in ("date", "count") for item in head[previous + 1:last]):
             return head[previous].text, heading_lines, []
     return head[last].text, heading_lines, []
+
+
+def _is_site_name(line: str) -> bool:
+    """The site's name at the top of a page: an acronym ("ANKASAM") or an institution's name."""
+    words = line.split()
+    if len(words) == 1 and line.isupper() and 2 <= len(line) <= 12:
+        return True
+    return len(words) <= 8 and _SITE_NAME.search(line) is not None
 
 
 def _is_sentence_fragment(line: str) -> bool:

@@ -827,10 +827,10 @@ def _split_tail(items: list[_Line], start: int, title: str | None,
         k += 1
     # A numbered list closing the body whose lines read as references is the reference list.
     trailing = 0
-    while trailing < len(body) and _REF_NUMBERED.match(body[-1 - trailing]) \
-            and _looks_like_reference(body[-1 - trailing]):
+    while trailing < len(body) and _REF_NUMBERED.match(body[-1 - trailing]):
         trailing += 1
-    if trailing >= 2:
+    run = [_REF_NUMBERED.match(line)["text"] for line in body[len(body) - trailing:]]
+    if trailing >= 2 and 2 * sum(1 for text in run if _looks_like_reference(text)) >= trailing:
         refs = [(line, True) for line in body[-trailing:]] + refs
         del body[-trailing:]
     if not authors and len(body) >= 3 and is_name(body[-2]) and _top_box(body[-2], body[-1]):

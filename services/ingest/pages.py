@@ -84,7 +84,7 @@ _CHROME_LINES = {
     "home", "ana sayfa", "anasayfa", "главная", "startseite", "subscribe", "abone ol", "подписаться",
     "facebook", "twitter", "x", "linkedin", "whatsapp", "telegram", "vk", "pinterest", "reddit",
     "tweet", "copy link", "bağlantıyı kopyala", "копировать ссылку", "font size", "a a a", "a+ a-",
-    "listen", "dinle", "слушать", "back to top", "başa dön", "наверх", "toggle navigation",
+    "pdf", "download pdf", "pdf indir", "скачать pdf", "pdf herunterladen", "listen", "dinle", "слушать", "back to top", "başa dön", "наверх", "toggle navigation",
     "previous", "next", "önceki", "sonraki", "назад", "далее",
     # section labels
     "analysis", "analyses", "commentary", "opinion", "op-ed", "report", "reports", "policy brief", "brief",
@@ -277,11 +277,11 @@ def _is_prose(line: str) -> bool:
     ends = _SENTENCE_END.search(text) is not None
     if text.endswith("?") and words < 15:
         return False  # a question is more often a headline than a paragraph this short
+    capitalised = sum(1 for w in line.split() if len(w) > 3 and w[0].isupper())
+    long_words = sum(1 for w in line.split() if len(w) > 3)
+    if long_words >= 2 and capitalised * 10 >= long_words * 8 and (words < 12 or not text.endswith(".")):
+        return False  # Title Case is a headline, even with a period
     if words >= 8:
-        capitalised = sum(1 for w in line.split() if len(w) > 3 and w[0].isupper())
-        long_words = sum(1 for w in line.split() if len(w) > 3)
-        if long_words and capitalised * 10 >= long_words * 8 and not text.endswith("."):
-            return False  # Title Case Without A Period is a headline
         return ends or text.endswith((":", ";", "”", "»", "\""))
     return words >= 4 and ends
 
@@ -612,6 +612,10 @@ def parse_page(text: str, *, lang: str | None = None, languages: tuple[str, ...]
 
     start, top_authors = _body_start(items)
     if start is None:
+        headlines = sum(1 for item in items if item.kind == "text")
+        if headlines >= 4:
+            raise NotAnArticle("body", f"this looks like a listing: {headlines} headlines and no line that reads as "
+                                       "a paragraph; import a single article's page")
         raise NotAnArticle("body", "the page has a title but no body text (no line reads as a paragraph); "
                                    "paste the whole article page")
     # Everything after "Similar Posts" and the like is the site's, not the article's.

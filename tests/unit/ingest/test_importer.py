@@ -152,6 +152,15 @@ def test_page_without_an_author_imports_with_unknown_author_and_a_warning():
     assert page.summary()["authors"] == [UNKNOWN_AUTHOR]
 
 
+def test_a_list_of_headlines_is_a_listing_and_a_title_may_end_with_a_period():
+    with pytest.raises(NotAnArticle) as info:
+        parse_page("Latest Analyses\nCaspian Gas and Europe\n12.03.2023\nWater Wars Ahead\n10.03.2023\n"
+                   "Nuclear Power Returns\n01.03.2023\nElections in the Region\n")
+    assert info.value.field == "body" and "listing" in info.value.message
+    page = parse_page("The End of the Caspian Gas Dream.\n\n" + long_paragraph("gas") + " end.\n\n" + long_paragraph("x") + ".")
+    assert page.title == "The End of the Caspian Gas Dream."
+
+
 def test_page_cut_off_mid_sentence_is_refused():
     with pytest.raises(NotAnArticle) as info:
         parse_page("Title\n\n" + long_paragraph("x") + "\n\n" + long_paragraph("y"))

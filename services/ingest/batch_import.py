@@ -46,12 +46,16 @@ def iter_pages(paths: list[str]) -> Iterator[tuple[str, bytes]]:
 
 def import_one(rt, name: str, data: bytes, *, lang: str | None, on_duplicate: str | None, actor: str) -> dict:
     """Import one page; the report row says what happened (created, duplicate, revised, refused)."""
+    html = name.lower().endswith((".html", ".htm")) or None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        return {"page": name, "outcome": "refused", "field": "file",
-                "error": f"not UTF-8 (byte {exc.start}); save the page as UTF-8"}
-    html = name.lower().endswith((".html", ".htm")) or None
+        if not html:
+            return {"page": name, "outcome": "refused", "field": "file",
+                    "error": f"not UTF-8 (byte {exc.start}); save the page as UTF-8"}
+        from trafilatura.utils import decode_file
+
+        text = decode_file(data)  # a saved page in its own charset (windows-1251, iso-8859-9, ...)
     try:
         page = importer.parse_any(text, lang=lang, languages=rt.settings.languages, html=html)
         with rt.transaction() as conn:

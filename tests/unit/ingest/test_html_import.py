@@ -100,3 +100,14 @@ def test_batch_cli_imports_a_folder_and_a_zip_with_a_per_page_report(tmp_path, c
     outcomes = sorted(row["outcome"] for row in json.loads(report.read_text(encoding="utf-8")))
     assert outcomes == ["created"] * 4 + ["duplicate"] + ["refused"] * 2  # the second caspian-gas is a duplicate
     assert "4 created, 1 duplicate, 0 revised, 0 unchanged, 2 refused of 7 page(s)" in out
+
+
+def test_batch_cli_reads_a_saved_page_in_its_own_charset(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
+    monkeypatch.delenv("INGEST_DATABASE_URL", raising=False)
+    saved = tmp_path / "vybory.html"
+    page = html("ghost-vybory-doverie.ru.html").replace('charset="utf-8"', 'charset="windows-1251"')
+    saved.write_bytes(page.replace("¹", "[1]").replace("²", "[2]").replace("³", "[3]").encode("cp1251"))
+    assert batch_import.main([str(saved)]) == 0
+    assert "created   " in capsys.readouterr().out

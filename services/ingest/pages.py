@@ -84,7 +84,8 @@ _CHROME_LINES = {
     "home", "ana sayfa", "anasayfa", "главная", "startseite", "subscribe", "abone ol", "подписаться",
     "facebook", "twitter", "x", "linkedin", "whatsapp", "telegram", "vk", "pinterest", "reddit",
     "tweet", "copy link", "bağlantıyı kopyala", "копировать ссылку", "font size", "a a a", "a+ a-",
-    "pdf", "download pdf", "pdf indir", "скачать pdf", "pdf herunterladen", "listen", "dinle", "слушать", "back to top", "başa dön", "наверх", "toggle navigation",
+    "advertisement", "reklam", "реклама", "anzeige", "subscribe to our newsletter", "bültenimize abone olun",
+    "подпишитесь на рассылку", "pdf", "download pdf", "pdf indir", "скачать pdf", "pdf herunterladen", "listen", "dinle", "слушать", "back to top", "başa dön", "наверх", "toggle navigation",
     "previous", "next", "önceki", "sonraki", "назад", "далее",
     # section labels
     "analysis", "analyses", "commentary", "opinion", "op-ed", "report", "reports", "policy brief", "brief",
@@ -175,6 +176,9 @@ _COUNTS = re.compile(
 _SITE_NAME = re.compile(
     r"\b(?:cent(?:er|re)|institute|foundation|think tank|policy studies|research (?:group|network)|"
     r"merkezi|enstitüsü|vakfı|derneği|центр|институт|фонд|stiftung|zentrum)\b", re.IGNORECASE)
+_READ_ALSO = re.compile(
+    r"^(?:read also|also read|read more|see also|related|related article|ayrıca bakınız|ayrıca okuyun|ayrıca|"
+    r"ilgili haber|ilgili yazı|читайте также|см\. также|по теме|lesen sie auch|siehe auch)\s?[:：]", re.IGNORECASE)
 _BYLINE_START = re.compile(r"^(?:posted by|written by|by|yazan|автор)[: ]", re.IGNORECASE)
 _POST_NAV = re.compile(r"^(?:←|«)? ?(?:previous|next|önceki|sonraki|предыдущая|следующая|vorheriger|nächster)"
                        r" (?:post|article|yazı|haber|makale|запись|статья|beitrag)\b", re.IGNORECASE)
@@ -243,6 +247,8 @@ def chrome_kind(line: str) -> str | None:
         return "pagination"
     if _COUNTS.match(line):
         return "count"
+    if _READ_ALSO.match(line) and _words(line) <= 25:
+        return "link"
     if _COPYRIGHT.search(line[:200]) and _words(line) <= 25:
         return "footer"
     if _is_menu(line):

@@ -55,26 +55,33 @@ def create_article():
 @bp.post("/articles/import")
 @require_token
 def import_article():
-    """Create a draft from a raw page (text/plain); 201 with the article and an ``import`` report."""
+    """Create a draft from a raw page (text/plain) or a saved page (text/html); 201 with the article and
+    an ``import`` report; a page imported before answers 200 with that article (``?on_duplicate=revise``:
+    a new revision of it)."""
     rt = runtime()
     key = _idempotency_key()
-    text = _text_body()
+    text = _text_body(("text/plain", "text/html"))
     lang = request.args.get("lang") or None
     group_id = request.args.get("group_id") or None
-    request_hash = hashlib.sha256(
-        json.dumps(["import", lang, group_id, text], ensure_ascii=False).encode("utf-8")).hexdigest()
+    on_duplicate = request.args.get("on_duplicate") or None
+    request_hash = hashlib.sha256(json.dumps(["import", lang, group_id, on_duplicate, request.mimetype, text],
+                                             ensure_ascii=False).encode("utf-8")).hexdigest()
 
     def work(remember):
         with _create_errors():
-            page = importer.parse_page(text, lang=lang, languages=rt.settings.languages)
+            page = importer.parse_any(text, lang=lang, languages=rt.settings.languages,
+                                      html=request.mimetype == "text/html")
             with rt.transaction() as conn:
-                article = importer.create_from_page(
-                    conn, text, page, group_id=group_id, languages=rt.settings.languages,
-                    max_body=rt.settings.max_body_bytes, actor=g.actor)
-                body = dict(queries.to_json(article), original_languages=page.original_languages,
-                            **{"import": page.summary()})
-                remember(conn, 201, body)
-        return jsonify(body), 201, {"Location": f"/api/articles/{article['id']}"}
+                article, result = importer.import_page(
+                    conn, text, page, on_duplicate=on_duplicate, group_id=group_id, languages=rt.settings.languages,
+                    max_body=rt.settings.max_body_bytes, actor=g.actor, role=g.role)
+                report = page.summary()
+                if result["outcome"] != "created":
+                    report.update(result)
+                status = 201 if result["outcome"] == "created" else 200
+                body = dict(queries.to_json(article), original_languages=page.original_languages, **{"import": report})
+                remember(conn, status, body)
+        return jsonify(body), status, {"Location": f"/api/articles/{article['id']}"}
 
     return _once(key, request_hash, work)
 
@@ -88,10 +95,11 @@ def _create_errors() -> Iterator[None]:
         raise Conflict("a concurrent request created a conflicting article; retry")
 
 
-def _text_body() -> str:
-    """The request body as text/plain, or an ApiError naming what is wrong with it."""
-    if request.mimetype != "text/plain":
-        raise ApiError(415, "send the raw page with 'Content-Type: text/plain; charset=utf-8'")
+def _text_body(types: tuple[str, ...] = ("text/plain",)) -> str:
+    """The request body as text (of one of ``types``), or an ApiError naming what is wrong with it."""
+    if request.mimetype not in types:
+        raise ApiError(415, "send the raw page with 'Content-Type: text/plain; charset=utf-8' "
+                            "(or a saved page with 'Content-Type: text/html; charset=utf-8')")
     charset = request.mimetype_params.get("charset", "utf-8").lower()
     if charset not in ("utf-8", "utf8"):
         raise ApiError(415, f"charset {charset!r} is not supported; send the page as UTF-8")

@@ -104,6 +104,9 @@ article_imports = Table(
     Column("warnings", JSONType, nullable=False),
     Column("page_sha256", String(64), nullable=False),
     Column("imported_at", DateTime(timezone=True), nullable=False),
+    # What makes a page "the same page again": its normalised source URL, else its title, language and text.
+    Column("import_key", String(64), nullable=True, unique=True),
+    Column("source_url", Text, nullable=True),
 )
 
 # A partner's id for an article it pushed by webhook: the next push with that id edits the article.

@@ -13,7 +13,8 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
-from wtforms import EmailField, FieldList, HiddenField, Form, FormField, PasswordField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import (BooleanField, EmailField, FieldList, Form, FormField, HiddenField, PasswordField, SelectField,
+                     StringField, SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, Regexp
 
 from shared.content import parse_datetime
@@ -76,9 +77,10 @@ class ImportForm(FlaskForm):
     """Raw page import: pasted text or an uploaded UTF-8 file."""
 
     text = TextAreaField("Paste the page", render_kw={"rows": 14})
-    file = FileField("…or upload it as a UTF-8 text file")
+    file = FileField("…or upload it as a UTF-8 text file or a saved .html page")
     lang = SelectField("Language", validate_choice=False)
     translation_of = SelectField("Translation of", validate_choice=False)
+    revise = BooleanField("If this page was imported before, save it as a new revision of that article")
 
 
 class WxrForm(FlaskForm):

@@ -296,20 +296,25 @@ def import_page():
     if not form.validate_on_submit():
         return render_template("import.html", form=form), 400
     uploaded = bool(form.file.data and getattr(form.file.data, "filename", ""))
+    is_html = uploaded and form.file.data.filename.lower().endswith((".html", ".htm"))
     try:
         text = forms.uploaded_text(form)
-        page = importer.parse_page(text, lang=form.lang.data or None, languages=languages)
+        page = importer.parse_any(text, lang=form.lang.data or None, languages=languages, html=is_html or None)
         with rt.transaction() as conn:
-            article = importer.create_from_page(
-                conn, text, page, group_id=form.translation_of.data or None, languages=languages,
-                max_body=rt.settings.max_body_bytes, actor=_user()["email"])
+            article, result = importer.import_page(
+                conn, text, page, on_duplicate="revise" if form.revise.data else None,
+                group_id=form.translation_of.data or None, languages=languages,
+                max_body=rt.settings.max_body_bytes, actor=_user()["email"], role=_user()["role"])
     except InvalidInput as exc:
         # "body", "author", "title", "references[n]...": parts of the page, so next to where it came from.
         forms.attach_error(form, exc, fallback="file" if uploaded else "text", label=False)
     except Conflict as exc:
         form.translation_of.errors = [f"{exc}; or pick another group"]
     else:
-        flash(f"Imported “{article['title']}” ({article['lang']}, {len(page.references)} references) as a draft.")
+        if result["outcome"] == "created":
+            flash(f"Imported “{article['title']}” ({article['lang']}, {len(page.references)} references) as a draft.")
+        else:
+            flash(f"Not imported again: {result['note']}.", "warning" if result["outcome"] == "duplicate" else "message")
         for warning in page.warnings:
             flash(f"Import warning: {warning}", "warning")
         return redirect(url_for(".article_page", article_id=article["id"]), 303)

@@ -235,7 +235,17 @@ def test_import_form_paste_and_upload(stack, admin):
     assert tr_article["group_id"] == ru_article["group_id"] and tr_article["lang"] == "tr"
     twice = admin.post(base + "/articles/import", data={"csrf_token": _csrf(form), "translation_of": ru_article["group_id"]},
                        files={"file": ("page.txt", tr, "text/plain")}, timeout=5)
-    assert twice.status_code == 422 and "already has a 'tr' version" in _error(twice, "translation_of")
+    assert twice.status_code == 200 and twice.url == uploaded.url  # the same page again: its article, no copy
+    assert any(f.startswith("Not imported again") for f in _flashes(twice))
+    other_tr = fixture_text("pages/tr-enerji.txt").encode("utf-8")
+    clash = admin.post(base + "/articles/import", data={"csrf_token": _csrf(form), "translation_of": ru_article["group_id"]},
+                       files={"file": ("page.txt", other_tr, "text/plain")}, timeout=5)
+    assert clash.status_code == 422 and "already has a 'tr' version" in _error(clash, "translation_of")
+    saved = admin.post(base + "/articles/import", data={"csrf_token": _csrf(form)},
+                       files={"file": ("ports.html", fixture_text("html/wordpress-caspian-ports.en.html").encode("utf-8"),
+                                       "text/html")}, timeout=5)
+    assert saved.status_code == 200 and any(f.startswith("Imported") for f in _flashes(saved))
+    assert _article(stack, saved.url.rsplit("/", 1)[1])["author"]["name"] == "Timur Bekov"
     latin1 = admin.post(base + "/articles/import", data={"csrf_token": _csrf(form)},
                         files={"file": ("page.txt", "Türkçe".encode("latin-1"), "text/plain")}, timeout=5)
     assert latin1.status_code == 422 and "not UTF-8" in _error(latin1, "file")

@@ -61,8 +61,8 @@ def test_translations_attach_to_a_group_with_lang_and_group_id(live):
     assert ru["group_id"] == tr["group_id"] and not ru["is_source"] and ru["lang"] == "ru"
     assert ru["import"]["lang_detected"] is False and ru["original_languages"] == ["en", "tr"]
     assert ru["references"][2]["note"] == "Там же."
-    again = post_page(live, fixture_text("energeticheskaya-bezopasnost.ru.txt"), f"?group_id={tr['group_id']}")
-    assert again.status_code == 409  # the group already has a Russian version
+    other = post_page(live, fixture_text("pages/ru-voda.txt"), f"?group_id={tr['group_id']}")
+    assert other.status_code == 409  # the group already has a Russian version
     assert live.count() == 2
 
 
@@ -70,13 +70,23 @@ def test_translations_attach_to_a_group_with_lang_and_group_id(live):
     ("listing", fixture_text("category-listing.en.txt"), "body", "category listing"),
     ("empty", "", "body", "empty"),
     ("chrome only", "Paylaş\n\nSimilar Posts\n", "body", "empty"),
-    ("no author", "A title\n\n" + "A sentence that is long enough to be in a real article body. " * 12, "author", "author"),
+    ("cut off", "A title\n\n" + "A sentence that is long enough to be in a real article body. " * 12 + "And then",
+     "body", "cut off"),
+    ("Kazakh", fixture_text("pages/foreign-kk.txt"), "lang", "Kazakh (kk)"),
 ])
 def test_pages_that_are_not_articles_are_refused_and_nothing_is_stored(live, name, text, field, words):
     resp = post_page(live, text)
     assert resp.status_code == 422, resp.text
     assert resp.json()["field"] == field and words in resp.json()["error"]
     assert live.count() == 0 and live.count(outbox) == 0 and live.count(article_imports) == 0
+
+
+def test_a_page_without_an_author_imports_with_a_warning(live):
+    resp = post_page(live, "A title\n\n" + "A sentence that is long enough to be in a real article body. " * 12)
+    assert resp.status_code == 201, resp.text
+    art = resp.json()
+    assert art["author"]["name"] == "Unknown author" and art["import"]["authors"] == ["Unknown author"]
+    assert any("fill in the real author" in w for w in art["import"]["warnings"])
 
 
 def test_import_honours_idempotency_key(live):
@@ -87,3 +97,55 @@ def test_import_honours_idempotency_key(live):
     other = post_page(live, text, "?lang=en", headers={"Idempotency-Key": "imp-1"})
     assert other.status_code == 422 and other.json()["field"] == "Idempotency-Key"
     assert live.count() == 1
+
+
+HTML = {"Content-Type": "text/html; charset=utf-8"}
+
+
+def test_an_html_page_becomes_a_draft(live):
+    resp = post_page(live, fixture_text("html/wordpress-caspian-ports.en.html"), headers=HTML)
+    assert resp.status_code == 201, resp.text
+    art = resp.json()
+    assert art["title"] == "Ports Before Pipelines: Fixing the Caspian Bottleneck" and art["lang"] == "en"
+    assert art["original_languages"] == ["tr", "ru"] and art["author"]["name"] == "Timur Bekov"
+    assert art["import"]["source_url"] == "https://policy.example.org/en/ports-before-pipelines/"
+    assert art["import"]["published"] == "2023-04-18" and len(art["references"]) == 3
+    with live.engine.begin() as conn:
+        stored = conn.execute(select(article_imports)).mappings().one()
+    assert stored["source_url"] == art["import"]["source_url"] and len(stored["import_key"]) == 64
+    listing = post_page(live, fixture_text("html/wordpress-category-listing.en.html"), headers=HTML)
+    assert listing.status_code == 422 and listing.json()["field"] == "body" and "listing" in listing.json()["error"]
+    assert live.count() == 1
+
+
+def test_the_same_page_again_answers_the_existing_article_or_revises_it(live):
+    text = fixture_text("pages/caspian-gas.txt")
+    first = post_page(live, text)
+    assert first.status_code == 201, first.text
+    again = post_page(live, text)
+    assert again.status_code == 200, again.text
+    body = again.json()
+    assert body["id"] == first.json()["id"] and body["revision"] == 1
+    assert body["import"]["outcome"] == "duplicate" and body["import"]["duplicate_of"] == body["id"]
+    assert "on_duplicate=revise" in body["import"]["note"]
+    # The page changed on the site: same title and language, one paragraph edited.
+    edited = text.replace("three decades", "thirty years")
+    revised = post_page(live, edited, "?on_duplicate=revise")
+    assert revised.status_code == 200, revised.text
+    assert revised.json()["id"] == body["id"] and revised.json()["revision"] == 2
+    assert revised.json()["import"]["outcome"] == "revised" and "thirty years" in revised.json()["body"]
+    same = post_page(live, edited, "?on_duplicate=revise")
+    assert same.json()["import"]["outcome"] == "unchanged" and same.json()["revision"] == 2
+    wrong = post_page(live, text, "?on_duplicate=copy")
+    assert wrong.status_code == 422 and wrong.json()["field"] == "on_duplicate"
+    assert live.count() == 1 and live.count(article_imports) == 1
+
+
+def test_an_html_page_is_the_same_page_by_its_canonical_url(live):
+    page = fixture_text("html/wordpress-caspian-ports.en.html")
+    first = post_page(live, page, headers=HTML)
+    moved = page.replace("shipping lines now prefer", "carriers now prefer").replace(
+        'href="https://policy.example.org/en/ports-before-pipelines/"', 'href="http://www.policy.example.org/en/ports-before-pipelines?utm_source=x"')
+    again = post_page(live, moved, headers=HTML)
+    assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
+    assert again.json()["import"]["matched_by"] == "the same source URL"

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from services.ingest.importer import (
-    NotAnArticle, detect_language, parse_access_date, parse_language_line, parse_page, parse_reference,
+    UNKNOWN_AUTHOR, NotAnArticle, detect_language, parse_access_date, parse_language_line, parse_page, parse_reference,
     roman_to_int,
 )
 from shared.markup import markdown_to_html
@@ -145,10 +145,26 @@ def long_paragraph(seed: str) -> str:
     return " ".join([f"This paragraph about {seed} is long enough to count as the body of the article and"] * 4)
 
 
-def test_page_without_an_author_names_the_field():
+def test_page_without_an_author_imports_with_unknown_author_and_a_warning():
+    page = parse_page("Title\n\n" + long_paragraph("x") + " end.\n\n" + long_paragraph("y") + " end.")
+    assert page.author == {"name": UNKNOWN_AUTHOR, "bio": "", "bio_lang": None}
+    assert any("no author found" in w and "fill in the real author" in w for w in page.warnings)
+    assert page.summary()["authors"] == [UNKNOWN_AUTHOR]
+
+
+def test_a_list_of_headlines_is_a_listing_and_a_title_may_end_with_a_period():
+    with pytest.raises(NotAnArticle) as info:
+        parse_page("Latest Analyses\nCaspian Gas and Europe\n12.03.2023\nWater Wars Ahead\n10.03.2023\n"
+                   "Nuclear Power Returns\n01.03.2023\nElections in the Region\n")
+    assert info.value.field == "body" and "listing" in info.value.message
+    page = parse_page("The End of the Caspian Gas Dream.\n\n" + long_paragraph("gas") + " end.\n\n" + long_paragraph("x") + ".")
+    assert page.title == "The End of the Caspian Gas Dream."
+
+
+def test_page_cut_off_mid_sentence_is_refused():
     with pytest.raises(NotAnArticle) as info:
         parse_page("Title\n\n" + long_paragraph("x") + "\n\n" + long_paragraph("y"))
-    assert info.value.field == "author"
+    assert info.value.field == "body" and "cut off" in info.value.message
 
 
 def test_closing_quote_without_opening_is_a_quotation_and_markdown_is_escaped():

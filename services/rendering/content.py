@@ -80,6 +80,7 @@ def article_file(page: dict) -> str:
     return f"{page['lang']}/{page['slug']}/index.html"
 
 
-def index_file(lang: str, n: int) -> str:
-    """The file of index page ``n`` of a language."""
-    return f"{lang}/index.html" if n == 1 else f"{lang}/page/{n}/index.html"
+def listing_file(base: str, page: int | None) -> str:
+    """The file of a listing page under ``base`` (``en/``, ``en/tags/water/``): None is its landing
+    page (the newest articles), ``k`` its archive page ``k`` (counted from the oldest)."""
+    return f"{base}index.html" if page is None else f"{base}page/{page}/index.html"

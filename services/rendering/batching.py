@@ -195,6 +195,13 @@ def flush_requested(rt: Runtime, requests: FlushRequests) -> int:
     return flush_pending(rt)
 
 
+def warm(rt: Runtime) -> None:
+    """Load the site model before the first flush needs it."""
+    with rt.transaction() as conn:
+        site.lock(conn)
+        site.live_model(conn, rt.settings)
+
+
 def sweep(rt: Runtime) -> int:
     """Relay the outbox and flush changes left waiting longer than one sweep period; return events sent."""
     sent = rt.sweep_outbox()

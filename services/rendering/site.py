@@ -851,8 +851,9 @@ def _stale_outputs(site_dir: Path, expected: set[str]) -> set[str]:
 
 def rebuild(conn: Connection, settings: Settings, progress: Callable[[int, int], None] | None = None,
             jobs: int | None = None, record: bool = True) -> RenderReport:
-    """Render the whole site from the stored fragments, on ``jobs`` processes (default: every core), and
-    delete stale output files. ``record`` keeps the digests of what it wrote (for SITE_DIR itself)."""
+    """Render the whole site from the stored fragments, on ``jobs`` processes (default: every core for a
+    large site, else this one), and delete stale output files. ``record`` keeps the digests of what it
+    wrote (for SITE_DIR itself)."""
     global _POOL_MODEL
     lock(conn)
     if _fill_fragments(conn):
@@ -864,9 +865,10 @@ def rebuild(conn: Connection, settings: Settings, progress: Callable[[int, int],
     expected = model.paths()
     ordered = sorted(set(expected) | _stale_outputs(site_dir, set(expected)))
     stored = _stored_hashes(conn, ordered) if record else {}
-    jobs = jobs or (os.cpu_count() or 1)
     report = RenderReport()
-    if jobs == 1 or (len(ordered) < POOL_MIN_FILES and jobs == (os.cpu_count() or 1)):
+    if jobs is None:
+        jobs = (os.cpu_count() or 1) if len(ordered) >= POOL_MIN_FILES else 1
+    if jobs == 1:
         model.loader = lambda ids: fetch_fragments(conn, ids)
         apply(model, ordered, site_dir, conn if record else None, report, progress)
         model.loader = None

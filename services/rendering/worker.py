@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from celery import Celery
+from celery.signals import worker_ready
 
 from shared import tasks
 from shared.celery_app import task_options
@@ -49,6 +50,13 @@ def register_tasks(celery: Celery, rt: Runtime) -> None:
     @celery.task(name=tasks.RENDERING_RELAY_OUTBOX, **task_options())
     def relay_outbox() -> int:
         return batching.sweep(rt)
+
+    def load_site_model(sender=None, **_kwargs) -> None:
+        if getattr(sender, "app", None) is celery:
+            batching.warm(rt)
+
+    # The site model is loaded once, when this worker is ready, and kept between flushes.
+    worker_ready.connect(load_site_model, weak=False)
 
 
 def create_worker(settings=None) -> Celery:

@@ -10,7 +10,7 @@ from unittest import mock
 
 from sqlalchemy import func, select
 
-from services.rendering import batching
+from services.rendering import batching, site
 from services.rendering.db import inbox, outbox, pending_renders, render_log
 from shared import events as ev
 from shared import tasks
@@ -131,4 +131,18 @@ def test_the_sweep_flushes_changes_left_waiting(tmp_path, monkeypatch):
     monkeypatch.setattr(batching, "flush_pending", lambda r: flushed.append(r) or 1)
     monkeypatch.setattr(batching, "has_stale_changes", lambda r, older: True)
     assert batching.sweep(rt) == 0 and flushed == [rt]
+    rt.engine.dispose()
+
+
+def test_warm_loads_the_site_model_before_the_first_flush(tmp_path, monkeypatch):
+    rt = _runtime(tmp_path)
+    loads = []
+    real = site.load_model
+    monkeypatch.setattr(site, "load_model", lambda conn, s: loads.append(1) or real(conn, s))
+    batching.warm(rt)
+    assert loads == [1]
+    for snap in fx.other_snapshots()[:2]:
+        _publish(rt, snap)
+        batching.flush_pending(rt)
+    assert loads == [1], "every flush works on the model loaded at start"
     rt.engine.dispose()

@@ -141,6 +141,36 @@ class SimilarIndex:
         # doc id -> its list as sorted (-score, rank, id); and who lists whom
         self.top: dict[str, list[tuple]] = {}
         self.listed_by: dict[str, set[str]] = {}
+        # Between begin_bulk and end_bulk: the lists before, and nothing is scored.
+        self.bulk: dict[str, list[str]] | None = None
+
+    def begin_bulk(self) -> None:
+        """Take many changes without scoring; ``end_bulk`` scores everything once (cheaper for a big batch)."""
+        if self.bulk is None:
+            self.bulk = {d: self.ids(d) for d in self.top}
+
+    def end_bulk(self, touched: Iterable[str] = ()) -> set[str]:
+        """Score every document in one sparse product; return the ids whose list changed, and those
+        whose list holds (or held) a ``touched`` document."""
+        if self.bulk is None:
+            return set()
+        before, self.bulk = self.bulk, None
+        per_term: dict[int, tuple[list, list]] = {}
+        for doc_id, (terms, weights) in self.vectors.items():
+            slot = self.slot[doc_id]
+            for t, w in zip(terms.tolist(), weights.tolist()):
+                if self.counts(t):
+                    entry = per_term.setdefault(t, ([], []))
+                    entry[0].append(slot)
+                    entry[1].append(w)
+        self.postings = {t: (np.array(s, dtype=np.int64), np.array(w, dtype=np.float64)) for t, (s, w) in per_term.items()}
+        self._rescore_all()
+        touched = set(touched)
+        changed = {d for d in self.vectors if self.ids(d) != before.get(d)}
+        changed |= {d for d, ids in before.items() if d in self.vectors and not touched.isdisjoint(ids)}
+        for d in touched:
+            changed |= self.listing(d)
+        return changed
 
     @classmethod
     def build(cls, docs: dict[str, tuple[Iterable[tuple[str, int]], Hashable]], k: int = 3) -> "SimilarIndex":
@@ -291,6 +321,8 @@ class SimilarIndex:
         for t in terms.tolist():
             before = self.counts(t)
             self.df[t] -= 1
+            if self.bulk is not None:
+                continue
             if before:
                 self._posting_remove(t, slot)
             elif self.counts(t):
@@ -300,6 +332,8 @@ class SimilarIndex:
         self.free.append(slot)
         self._set_top(doc_id, [])
         del self.top[doc_id]
+        if self.bulk is not None:
+            return set()
         holders = self._holders(flipped)
         for t in flipped:
             docs = [(self.slot[d], w[t]) for d, w in holders.items() if t in w]
@@ -325,16 +359,20 @@ class SimilarIndex:
         self._store(doc_id, counts, rank)
         terms, weights = self.vectors[doc_id]
         slot = self.slot[doc_id]
-        flipped = set()
+        dirty: set[str] = set()
         for t, w in zip(terms.tolist(), weights.tolist()):
             before = self.counts(t)
             self.df[t] += 1
+            if self.bulk is not None:
+                continue
             if self.counts(t):
                 self._posting_add(t, slot, w)
             elif before:
-                flipped.add(t)
-                del self.postings[t]
-        dirty = set(self._holders(flipped, skip=doc_id)) if flipped else set()
+                # The word stops counting: every document holding it scores differently now.
+                dirty.update(self.ids_by_slot[s] for s in self.postings.pop(t)[0].tolist())
+        dirty.discard(doc_id)
+        if self.bulk is not None:
+            return set()
         row = self._row(doc_id)
         self._set_top(doc_id, self._best(row))
         if self.ids(doc_id) != old_list:

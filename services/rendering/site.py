@@ -48,6 +48,9 @@ SIMILAR_COUNT = 3
 OUTPUT_NAMES = ("index.html", "404.html", "feed.xml", "sitemap.xml", "robots.txt")
 # Below this many files a rebuild renders in its own process (forking costs more than it saves).
 POOL_MIN_FILES = 2000
+# A batch with this many changes in one language scores that language's similar lists once, in one
+# sparse product, instead of change by change.
+BULK_CHANGES = 16
 _CHUNK = 64
 
 
@@ -319,6 +322,7 @@ class SiteModel:
         # Bodies are read from the database only for the pages being rendered.
         self.loader: Callable[[list[str]], dict[str, dict]] | None = None
         self._fragments: dict[str, dict] = {}
+        self._bulk: dict[str, set[str]] = {}  # language -> articles changed while its lists wait
 
     # --- loading and changing ---
 
@@ -427,6 +431,9 @@ class SiteModel:
         def mutate() -> set[str]:
             changed: set[str] = set()
             old = self.by_id.get(article_id)
+            for lang in (old["lang"] if old else None, meta_page["lang"]):
+                if lang in self._bulk:
+                    self._bulk[lang].add(article_id)
             if old is not None:
                 self._unindex(old)
                 if (old["lang"], old["slug"]) != (meta_page["lang"], meta_page["slug"]):
@@ -450,6 +457,8 @@ class SiteModel:
             return set()
 
         def mutate() -> set[str]:
+            if page["lang"] in self._bulk:
+                self._bulk[page["lang"]].add(article_id)
             self._unindex(page)
             for address in [a for a, i in self.moved.items() if i == article_id]:
                 del self.moved[address]
@@ -459,6 +468,22 @@ class SiteModel:
 
     def _similar(self, lang: str) -> similar.SimilarIndex:
         return self.similar_index.setdefault(lang, similar.SimilarIndex(SIMILAR_COUNT))
+
+    def begin_bulk(self, langs: Iterable[str]) -> None:
+        """Score the similar lists of ``langs`` once at ``end_bulk`` rather than per change."""
+        for lang in langs:
+            self._similar(lang).begin_bulk()
+            self._bulk.setdefault(lang, set())
+
+    def end_bulk(self) -> set[str]:
+        """Score the waiting languages; return the article files whose similar list changed or shows a changed article."""
+        paths = set()
+        for lang, touched in self._bulk.items():
+            for other in self._similar(lang).end_bulk(touched):
+                if other in self.by_id:
+                    paths.add(article_file(self.by_id[other]))
+        self._bulk = {}
+        return paths
 
     # --- what the pages read ---
 
@@ -754,7 +779,17 @@ def flush(conn: Connection, settings: Settings, changes: Iterable[dict]) -> Rend
     "article_id": ...}``) to the database and the live model, then render once what any of them changed."""
     lock(conn)
     model = live_model(conn, settings)
+    changes = list(changes)
     try:
+        per_lang: dict[str, int] = {}
+        for change in changes:
+            if change["action"] not in ("publish", "remove"):
+                raise ValueError(f"unknown render action {change['action']!r}")
+            known = model.by_id.get(change["snapshot"]["article_id"] if change["action"] == "publish" else change["article_id"])
+            for lang in {change["snapshot"]["lang"] if change["action"] == "publish" else None,
+                         known["lang"] if known else None} - {None}:
+                per_lang[lang] = per_lang.get(lang, 0) + 1
+        model.begin_bulk(lang for lang, n in per_lang.items() if n >= BULK_CHANGES)
         paths: set[str] = set()
         for change in changes:
             if change["action"] == "publish":
@@ -767,6 +802,7 @@ def flush(conn: Connection, settings: Settings, changes: Iterable[dict]) -> Rend
                     paths |= model.drop(change["article_id"])
             else:
                 raise ValueError(f"unknown render action {change['action']!r}")
+        paths |= model.end_bulk()
         model.version = read_version(conn)
         if not paths:
             return RenderReport()

@@ -124,3 +124,28 @@ def test_a_change_re_scores_only_documents_sharing_terms(monkeypatch):
     calls.clear()
     index.drop("r0")
     assert all(k.startswith("r") for k in calls), "removing a rail article re-scores only those that listed it"
+
+
+def test_a_bulk_of_changes_scored_at_once_gives_the_same_lists(monkeypatch):
+    monkeypatch.setattr(similar, "MAX_DF", 4)
+    rng = random.Random(7)
+    index, docs = similar.SimilarIndex(3), {}
+    for batch in range(15):
+        before = {k: index.ids(k) for k in docs}
+        index.begin_bulk()
+        touched = set()
+        for _ in range(rng.randint(1, 12)):
+            doc_id = f"d{rng.randint(0, 25)}"
+            touched.add(doc_id)
+            if rng.random() < 0.7:
+                counts = _doc(rng)
+                docs[doc_id] = (counts, (rng.randint(0, 3), doc_id))
+                index.put(doc_id, counts, docs[doc_id][1])
+            else:
+                docs.pop(doc_id, None)
+                index.drop(doc_id)
+        changed = index.end_bulk(touched)
+        _check(index, docs)
+        assert {k for k in docs if k in before and before[k] != index.ids(k)} <= changed
+        # Lists showing a changed document are reported too (its title or address may have changed).
+        assert {k for k in docs if not touched.isdisjoint(index.ids(k))} <= changed

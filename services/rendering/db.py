@@ -37,6 +37,15 @@ fragments = Table(
     Column("terms", JSONType, nullable=False),
 )
 
+# Per language, the document frequencies the similar-posts IDF uses (``similar.Table``), taken again
+# only when the language's size doubles or halves, so that one publish re-scores nothing else.
+similar_tables = Table(
+    "similar_tables",
+    metadata,
+    Column("lang", String(8), primary_key=True),
+    Column("data", JSONType, nullable=False),
+)
+
 # One row: bumped (new number and token) in the same transaction as every change to the read
 # model, so a process holding the model in memory knows when another process changed it.
 site_version = Table(

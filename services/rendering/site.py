@@ -40,7 +40,7 @@ from shared.markup import sanitize_html
 
 from . import content, similar
 from .content import article_file, author_key, listing_file, page_path, tag_key
-from .db import fragments, page_hashes, pages, redirects, site_version
+from .db import fragments, page_hashes, pages, redirects, similar_tables, site_version
 from .render import Renderer, excerpt
 
 SIMILAR_COUNT = 3
@@ -207,10 +207,21 @@ def load_model(conn: Connection, settings: Settings) -> "SiteModel":
         rows.append(page)
         terms[page["article_id"]] = [tuple(t) for t in r["terms"]]
     moved = [dict(r) for r in conn.execute(select(redirects)).mappings()]
+    tables = {r.lang: similar.Table.from_json(r.data) for r in conn.execute(select(similar_tables))}
     model = SiteModel(settings)
-    model.load(rows, moved, terms)
+    model.load(rows, moved, terms, tables)
+    store_similar_tables(conn, model)
     model.version = version
     return model
+
+
+def store_similar_tables(conn: Connection, model: "SiteModel") -> None:
+    """Keep the similar-posts frequency tables that were taken again (a full rebuild must use the same)."""
+    for lang, index in model.similar_index.items():
+        if index.table_changed:
+            conn.execute(delete(similar_tables).where(similar_tables.c.lang == lang))
+            conn.execute(similar_tables.insert().values(lang=lang, data=index.table.to_json()))
+            index.table_changed = False
 
 
 def lock(conn: Connection) -> None:
@@ -326,7 +337,8 @@ class SiteModel:
 
     # --- loading and changing ---
 
-    def load(self, rows: list[dict], moved: list[dict], terms: dict[str, list]) -> None:
+    def load(self, rows: list[dict], moved: list[dict], terms: dict[str, list],
+             tables: dict[str, similar.Table] | None = None) -> None:
         """Fill the model from every page and redirect at once."""
         for page in rows:
             self._index(page)
@@ -335,7 +347,9 @@ class SiteModel:
         by_lang: dict[str, dict] = {}
         for page in rows:
             by_lang.setdefault(page["lang"], {})[page["article_id"]] = (terms[page["article_id"]], newest_first(page))
-        self.similar_index = {lang: similar.SimilarIndex.build(docs, SIMILAR_COUNT) for lang, docs in by_lang.items()}
+        tables = tables or {}
+        self.similar_index = {lang: similar.SimilarIndex.build(docs, SIMILAR_COUNT, tables.get(lang))
+                              for lang, docs in by_lang.items()}
 
     def _index(self, page: dict) -> None:
         lang = page["lang"]
@@ -803,6 +817,7 @@ def flush(conn: Connection, settings: Settings, changes: Iterable[dict]) -> Rend
             else:
                 raise ValueError(f"unknown render action {change['action']!r}")
         paths |= model.end_bulk()
+        store_similar_tables(conn, model)
         model.version = read_version(conn)
         if not paths:
             return RenderReport()

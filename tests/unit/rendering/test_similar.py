@@ -54,15 +54,15 @@ def _doc(rng: random.Random) -> tuple:
 
 
 def _check(index: similar.SimilarIndex, docs: dict) -> None:
-    full = similar.similar_ids({k: v[0] for k, v in docs.items()}, {k: v[1] for k, v in docs.items()}, 3)
+    full = similar.similar_ids({k: v[0] for k, v in docs.items()}, {k: v[1] for k, v in docs.items()}, 3, index.table)
     assert {k: index.ids(k) for k in docs} == full
     for doc_id in docs:
         assert index.listing(doc_id) == {k for k, v in full.items() if doc_id in v}
 
 
 def _replay(ops: list[tuple], monkeypatch) -> None:
-    # A low MAX_DF makes words cross it often, the hard case for the incremental index.
-    monkeypatch.setattr(similar, "MAX_DF", 4)
+    # A low max_df makes words stop counting often when the table is taken again.
+    monkeypatch.setattr(similar, "MIN_MAX_DF", 2)
     index, docs = similar.SimilarIndex(3), {}
     for op, doc_id, seed, rank in ops:
         before = {k: index.ids(k) for k in docs}
@@ -76,7 +76,7 @@ def _replay(ops: list[tuple], monkeypatch) -> None:
         # Every list that changed is reported (the site re-renders exactly those pages).
         assert {k for k in docs if k in before and before[k] != index.ids(k)} <= changed
         _check(index, docs)
-    built = similar.SimilarIndex.build(dict(docs), 3)
+    built = similar.SimilarIndex.build(dict(docs), 3, index.table)
     _check(built, docs)
 
 
@@ -109,7 +109,7 @@ if given is not None:
             _replay(ops, mp)
 
 
-def test_a_change_re_scores_only_documents_sharing_terms(monkeypatch):
+def test_a_change_re_scores_only_itself_and_for_a_removal_those_that_listed_it(monkeypatch):
     index = similar.SimilarIndex(3)
     water = {f"w{i}": similar.term_counts(f"water canal {i}", ["Water"], "river delta") for i in range(5)}
     rail = {f"r{i}": similar.term_counts(f"rail border {i}", ["Trade"], "customs port") for i in range(5)}
@@ -117,7 +117,7 @@ def test_a_change_re_scores_only_documents_sharing_terms(monkeypatch):
         index.put(k, v, (i, k))
     calls = []
     real = index._row
-    monkeypatch.setattr(index, "_row", lambda doc_id: calls.append(doc_id) or real(doc_id))
+    monkeypatch.setattr(index, "_row", lambda doc_id, vec: calls.append(doc_id) or real(doc_id, vec))
     changed = index.put("w9", similar.term_counts("water canal", ["Water"], "river"), (99, "w9"))
     assert calls == ["w9"], "a new document is scored once; the others only compare with its score"
     assert changed and all(k.startswith("w") for k in changed)
@@ -127,7 +127,7 @@ def test_a_change_re_scores_only_documents_sharing_terms(monkeypatch):
 
 
 def test_a_bulk_of_changes_scored_at_once_gives_the_same_lists(monkeypatch):
-    monkeypatch.setattr(similar, "MAX_DF", 4)
+    monkeypatch.setattr(similar, "MIN_MAX_DF", 2)
     rng = random.Random(7)
     index, docs = similar.SimilarIndex(3), {}
     for batch in range(15):
@@ -149,3 +149,15 @@ def test_a_bulk_of_changes_scored_at_once_gives_the_same_lists(monkeypatch):
         assert {k for k in docs if k in before and before[k] != index.ids(k)} <= changed
         # Lists showing a changed document are reported too (its title or address may have changed).
         assert {k for k in docs if not touched.isdisjoint(index.ids(k))} <= changed
+
+
+def test_the_frequency_table_is_taken_again_only_when_the_size_doubles_or_halves():
+    index = similar.SimilarIndex(3)
+    sizes = []
+    for i in range(40):
+        index.put(f"d{i}", similar.term_counts(f"water {i}", [], "canal"), (i, f"d{i}"))
+        sizes.append(index.table.n)
+    assert sorted(set(sizes)) == [1, 3, 7, 15, 31]
+    for i in range(30):
+        index.drop(f"d{i}")
+    assert index.table.n == 15, "halved from 31 below 16, then again needs 7"

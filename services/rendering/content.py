@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from shared.markup import make_slug
 
@@ -67,11 +68,12 @@ def link_footnotes(body_html: str, numbers: set[int]) -> str:
 
 def author_key(page: dict) -> str:
     """The URL key of a page's author (their name as a slug)."""
-    return make_slug(page["snapshot"]["author"]["name"])
+    return tag_key(page["snapshot"]["author"]["name"])
 
 
+@lru_cache(maxsize=8192)
 def tag_key(tag: str) -> str:
-    """The URL key of a tag."""
+    """The URL key of a tag (or an author name)."""
     return make_slug(tag)
 
 

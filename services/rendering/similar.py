@@ -114,15 +114,20 @@ class Table:
         return cls(int(data["n"]), {k: int(v) for k, v in data["df"].items()})
 
 
+def _quantise(counts: np.ndarray, idf: np.ndarray) -> np.ndarray:
+    """Integer unit weights of one document; ``idf`` is NaN for terms that do not count (weight 0)."""
+    weights = (1.0 + np.log(counts.astype(np.float64))) * idf
+    weights = np.where(np.isnan(weights), 0.0, weights)
+    norm = math.sqrt(math.fsum((weights * weights).tolist())) or 1.0
+    return np.rint(weights / norm * SCALE)
+
+
 def vector(counts: Iterable[tuple[str, int]], table: Table) -> dict[str, int]:
     """The quantised unit TF-IDF vector of term counts over the terms that count: term -> integer weight."""
-    weights = {}
-    for term, count in counts:
-        idf = table.idf(term)
-        if idf is not None and count > 0:
-            weights[term] = (1.0 + math.log(count)) * idf
-    norm = math.sqrt(math.fsum(w * w for w in weights.values())) or 1.0
-    return {term: q for term, w in weights.items() if (q := round(w / norm * SCALE))}
+    pairs = [(t, c) for t, c in counts if c > 0]
+    idf = np.array([np.nan if (x := table.idf(t)) is None else x for t, _ in pairs], dtype=np.float64)
+    q = _quantise(np.array([c for _, c in pairs], dtype=np.int64), idf)
+    return {t: int(w) for (t, _), w in zip(pairs, q.tolist()) if w}
 
 
 def similar_ids(docs: dict[str, Iterable[tuple[str, int]]], rank: dict[str, Hashable], k: int = 3,
@@ -170,6 +175,7 @@ class SimilarIndex:
         self.table_changed = False
         self.terms: list[str] = []
         self.vocab: dict[str, int] = {}
+        self._idf = np.empty(0, dtype=np.float64)  # by term id, for self.table; NaN: does not count
         self.df: Counter[int] = Counter()
         self.docs: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # id -> (term ids, counts)
         self.rank: dict[str, Hashable] = {}
@@ -196,6 +202,7 @@ class SimilarIndex:
             index.table_changed = True
         else:
             index.table = table
+        index._idf = np.empty(0, dtype=np.float64)
         index._score_all()
         return index
 
@@ -230,10 +237,17 @@ class SimilarIndex:
         ids, counts = self.docs[doc_id]
         return [(self.terms[t], c) for t, c in zip(ids.tolist(), counts.tolist())]
 
+    def _idf_of(self, ids: np.ndarray) -> np.ndarray:
+        if len(self._idf) < len(self.terms):
+            extra = [self.table.idf(t) for t in self.terms[len(self._idf):]]
+            self._idf = np.concatenate([self._idf, np.array([np.nan if x is None else x for x in extra])])
+        return self._idf[ids]
+
     def _vector(self, doc_id: str) -> tuple[np.ndarray, np.ndarray]:
-        vec = vector(self._counts_of(doc_id), self.table)
-        return (np.array([self.vocab[t] for t in vec], dtype=np.int64),
-                np.array(list(vec.values()), dtype=np.float64))
+        ids, counts = self.docs[doc_id]
+        q = _quantise(counts, self._idf_of(ids))
+        keep = q != 0
+        return ids[keep], q[keep]
 
     def _forget(self, doc_id: str) -> None:
         ids, _ = self.docs.pop(doc_id)
@@ -283,6 +297,9 @@ class SimilarIndex:
         return [e[2] for e in old] != [e[2] for e in entries]
 
     def _best(self, row: dict[str, float]) -> list[tuple]:
+        if len(row) > 4 * self.k:
+            kth = sorted(row.values(), reverse=True)[self.k - 1]
+            row = {d: s for d, s in row.items() if s >= kth}
         return sorted((-s, self.rank[d], d) for d, s in row.items())[: self.k]
 
     def _rescore(self, doc_id: str) -> bool:
@@ -315,9 +332,15 @@ class SimilarIndex:
         scores = (matrix @ matrix.T).tocsr()
         for d, r in self.slot.items():
             start, end = scores.indptr[r], scores.indptr[r + 1]
-            row = {self.ids_by_slot[c]: s for c, s in zip(scores.indices[start:end].tolist(),
-                                                         scores.data[start:end].tolist()) if c != r and s > 0}
-            self._set_top(d, self._best(row))
+            cols, vals = scores.indices[start:end], scores.data[start:end]
+            keep = (cols != r) & (vals > 0)
+            cols, vals = cols[keep], vals[keep]
+            if len(vals) > self.k:
+                # Only scores at least the k-th best can make the list (ties included).
+                kth = np.partition(vals, len(vals) - self.k)[len(vals) - self.k]
+                keep = vals >= kth
+                cols, vals = cols[keep], vals[keep]
+            self._set_top(d, self._best({self.ids_by_slot[c]: v for c, v in zip(cols.tolist(), vals.tolist())}))
 
     def _size_moved(self) -> bool:
         """Take the table again when the number of documents doubled or halved since it was taken."""
@@ -325,6 +348,7 @@ class SimilarIndex:
         if n > 2 * self.table.n or 2 * n < self.table.n:
             self.table = Table(n, {self.terms[t]: c for t, c in self.df.items()})
             self.table_changed = True
+            self._idf = np.empty(0, dtype=np.float64)
             return True
         return False
 

@@ -578,9 +578,9 @@ class SiteModel:
                 for key, listing in table.get(lang, {}).items():
                     base = f"{lang}/{kind}/{key}/"
                     out += [listing_file(base, None)] + [listing_file(base, k) for k in range(1, listing.archive_count() + 1)]
-        for page in self.by_id.values():
-            out += [f"{old['lang']}/{old['slug']}/index.html" for old in self.redirects_of(page["article_id"])]
-            out.append(article_file(page))
+        out += [f"{lang}/{slug}/index.html" for (lang, slug), i in sorted(self.moved.items())
+                if i in self.by_id and (lang, slug) not in self.by_address]
+        out += [article_file(page) for page in self.by_id.values()]
         return out
 
     def render(self, rel: str, renderer: Renderer | None = None) -> str | None:

@@ -139,3 +139,17 @@ def test_the_parallel_rebuild_equals_the_incremental_site(tmp_path):
     theirs = {p.relative_to(other).as_posix(): p.read_bytes() for p in other.rglob("*") if p.is_file()}
     assert mine == theirs
     engine.dispose()
+
+
+def test_landing_and_archive_pages_pass_the_nu_html_checker(tmp_path, monkeypatch, vnu):
+    monkeypatch.setattr("services.rendering.content.PAGE_SIZE", 4)
+    settings = fx.settings_for(tmp_path)
+    engine = fx.engine_for(settings)
+    with engine.begin() as conn:
+        site.flush(conn, settings, [{"action": "publish", "snapshot": _article(n)} for n in range(11)])
+    engine.dispose()
+    files = sorted(settings.site_dir.glob("en/**/page/*/index.html")) + [settings.site_dir / "en/index.html",
+                                                                        settings.site_dir / "en/tags/water/index.html"]
+    assert len(files) >= 6
+    errors = vnu(files)
+    assert errors == "", errors[:3000]

@@ -40,6 +40,7 @@ MIN_MAX_DF = 20
 # Unit vectors are quantised to integers of at most 2**20: a dot product stays below 2**41.
 SCALE = 1 << 20
 TAG_PREFIX = "#"
+_BLOCK = 256
 
 
 def text_of(body_html: str) -> str:
@@ -196,15 +197,23 @@ class SimilarIndex:
         index = cls(k)
         for doc_id in sorted(docs):
             counts, rank = docs[doc_id]
-            index._store(doc_id, counts, rank)
-        if table is None:
-            index.table = Table(len(index.docs), {index.terms[t]: c for t, c in index.df.items()})
-            index.table_changed = True
-        else:
-            index.table = table
-        index._idf = np.empty(0, dtype=np.float64)
-        index._score_all()
+            index.add_unscored(doc_id, counts, rank)
+        index.finish(table)
         return index
+
+    def add_unscored(self, doc_id: str, counts: Iterable[tuple[str, int]], rank: Hashable) -> None:
+        """Add a document while loading (``finish`` scores them all)."""
+        self._store(doc_id, counts, rank)
+
+    def finish(self, table: Table | None = None) -> None:
+        """Score every document loaded with ``add_unscored``, with a stored table (default: their own)."""
+        if table is None:
+            self.table = Table(len(self.docs), {self.terms[t]: c for t, c in self.df.items()})
+            self.table_changed = True
+        else:
+            self.table = table
+        self._idf = np.empty(0, dtype=np.float64)
+        self._score_all()
 
     def ids(self, doc_id: str) -> list[str]:
         """The similar list of a document."""
@@ -224,7 +233,7 @@ class SimilarIndex:
                 tid = self.vocab[term] = len(self.terms)
                 self.terms.append(term)
             ids.append(tid)
-        self.docs[doc_id] = (np.array(ids, dtype=np.int64), np.array([c for _, c in counts], dtype=np.int64))
+        self.docs[doc_id] = (np.array(ids, dtype=np.int32), np.array([c for _, c in counts], dtype=np.int32))
         self.df.update(ids)
         self.rank[doc_id] = rank
         slot = self.free.pop() if self.free else len(self.ids_by_slot)
@@ -313,11 +322,11 @@ class SimilarIndex:
         rows, cols, vals = [], [], []
         for d in self.docs:
             tids, weights = self._vector(d)
-            rows.append(np.full(len(tids), self.slot[d], dtype=np.int64))
+            rows.append(np.full(len(tids), self.slot[d], dtype=np.int32))
             cols.append(tids)
             vals.append(weights)
         self.postings = {}
-        rows, cols, vals = (np.concatenate(x) if x else np.empty(0, np.int64) for x in (rows, cols, vals))
+        rows, cols, vals = (np.concatenate(x) if x else np.empty(0, np.int32) for x in (rows, cols, vals))
         if not len(cols):
             for d in self.docs:
                 self._set_top(d, [])
@@ -329,18 +338,27 @@ class SimilarIndex:
             self.postings[int(cols[start])] = (rows[start:end], vals[start:end])
         n = len(self.ids_by_slot)
         matrix = sparse.csr_matrix((vals, (rows, cols)), shape=(n, len(self.terms)))
-        scores = (matrix @ matrix.T).tocsr()
-        for d, r in self.slot.items():
-            start, end = scores.indptr[r], scores.indptr[r + 1]
-            cols, vals = scores.indices[start:end], scores.data[start:end]
-            keep = (cols != r) & (vals > 0)
+        transposed = matrix.T.tocsr()
+        # A block of rows at a time: the score matrix of a large language is nearly dense.
+        for first in range(0, n, _BLOCK):
+            scores = (matrix[first:first + _BLOCK] @ transposed).tocsr()
+            for i in range(scores.shape[0]):
+                d = self.ids_by_slot[first + i]
+                if d is not None:
+                    self._top_from_scores(d, first + i, scores, i)
+
+    def _top_from_scores(self, d: str, r: int, scores, i: int) -> None:
+        """Set the list of document ``d`` (slot ``r``) from row ``i`` of a block of scores."""
+        start, end = scores.indptr[i], scores.indptr[i + 1]
+        cols, vals = scores.indices[start:end], scores.data[start:end]
+        keep = (cols != r) & (vals > 0)
+        cols, vals = cols[keep], vals[keep]
+        if len(vals) > self.k:
+            # Only scores at least the k-th best can make the list (ties included).
+            kth = np.partition(vals, len(vals) - self.k)[len(vals) - self.k]
+            keep = vals >= kth
             cols, vals = cols[keep], vals[keep]
-            if len(vals) > self.k:
-                # Only scores at least the k-th best can make the list (ties included).
-                kth = np.partition(vals, len(vals) - self.k)[len(vals) - self.k]
-                keep = vals >= kth
-                cols, vals = cols[keep], vals[keep]
-            self._set_top(d, self._best({self.ids_by_slot[c]: v for c, v in zip(cols.tolist(), vals.tolist())}))
+        self._set_top(d, self._best({self.ids_by_slot[c]: v for c, v in zip(cols.tolist(), vals.tolist())}))
 
     def _size_moved(self) -> bool:
         """Take the table again when the number of documents doubled or halved since it was taken."""
@@ -391,7 +409,7 @@ class SimilarIndex:
         for t, w in zip(vec[0].tolist(), vec[1].tolist()):
             posting = self.postings.get(t)
             self.postings[t] = ((np.append(posting[0], slot), np.append(posting[1], w)) if posting is not None
-                                else (np.array([slot], dtype=np.int64), np.array([w], dtype=np.float64)))
+                                else (np.array([slot], dtype=np.int32), np.array([w], dtype=np.float64)))
         row = self._row(doc_id, vec)
         self._set_top(doc_id, self._best(row))
         if self.ids(doc_id) != old_list:

@@ -19,6 +19,7 @@ back is noticed without reading it).
 """
 from __future__ import annotations
 
+import gc
 import hashlib
 import multiprocessing
 import os
@@ -205,17 +206,23 @@ def load_model(conn: Connection, settings: Settings) -> "SiteModel":
     query = (select(pages.c.article_id, pages.c.group_id, pages.c.lang, pages.c.slug, pages.c.revision,
                     pages.c.title, pages.c.published_at, pages.c.updated_at, fragments.c.meta, fragments.c.terms)
              .select_from(pages.join(fragments, fragments.c.article_id == pages.c.article_id)))
-    rows, terms = [], {}
+    tables = {r.lang: similar.Table.from_json(r.data) for r in conn.execute(select(similar_tables))}
+    model = SiteModel(settings)
+    indexes: dict[str, similar.SimilarIndex] = {}
+    # Row by row: each page's term counts become numpy arrays at once (holding every decoded
+    # list until the end would double the peak memory of a load).
     for r in conn.execute(query).mappings():
         page = _page_dict({k: r[k] for k in ("article_id", "group_id", "lang", "slug", "revision", "title",
                                              "published_at", "updated_at")})
         page["snapshot"] = r["meta"]
-        rows.append(page)
-        terms[page["article_id"]] = _term_pairs(r["terms"])
-    moved = [dict(r) for r in conn.execute(select(redirects)).mappings()]
-    tables = {r.lang: similar.Table.from_json(r.data) for r in conn.execute(select(similar_tables))}
-    model = SiteModel(settings)
-    model.load(rows, moved, terms, tables)
+        model.add_loaded(page)
+        index = indexes.setdefault(page["lang"], similar.SimilarIndex(SIMILAR_COUNT))
+        index.add_unscored(page["article_id"], _term_pairs(r["terms"]), newest_first(page))
+    for r in conn.execute(select(redirects)).mappings():
+        model.moved[(r["lang"], r["slug"])] = r["article_id"]
+    for lang, index in indexes.items():
+        index.finish(tables.get(lang))
+    model.similar_index = indexes
     store_similar_tables(conn, model)
     model.version = version
     return model
@@ -343,19 +350,9 @@ class SiteModel:
 
     # --- loading and changing ---
 
-    def load(self, rows: list[dict], moved: list[dict], terms: dict[str, list],
-             tables: dict[str, similar.Table] | None = None) -> None:
-        """Fill the model from every page and redirect at once."""
-        for page in rows:
-            self._index(page)
-        for r in moved:
-            self.moved[(r["lang"], r["slug"])] = r["article_id"]
-        by_lang: dict[str, dict] = {}
-        for page in rows:
-            by_lang.setdefault(page["lang"], {})[page["article_id"]] = (terms[page["article_id"]], newest_first(page))
-        tables = tables or {}
-        self.similar_index = {lang: similar.SimilarIndex.build(docs, SIMILAR_COUNT, tables.get(lang))
-                              for lang, docs in by_lang.items()}
+    def add_loaded(self, page: dict) -> None:
+        """Add a page while loading the model (similar lists are scored once at the end)."""
+        self._index(page)
 
     def _index(self, page: dict) -> None:
         lang = page["lang"]
@@ -933,6 +930,9 @@ def rebuild(conn: Connection, settings: Settings, progress: Callable[[int, int],
     chunks = [ordered[i:i + _CHUNK] for i in range(0, len(ordered), _CHUNK)]
     results: list[tuple] = []
     _POOL_MODEL = model
+    # Frozen objects are never traversed by the children's collector, so the model's pages stay
+    # shared with the parent instead of being copied into every child.
+    gc.freeze()
     try:
         ctx = multiprocessing.get_context("fork")
         url = conn.engine.url.render_as_string(hide_password=False)
@@ -944,5 +944,6 @@ def rebuild(conn: Connection, settings: Settings, progress: Callable[[int, int],
                     progress(len(results), len(ordered))
     finally:
         _POOL_MODEL = None
+        gc.unfreeze()
     _record(conn if record else None, results, report)
     return report

@@ -414,7 +414,7 @@ class SiteModel:
     def _change(self, article_id: str, mutate: Callable[[], set[str]]) -> set[str]:
         languages = self.languages
         before = self._footprint(article_id)
-        everything_before = None if self._same_languages_after(article_id) else set(self.paths())
+        everything_before = None if self._in_configured_language(article_id) else set(self.paths())
         similar_changed = mutate()
         after = self._footprint(article_id)
         paths = {"robots.txt", "sitemap.xml"} | before.files | after.files
@@ -436,7 +436,7 @@ class SiteModel:
             paths |= (everything_before or set()) | set(self.paths())
         return paths
 
-    def _same_languages_after(self, article_id: str) -> bool:
+    def _in_configured_language(self, article_id: str) -> bool:
         # Only a page in a language outside the configured ones can add or remove a language.
         page = self.by_id.get(article_id)
         return page is None or page["lang"] in self.settings.languages

@@ -31,6 +31,7 @@ def register_tasks(celery: Celery, rt: Runtime) -> None:
 
     @celery.task(name=tasks.RENDER_ARTICLE, bind=True, **opts)
     def render_article(self, event: dict) -> bool:
+        """Queue a publish for the next flush (answers render_failed if it cannot even be queued)."""
         try:
             return batching.queue_render(rt, event, requests)
         except Exception as exc:
@@ -41,14 +42,17 @@ def register_tasks(celery: Celery, rt: Runtime) -> None:
 
     @celery.task(name=tasks.REMOVE_ARTICLE, **task_options())
     def remove_article(event: dict) -> bool:
+        """Queue an unpublish for the next flush."""
         return batching.queue_remove(rt, event, requests)
 
     @celery.task(name=tasks.FLUSH_RENDERS, **opts)
     def flush_renders() -> int:
+        """Apply and render every queued change."""
         return batching.flush_requested(rt, requests)
 
     @celery.task(name=tasks.RENDERING_RELAY_OUTBOX, **task_options())
     def relay_outbox() -> int:
+        """Relay the outbox; flush changes left waiting."""
         return batching.sweep(rt)
 
     def load_site_model(sender=None, **_kwargs) -> None:

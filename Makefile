@@ -50,7 +50,7 @@ screenshots: $(STAMP)
 chaos: $(STAMP)
 	$(BIN)/python -m pytest tests/chaos -s
 
-## Whole-pipeline benchmark with its ceilings (an empty Celery chain, Hugo); BENCH_ARGS="--n 100" to size it.
+## Whole-pipeline benchmark with its ceilings (an empty Celery chain, Hugo); N=1000 by default, BENCH_ARGS="--n 100" to size it.
 bench: $(STAMP)
 	$(BIN)/python bench/pipeline.py $(BENCH_ARGS)
 

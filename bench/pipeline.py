@@ -471,8 +471,15 @@ def print_report(res: dict) -> None:
               f"{_fmt(row['ratio'], 3) if row['ratio'] is not None else '-':>11}")
     b = res["burst"]
     print(f"\nburst: {b['article_languages']} in {b['seconds']:.1f} s (API accepted all in {b['api_accept_seconds']:.1f} s)")
-    inc = res["incremental"]
-    print(f"1 publish into {inc['site_files_before']} files: {inc['files_changed']} files changed {inc['by_kind']}")
+    inc, rebuild = res["incremental"], res["rebuild"]
+    share = inc["vs_rebuild"]
+    print(f"one publish into {inc['site_files_before']} files: {inc['files_changed']} files rewritten {inc['by_kind']}; "
+          f"render {_fmt(inc['render_task_seconds'], 2)} s = {_fmt(share * 100 if share is not None else None, 1)} % of "
+          f"a full rebuild ({rebuild['seconds']:.1f} s)")
+    print(f"full rebuild: {rebuild['article_pages']} article pages, {rebuild['files']} files in {rebuild['seconds']:.1f} s = "
+          f"{rebuild['pages_per_s']:.0f} pages/s; peak memory {rebuild['peak_rss_mb']:.0f} MB (largest process)")
+    print(f"rendering worker RSS: {res['memory_after_burst_mb'].get('rendering_worker', 0):.0f} MB after the burst, "
+          f"{res.get('memory_end_mb', {}).get('rendering_worker', 0):.0f} MB at the end")
     print("resident MB after the burst: " + ", ".join(f"{k} {v:.0f}" for k, v in res["memory_after_burst_mb"].items()))
     print("goals met: " + ", ".join(f"{k}={'yes' if v else ('-' if v is None else 'NO')}"
                                      for k, v in res["comparison"]["goals_met"].items()))

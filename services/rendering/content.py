@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from shared.content import roman_value
 from shared.markup import make_slug
@@ -49,11 +50,12 @@ def link_footnotes(body_html: str, numbers: set[int]) -> str:
 
 def author_key(page: dict) -> str:
     """The URL key of a page's author (their name as a slug)."""
-    return make_slug(page["snapshot"]["author"]["name"])
+    return tag_key(page["snapshot"]["author"]["name"])
 
 
+@lru_cache(maxsize=8192)
 def tag_key(tag: str) -> str:
-    """The URL key of a tag."""
+    """The URL key of a tag (or an author name)."""
     return make_slug(tag)
 
 
@@ -62,6 +64,7 @@ def article_file(page: dict) -> str:
     return f"{page['lang']}/{page['slug']}/index.html"
 
 
-def index_file(lang: str, n: int) -> str:
-    """The file of index page ``n`` of a language."""
-    return f"{lang}/index.html" if n == 1 else f"{lang}/page/{n}/index.html"
+def listing_file(base: str, page: int | None) -> str:
+    """The file of a listing page under ``base`` (``en/``, ``en/tags/water/``): None is its landing
+    page (the newest articles), ``k`` its archive page ``k`` (counted from the oldest)."""
+    return f"{base}index.html" if page is None else f"{base}page/{page}/index.html"

@@ -1,7 +1,7 @@
 """The rendering service's read model of live pages (its own database)."""
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, DateTime, Integer, MetaData, String, Table, Text, UniqueConstraint
 
 from shared.db import JSONType
 from shared.outbox import inbox_table, outbox_table
@@ -21,6 +21,50 @@ pages = Table(
     Column("published_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("lang", "slug", name="uq_pages_lang_slug"),
+)
+
+# What pages are rendered from, computed once per revision: the snapshot without its body (``meta``),
+# the sanitised body HTML, the description and the similar-posts term counts. The rendering worker
+# keeps ``meta`` and the terms in memory and reads bodies only for the pages it renders.
+fragments = Table(
+    "page_fragments",
+    metadata,
+    Column("article_id", String(36), primary_key=True),
+    Column("revision", Integer, nullable=False),
+    Column("meta", JSONType, nullable=False),
+    Column("clean_html", Text, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("terms", JSONType, nullable=False),
+)
+
+# Per language, the document frequencies the similar-posts IDF uses (``similar.Table``), taken again
+# only when the language's size doubles or halves, so that one publish re-scores nothing else.
+similar_tables = Table(
+    "similar_tables",
+    metadata,
+    Column("lang", String(8), primary_key=True),
+    Column("data", JSONType, nullable=False),
+)
+
+# One row: bumped (new number and token) in the same transaction as every change to the read
+# model, so a process holding the model in memory knows when another process changed it.
+site_version = Table(
+    "site_version",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("token", String(32), nullable=False),
+)
+
+# The digest, size and mtime of every file last written under SITE_DIR: a render writes a file only
+# when its digest changed, and trusts the digest only while the file's size and mtime still match.
+page_hashes = Table(
+    "page_hashes",
+    metadata,
+    Column("path", String(600), primary_key=True),
+    Column("digest", String(32), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("mtime_ns", BigInteger, nullable=False),
 )
 
 # Old addresses of live articles whose slug changed on republish: answered with a 301 by the

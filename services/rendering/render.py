@@ -17,10 +17,10 @@ from feedgen.feed import FeedGenerator
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from shared.markup import sanitize_html
+from shared.content import page_path
 
-from . import content, i18n, similar
-from .content import author_key, index_file, link_footnotes_found, tag_key
+from . import i18n, similar
+from .content import author_key, link_footnotes_found, listing_file, tag_key
 
 if TYPE_CHECKING:
     from .site import SiteModel
@@ -71,7 +71,7 @@ class Renderer:
     @staticmethod
     def article_path(page: dict) -> str:
         """The site path of an article."""
-        return f"/{page['lang']}/{page['slug']}/"
+        return page_path(page["lang"], page["slug"])
 
     def _common(self, lang: str) -> dict:
         return {
@@ -166,7 +166,8 @@ class Renderer:
         path = self.article_path(page)
         url = self.url(path)
         refs = snap.get("references") or []
-        body, linked = link_footnotes_found(sanitize_html(snap.get("body_html") or ""), {r["number"] for r in refs})
+        frag = self.m.fragment(page)
+        body, linked = link_footnotes_found(frag["clean_html"], {r["number"] for r in refs})
         siblings = self.m.siblings(page)
         translations = [{"lang": s["lang"], "name": i18n.native_name(s["lang"]), "url": self.article_path(s)}
                         for s in siblings if s["article_id"] != page["article_id"]]
@@ -175,7 +176,7 @@ class Renderer:
         author_path = f"/{lang}/authors/{author_key(page)}/"
         bio, bio_lang = self._bio(page)
         tags = [{"name": t, "url": f"/{lang}/tags/{tag_key(t)}/"} for t in snap.get("tags", [])]
-        description = excerpt(snap.get("body_html") or "")
+        description = frag["description"]
         ld = {
             "@context": "https://schema.org",
             "@type": "Article",
@@ -238,49 +239,42 @@ class Renderer:
 
     # --- listings ---
 
-    def _listing(self, lang: str, heading: str, items: list[dict], path: str, *, kind: str,
-                 prev_path: str | None = None, next_path: str | None = None, page_no: int = 1,
-                 alternates: list[tuple[str, str]] | None = None) -> str:
+    def listing(self, kind: str, lang: str, key: str, k: int | None) -> str:
+        """A listing page: a language's index (``lang``), an author's (``authors``) or a tag's (``tags``)
+        articles; ``k`` None is the landing page (the newest), else archive page ``k`` (1 = the oldest)."""
+        listing = self.m.listing(kind, lang, key)
+        count = listing.archive_count() if listing else 0
+        items = (listing.landing() if k is None else listing.archive(k)) if listing else []
         t = i18n.labels(lang)
-        title = heading if page_no == 1 else f"{heading} – {t['page_n'].format(n=page_no)}"
-        return _env.get_template("listing.html").render(
-            **self._common(lang), kind=kind, heading=heading, title=title, url=self.url(path),
-            items=[self._item(p, lang) for p in items], prev_path=prev_path, next_path=next_path,
-            page_no=page_no, alternates=alternates or [],
-        )
+        base = f"{lang}/" if kind == "lang" else f"{lang}/{kind}/{key}/"
 
-    def index(self, lang: str, n: int) -> str:
-        """Index page ``n`` of a language (newest first)."""
-        items = self.m.by_lang.get(lang, [])
-        count = self.m.index_pages(lang)
-        size = content.PAGE_SIZE
+        def path(n: int | None) -> str:
+            return "/" + listing_file(base, n)[: -len("index.html")]
 
-        def path(k: int) -> str:
-            return "/" + index_file(lang, k)[: -len("index.html")]
-
+        if kind == "lang":
+            heading = t["latest"]
+        elif kind == "authors":
+            heading = t["author_title"].format(name=items[0]["snapshot"]["author"]["name"])
+        else:
+            heading = t["tag_title"].format(tag=next(x for x in items[0]["snapshot"]["tags"] if tag_key(x) == key))
         alternates = []
-        if n == 1:
+        if kind == "lang" and k is None:
             alternates = [(code, self.url(f"/{code}/")) for code in self.m.languages]
             alternates.append(("x-default", self.url(f"/{self.m.languages[0]}/")))
-        return self._listing(
-            lang, i18n.labels(lang)["latest"], items[(n - 1) * size: n * size], path(n), kind="index",
-            prev_path=path(n - 1) if n > 1 else None, next_path=path(n + 1) if n < count else None,
-            page_no=n, alternates=alternates,
+        # Reading order runs newest to oldest: landing, archive page count, ..., archive page 1.
+        if k is None:
+            newer, older = None, (count or None)
+        else:
+            newer, older = (k + 1 if k < count else None), (k - 1 or None)
+        return _env.get_template("listing.html").render(
+            **self._common(lang), kind=kind, heading=heading, url=self.url(path(k)),
+            title=heading if k is None else f"{heading} – {t['page_n'].format(n=k)}",
+            current=t["latest"] if k is None else t["page_n"].format(n=k),
+            items=[self._item(p, lang) for p in items],
+            prev_path=path(newer) if k is not None else None,
+            next_path=path(older) if older is not None else None,
+            alternates=alternates,
         )
-
-    def author(self, lang: str, key: str) -> str:
-        """The page listing an author's articles in one language."""
-        items = self.m.authors(lang)[key]
-        name = items[0]["snapshot"]["author"]["name"]
-        heading = i18n.labels(lang)["author_title"].format(name=name)
-        return self._listing(lang, heading, items, f"/{lang}/authors/{key}/", kind="author")
-
-    def tag(self, lang: str, key: str) -> str:
-        """The page listing the articles of one tag in one language."""
-        items = self.m.tags(lang)[key]
-        name = next(t for t in items[0]["snapshot"]["tags"] if tag_key(t) == key)
-        heading = i18n.labels(lang)["tag_title"].format(tag=name)
-        return self._listing(lang, heading, items, f"/{lang}/tags/{key}/", kind="tag")
 
     # --- small pages ---
 
@@ -301,7 +295,7 @@ class Renderer:
 
     def feed(self, lang: str) -> str:
         """The Atom feed of a language (newest entries)."""
-        items = self.m.by_lang.get(lang, [])[:FEED_SIZE]
+        items = self.m.articles(lang)[:FEED_SIZE]
         t = i18n.labels(lang)
         fg = FeedGenerator()
         fg.id(self.url(f"/{lang}/"))
@@ -321,10 +315,10 @@ class Renderer:
             entry.updated(p["updated_at"])
             for tag in p["snapshot"].get("tags", []):
                 entry.category(term=tag)
-            summary = excerpt(p["snapshot"].get("body_html") or "")
-            if summary:
-                entry.summary(summary)
-            entry.content(sanitize_html(p["snapshot"].get("body_html") or ""), type="html")
+            frag = self.m.fragment(p)
+            if frag["description"]:
+                entry.summary(frag["description"])
+            entry.content(frag["clean_html"], type="html")
         return fg.atom_str(pretty=True).decode("utf-8")
 
     def sitemap_index(self) -> str:
@@ -332,7 +326,7 @@ class Renderer:
         lines = ['<?xml version="1.0" encoding="UTF-8"?>',
                  '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
         for lang in self.m.languages:
-            items = self.m.by_lang.get(lang)
+            items = self.m.articles(lang)
             if not items:
                 continue
             lastmod = max(p["updated_at"] for p in items).isoformat()
@@ -345,7 +339,7 @@ class Renderer:
         """One language's sitemap, each URL with ``xhtml:link`` alternates for its whole group."""
         lines = ['<?xml version="1.0" encoding="UTF-8"?>',
                  '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:xhtml="http://www.w3.org/1999/xhtml">']
-        for p in sorted(self.m.by_lang.get(lang, []), key=lambda p: p["slug"]):
+        for p in sorted(self.m.articles(lang), key=lambda p: p["slug"]):
             lines.append(f"  <url><loc>{xml_escape(self.url(self.article_path(p)))}</loc>"
                          f"<lastmod>{p['updated_at'].isoformat()}</lastmod>")
             for hreflang, href in self._alternates(p):

@@ -1,18 +1,31 @@
 """Render the public site from the read model, fully (``rebuild``) or incrementally (one article or a batch).
 
-The site is a pure function of the read model and the settings: ``SiteModel.outputs()`` names every
-file the site has and how to render it. A full rebuild renders all of them; publishing, republishing
-or unpublishing one article (or a batch of such changes, ``flush``) renders only the paths
-``affected_paths`` picks by comparing the model before and after the change, and writes a file only
-when its bytes change. Nothing reads the clock, so both ways give byte-identical trees
-(``tests/integration/rendering`` checks it).
+The site is a pure function of the read model and the settings: ``SiteModel.paths()`` names every
+file the site has and ``SiteModel.render(path)`` renders one. Nothing reads the clock, so an
+incremental render and a full rebuild give byte-identical trees (``tests/integration/rendering``
+checks it).
 
-Files are written atomically (temp file + rename) so a reader never sees half a page.
+The model lives in the process between changes (``live_model``): it is loaded once, then every
+change is applied to the database and to the model together, and the model names the files that
+change reports (``SiteModel.put`` / ``SiteModel.drop``): the article, its group, its listing pages,
+the pages whose similar list changed, feeds and sitemaps. A version row (``site_version``) bumped
+with every change to the read model tells a process when another one changed it; only then is the
+model loaded again. Listing pages are numbered from the oldest (the newest articles are on the
+landing page), so a new article rewrites a bounded number of them.
+
+Files are written atomically (temp file + rename), and only when their bytes change: the digest of
+every written file is kept in ``page_hashes`` (with its size and mtime, so a file changed behind our
+back is noticed without reading it).
 """
 from __future__ import annotations
 
+import gc
+import hashlib
+import multiprocessing
 import os
 import tempfile
+import uuid
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -23,25 +36,35 @@ from sqlalchemy.engine import Connection
 
 from shared.config import Settings
 from shared.content import page_path
+from shared.db import make_engine, read_only
 from shared.events import aware
+from shared.markup import sanitize_html
 
 from . import content, similar
-from .content import article_file, author_key, index_file, tag_key
-from .db import pages, redirects
-from .render import Renderer
+from .content import article_file, author_key, listing_file, tag_key
+from .db import fragments, page_hashes, pages, redirects, similar_tables, site_version
+from .render import Renderer, excerpt
 
 SIMILAR_COUNT = 3
 # Output names the site owns; a rebuild may delete stale files with these names, nothing else.
 OUTPUT_NAMES = ("index.html", "404.html", "feed.xml", "sitemap.xml", "robots.txt")
+# Below this many files a rebuild renders in its own process (forking costs more than it saves).
+POOL_MIN_FILES = 2000
+# A batch with this many changes in one language scores that language's similar lists once, in one
+# sparse product, instead of change by change.
+BULK_CHANGES = 16
+_CHUNK = 64
 
 
-def write_atomic(path: Path, content: str) -> None:
-    """Write ``content`` to ``path`` through a temporary file and a rename."""
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(content)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
@@ -52,8 +75,47 @@ def write_atomic(path: Path, content: str) -> None:
 # --- the read model -------------------------------------------------------------------------
 
 
+def bump_version(conn: Connection) -> tuple[int, str]:
+    """Record that the read model changed; return the new (version, token)."""
+    token = uuid.uuid4().hex
+    row = conn.execute(select(site_version.c.version).where(site_version.c.id == 1)).first()
+    if row is None:
+        conn.execute(site_version.insert().values(id=1, version=1, token=token))
+        return 1, token
+    conn.execute(site_version.update().where(site_version.c.id == 1).values(version=row.version + 1, token=token))
+    return row.version + 1, token
+
+
+def read_version(conn: Connection) -> tuple[int, str]:
+    """The read model's current (version, token); (0, "") before the first change."""
+    row = conn.execute(select(site_version.c.version, site_version.c.token).where(site_version.c.id == 1)).first()
+    return (row.version, row.token) if row else (0, "")
+
+
+def make_fragments(snapshot: dict) -> dict:
+    """What the pages of one snapshot are rendered from (computed once per revision)."""
+    body = snapshot.get("body_html") or ""
+    counts = similar.term_counts(snapshot["title"], snapshot.get("tags", []), body)
+    return {
+        "meta": {k: v for k, v in snapshot.items() if k != "body_html"},
+        "clean_html": sanitize_html(body),
+        "description": excerpt(body),
+        # Two flat lists decode much faster than a list of pairs when the model is loaded.
+        "terms": {"t": [t for t, _ in counts], "c": [c for _, c in counts]},
+    }
+
+
+def _term_pairs(stored: dict) -> list[tuple[str, int]]:
+    return list(zip(stored["t"], stored["c"]))
+
+
+def _store_fragments(conn: Connection, article_id: str, revision: int, frags: dict) -> None:
+    conn.execute(delete(fragments).where(fragments.c.article_id == article_id))
+    conn.execute(fragments.insert().values(article_id=article_id, revision=revision, **frags))
+
+
 def upsert_page(conn: Connection, snapshot: dict) -> bool:
-    """Store a published snapshot in the read model; False when a newer revision is already there."""
+    """Store a published snapshot (and its fragments) in the read model; False when a newer revision is there."""
     existing = conn.execute(select(pages.c.revision, pages.c.slug, pages.c.lang)
                             .where(pages.c.article_id == snapshot["article_id"])).first()
     if existing and existing.revision > snapshot["revision"]:
@@ -78,7 +140,19 @@ def upsert_page(conn: Connection, snapshot: dict) -> bool:
         conn.execute(pages.update().where(pages.c.article_id == snapshot["article_id"]).values(**values))
     else:
         conn.execute(pages.insert().values(article_id=snapshot["article_id"], **values))
+    _store_fragments(conn, snapshot["article_id"], snapshot["revision"], make_fragments(snapshot))
+    bump_version(conn)
     return True
+
+
+def delete_page(conn: Connection, article_id: str) -> bool:
+    """Drop an article and its old addresses from the read model; False when it was not there."""
+    gone = conn.execute(delete(pages).where(pages.c.article_id == article_id)).rowcount
+    conn.execute(delete(redirects).where(redirects.c.article_id == article_id))
+    conn.execute(delete(fragments).where(fragments.c.article_id == article_id))
+    if gone:
+        bump_version(conn)
+    return bool(gone)
 
 
 def _page_dict(row) -> dict:
@@ -103,16 +177,70 @@ def find_redirect(conn: Connection, lang: str, slug: str) -> str | None:
     return page_path(row.lang, row.slug) if row else None
 
 
+def fetch_fragments(conn: Connection, article_ids: Iterable[str]) -> dict[str, dict]:
+    """Body HTML and description of some articles, by id."""
+    ids = list(dict.fromkeys(article_ids))
+    out = {}
+    for i in range(0, len(ids), 500):
+        rows = conn.execute(select(fragments.c.article_id, fragments.c.clean_html, fragments.c.description)
+                            .where(fragments.c.article_id.in_(ids[i:i + 500])))
+        out.update({r.article_id: {"clean_html": r.clean_html, "description": r.description} for r in rows})
+    return out
+
+
+def _fill_fragments(conn: Connection) -> int:
+    """Compute the fragments of pages stored before fragments existed (or of another revision)."""
+    rows = conn.execute(
+        select(pages.c.article_id, pages.c.revision, pages.c.snapshot)
+        .select_from(pages.outerjoin(fragments, fragments.c.article_id == pages.c.article_id))
+        .where((fragments.c.article_id.is_(None)) | (fragments.c.revision != pages.c.revision))
+    ).all()
+    for r in rows:
+        _store_fragments(conn, r.article_id, r.revision, make_fragments(r.snapshot))
+    return len(rows)
+
+
 def load_model(conn: Connection, settings: Settings) -> "SiteModel":
-    """The whole read model, ready to render."""
-    rows = [_page_dict(r) for r in conn.execute(select(pages)).mappings()]
-    moved = [dict(r) for r in conn.execute(select(redirects)).mappings()]
-    return SiteModel(rows, moved, settings)
+    """The whole read model (without bodies), ready to render; similar lists computed at once."""
+    _fill_fragments(conn)
+    version = read_version(conn)
+    query = (select(pages.c.article_id, pages.c.group_id, pages.c.lang, pages.c.slug, pages.c.revision,
+                    pages.c.title, pages.c.published_at, pages.c.updated_at, fragments.c.meta, fragments.c.terms)
+             .select_from(pages.join(fragments, fragments.c.article_id == pages.c.article_id)))
+    tables = {r.lang: similar.Table.from_json(r.data) for r in conn.execute(select(similar_tables))}
+    model = SiteModel(settings)
+    indexes: dict[str, similar.SimilarIndex] = {}
+    # Row by row: each page's term counts become numpy arrays at once (holding every decoded
+    # list until the end would double the peak memory of a load).
+    for r in conn.execute(query).mappings():
+        page = _page_dict({k: r[k] for k in ("article_id", "group_id", "lang", "slug", "revision", "title",
+                                             "published_at", "updated_at")})
+        page["snapshot"] = r["meta"]
+        model.add_loaded(page)
+        index = indexes.setdefault(page["lang"], similar.SimilarIndex(SIMILAR_COUNT))
+        index.add_unscored(page["article_id"], _term_pairs(r["terms"]), newest_first(page))
+    for r in conn.execute(select(redirects)).mappings():
+        model.moved[(r["lang"], r["slug"])] = r["article_id"]
+    for lang, index in indexes.items():
+        index.finish(tables.get(lang))
+    model.similar_index = indexes
+    store_similar_tables(conn, model)
+    model.version = version
+    return model
+
+
+def store_similar_tables(conn: Connection, model: "SiteModel") -> None:
+    """Keep the similar-posts frequency tables that were taken again (a full rebuild must use the same)."""
+    for lang, index in model.similar_index.items():
+        if index.table_changed:
+            conn.execute(delete(similar_tables).where(similar_tables.c.lang == lang))
+            conn.execute(similar_tables.insert().values(lang=lang, data=index.table.to_json()))
+            index.table_changed = False
 
 
 def lock(conn: Connection) -> None:
     """Serialise renders for the rest of the transaction."""
-    # Renders read the whole model and write files: two at once could each miss the other's
+    # Renders read and change the model and write files: two at once could each miss the other's
     # change. SQLite's BEGIN IMMEDIATE already serialises writers; PostgreSQL needs a lock.
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(4242001)"))
@@ -125,42 +253,280 @@ def _key_order(settings: Settings, lang: str) -> tuple:
     return (settings.languages.index(lang), "") if lang in settings.languages else (len(settings.languages), lang)
 
 
-@dataclass
-class SiteModel:
-    """An immutable view of the read model with the indexes the pages need."""
+def newest_first(page: dict) -> tuple:
+    """Sort key: newest publication first, ties by id."""
+    return (-page["published_at"].timestamp(), page["article_id"])
 
-    rows: list[dict]
-    moved: list[dict]
-    settings: Settings
-    by_id: dict = field(init=False)
-    by_lang: dict = field(init=False)
-    by_group: dict = field(init=False)
-    _similar: dict = field(init=False, default_factory=dict)
-    _redirects: dict = field(init=False, default_factory=dict)
 
-    def __post_init__(self):
-        self.by_id = {p["article_id"]: p for p in self.rows}
-        self.by_lang, self.by_group = {}, {}
-        for p in sorted(self.rows, key=self.newest_first):
-            self.by_lang.setdefault(p["lang"], []).append(p)
-        for p in sorted(self.rows, key=lambda p: _key_order(self.settings, p["lang"])):
-            self.by_group.setdefault(p["group_id"], []).append(p)
-        taken = {(p["lang"], p["slug"]) for p in self.rows}
-        self._redirects = {}
-        for r in sorted(self.moved, key=lambda r: (r["lang"], r["slug"])):
-            if r["article_id"] in self.by_id and (r["lang"], r["slug"]) not in taken:
-                self._redirects.setdefault(r["article_id"], []).append(r)
+class Listing:
+    """A list of articles, newest first, cut into pages: the landing page holds the newest
+    ``PAGE_SIZE``; archive pages hold the rest and are numbered from the oldest, so page ``k``
+    keeps the same articles once it is full and a new article changes at most the landing page,
+    the last archive page and a new one."""
+
+    def __init__(self):
+        self.keys: list[tuple] = []
+        self.items: list[dict] = []
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def insert(self, page: dict) -> None:
+        """Add a page in its place."""
+        key = newest_first(page)
+        i = bisect_left(self.keys, key)
+        self.keys.insert(i, key)
+        self.items.insert(i, page)
+
+    def remove(self, page: dict) -> None:
+        """Take a page out (``page`` as it was inserted)."""
+        i = bisect_left(self.keys, newest_first(page))
+        del self.keys[i], self.items[i]
+
+    def oldest_index(self, page: dict) -> int:
+        """The page's position counted from the oldest article."""
+        return len(self.items) - 1 - bisect_left(self.keys, newest_first(page))
+
+    def archive_count(self) -> int:
+        """How many archive pages the listing has."""
+        return archive_count(len(self.items))
+
+    def landing(self) -> list[dict]:
+        """The newest articles."""
+        return self.items[: content.PAGE_SIZE]
+
+    def archive(self, k: int) -> list[dict]:
+        """Archive page ``k`` (1 = the oldest articles), newest first."""
+        n, size = len(self.items), content.PAGE_SIZE
+        return self.items[n - min(k * size, n - size): n - (k - 1) * size]
 
     @staticmethod
-    def newest_first(page: dict) -> tuple:
-        """Sort key: newest publication first, ties by id."""
-        return (-page["published_at"].timestamp(), page["article_id"])
+    def changed_pages(j: int, n_before: int, n_after: int, moved: bool = True) -> set[int | None]:
+        """Pages (None: landing) whose content or links may differ when the articles from oldest
+        position ``j`` on changed and the count went from ``n_before`` to ``n_after``; with
+        ``moved`` False only the article at ``j`` changed, in place."""
+        size = content.PAGE_SIZE
+        if not moved and n_before == n_after:
+            return {None} if j >= n_after - size else {j // size + 1}
+        counts = [archive_count(n) for n in (n_before, n_after)]
+        stable = min(j, min(n_before, n_after) - size)
+        out: set[int | None] = {None}
+        out.update(k for k in range(1, max(counts) + 1) if k * size > stable)
+        out.update(k for k in counts if k > 0)
+        return out
+
+
+def archive_count(n: int) -> int:
+    """How many archive pages a listing of ``n`` articles has (the newest ``PAGE_SIZE`` are on its landing page)."""
+    return -(-max(0, n - content.PAGE_SIZE) // content.PAGE_SIZE)
+
+
+@dataclass
+class _Footprint:
+    """What one article shows up in, read from the model before or after a change."""
+
+    files: set[str] = field(default_factory=set)
+    listings: dict[tuple, tuple[int, int]] = field(default_factory=dict)  # listing -> (oldest index, size)
+    listed_by: set[str] = field(default_factory=set)
+
+
+class SiteModel:
+    """The read model in memory, with the indexes the pages need, kept up to date change by change."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.version: tuple[int, str] = (0, "")
+        self.by_id: dict[str, dict] = {}
+        self.by_address: dict[tuple[str, str], dict] = {}
+        self.lang_listing: dict[str, Listing] = {}
+        self.author_listing: dict[str, dict[str, Listing]] = {}
+        self.tag_listing: dict[str, dict[str, Listing]] = {}
+        self.by_group: dict[str, list[dict]] = {}
+        self.moved: dict[tuple[str, str], str] = {}  # (lang, slug) -> article id
+        self.similar_index: dict[str, similar.SimilarIndex] = {}
+        # Bodies are read from the database only for the pages being rendered.
+        self.loader: Callable[[list[str]], dict[str, dict]] | None = None
+        self._fragments: dict[str, dict] = {}
+        self._bulk: dict[str, set[str]] = {}  # language -> articles changed while its lists wait
+
+    # --- loading and changing ---
+
+    def add_loaded(self, page: dict) -> None:
+        """Add a page while loading the model (similar lists are scored once at the end)."""
+        self._index(page)
+
+    def _index(self, page: dict) -> None:
+        lang = page["lang"]
+        self.by_id[page["article_id"]] = page
+        self.by_address[(lang, page["slug"])] = page
+        self.lang_listing.setdefault(lang, Listing()).insert(page)
+        self.author_listing.setdefault(lang, {}).setdefault(author_key(page), Listing()).insert(page)
+        for key in self.page_tags(page):
+            self.tag_listing.setdefault(lang, {}).setdefault(key, Listing()).insert(page)
+        group = self.by_group.setdefault(page["group_id"], [])
+        group.append(page)
+        group.sort(key=lambda p: (_key_order(self.settings, p["lang"]), p["article_id"]))
+
+    def _unindex(self, page: dict) -> None:
+        lang = page["lang"]
+        del self.by_id[page["article_id"]]
+        del self.by_address[(lang, page["slug"])]
+        self.lang_listing[lang].remove(page)
+        if not self.lang_listing[lang]:
+            del self.lang_listing[lang]
+        authors = self.author_listing[lang]
+        authors[author_key(page)].remove(page)
+        if not authors[author_key(page)]:
+            del authors[author_key(page)]
+        for key in self.page_tags(page):
+            self.tag_listing[lang][key].remove(page)
+            if not self.tag_listing[lang][key]:
+                del self.tag_listing[lang][key]
+        group = self.by_group[page["group_id"]]
+        group.remove(page)
+        if not group:
+            del self.by_group[page["group_id"]]
+
+    def _footprint(self, article_id: str) -> _Footprint:
+        fp = _Footprint()
+        page = self.by_id.get(article_id)
+        if page is None:
+            return fp
+        lang = page["lang"]
+        fp.files.update({article_file(page), f"{lang}/feed.xml", f"{lang}/sitemap.xml"})
+        for sibling in self.siblings(page):
+            fp.files.update({article_file(sibling), f"{sibling['lang']}/sitemap.xml"})
+        for old in self.redirects_of(article_id):
+            fp.files.add(f"{old['lang']}/{old['slug']}/index.html")
+        listings = [(("lang", lang, ""), self.lang_listing[lang]),
+                    (("authors", lang, author_key(page)), self.author_listing[lang][author_key(page)])]
+        listings += [(("tags", lang, key), self.tag_listing[lang][key]) for key in self.page_tags(page)]
+        for name, listing in listings:
+            fp.listings[name] = (listing.oldest_index(page), len(listing))
+        index = self.similar_index.get(lang)
+        if index is not None:
+            fp.listed_by = index.listing(article_id)
+        return fp
+
+    def _listing_base(self, name: tuple) -> str:
+        kind, lang, key = name
+        return f"{lang}/" if kind == "lang" else f"{lang}/{kind}/{key}/"
+
+    def _change(self, article_id: str, mutate: Callable[[], set[str]]) -> set[str]:
+        languages = self.languages
+        before = self._footprint(article_id)
+        everything_before = None if self._in_configured_language(article_id) else set(self.paths())
+        similar_changed = mutate()
+        after = self._footprint(article_id)
+        paths = {"robots.txt", "sitemap.xml"} | before.files | after.files
+        for name in before.listings.keys() | after.listings.keys():
+            old_index, old_n = before.listings.get(name, (None, None))
+            new_index, new_n = after.listings.get(name, (None, None))
+            if old_n is None:
+                old_n = new_n - 1
+            if new_n is None:
+                new_n = old_n - 1
+            j = min(i for i in (old_index, new_index) if i is not None)
+            base = self._listing_base(name)
+            paths.update(listing_file(base, k) for k in Listing.changed_pages(j, old_n, new_n, old_index != new_index))
+        by_id = self.by_id
+        for other in before.listed_by | after.listed_by | similar_changed:
+            if other in by_id:
+                paths.add(article_file(by_id[other]))
+        if everything_before is not None or self.languages != languages:
+            paths |= (everything_before or set()) | set(self.paths())
+        return paths
+
+    def _in_configured_language(self, article_id: str) -> bool:
+        # Only a page in a language outside the configured ones can add or remove a language.
+        page = self.by_id.get(article_id)
+        return page is None or page["lang"] in self.settings.languages
+
+    def put(self, meta_page: dict, terms: list) -> set[str]:
+        """Apply a stored publish (the row as the database now holds it); return the files it may change."""
+        article_id = meta_page["article_id"]
+
+        def mutate() -> set[str]:
+            changed: set[str] = set()
+            old = self.by_id.get(article_id)
+            for lang in (old["lang"] if old else None, meta_page["lang"]):
+                if lang in self._bulk:
+                    self._bulk[lang].add(article_id)
+            if old is not None:
+                self._unindex(old)
+                if (old["lang"], old["slug"]) != (meta_page["lang"], meta_page["slug"]):
+                    self.moved[(old["lang"], old["slug"])] = article_id
+                if old["lang"] != meta_page["lang"]:
+                    changed |= self._similar(old["lang"]).drop(article_id)
+            self.moved.pop((meta_page["lang"], meta_page["slug"]), None)
+            self._index(meta_page)
+            changed |= self._similar(meta_page["lang"]).put(article_id, terms, newest_first(meta_page))
+            return changed
+
+        if meta_page["lang"] not in self.settings.languages and meta_page["lang"] not in self.lang_listing:
+            everything = set(self.paths())
+            return self._change(article_id, mutate) | everything
+        return self._change(article_id, mutate)
+
+    def drop(self, article_id: str) -> set[str]:
+        """Apply a stored unpublish; return the files it may change."""
+        page = self.by_id.get(article_id)
+        if page is None:
+            return set()
+
+        def mutate() -> set[str]:
+            if page["lang"] in self._bulk:
+                self._bulk[page["lang"]].add(article_id)
+            self._unindex(page)
+            for address in [a for a, i in self.moved.items() if i == article_id]:
+                del self.moved[address]
+            return self._similar(page["lang"]).drop(article_id)
+
+        return self._change(article_id, mutate)
+
+    def _similar(self, lang: str) -> similar.SimilarIndex:
+        return self.similar_index.setdefault(lang, similar.SimilarIndex(SIMILAR_COUNT))
+
+    def begin_bulk(self, langs: Iterable[str]) -> None:
+        """Score the similar lists of ``langs`` once at ``end_bulk`` rather than per change."""
+        for lang in langs:
+            self._similar(lang).begin_bulk()
+            self._bulk.setdefault(lang, set())
+
+    def end_bulk(self) -> set[str]:
+        """Score the waiting languages; return the article files whose similar list changed or shows a changed article."""
+        paths = set()
+        for lang, touched in self._bulk.items():
+            for other in self._similar(lang).end_bulk(touched):
+                if other in self.by_id:
+                    paths.add(article_file(self.by_id[other]))
+        self._bulk = {}
+        return paths
+
+    # --- what the pages read ---
+
+    @staticmethod
+    def page_tags(page: dict) -> list[str]:
+        """The URL keys of a page's tags, each once."""
+        return list(dict.fromkeys(tag_key(t) for t in page["snapshot"].get("tags", [])))
 
     @property
     def languages(self) -> list[str]:
         """Configured languages, then any other language that has pages."""
-        extra = sorted(set(self.by_lang) - set(self.settings.languages))
+        extra = sorted(set(self.lang_listing) - set(self.settings.languages))
         return list(self.settings.languages) + extra
+
+    def articles(self, lang: str) -> list[dict]:
+        """A language's live articles, newest first."""
+        listing = self.lang_listing.get(lang)
+        return listing.items if listing else []
+
+    def listing(self, kind: str, lang: str, key: str = "") -> Listing | None:
+        """The listing of a language (``lang``), an author (``authors``) or a tag (``tags``)."""
+        if kind == "lang":
+            return self.lang_listing.get(lang)
+        table = self.author_listing if kind == "authors" else self.tag_listing
+        return table.get(lang, {}).get(key)
 
     def siblings(self, page: dict) -> list[dict]:
         """The live versions of the page's group, itself included, in configured language order."""
@@ -168,100 +534,131 @@ class SiteModel:
 
     def similar(self, article_id: str) -> list[dict]:
         """The live articles most similar to one, same language, never itself."""
-        lang = self.by_id[article_id]["lang"]
-        if lang not in self._similar:
-            docs = {p["article_id"]: similar.term_counts(p["title"], p["snapshot"].get("tags", []),
-                                                          p["snapshot"].get("body_html", ""))
-                    for p in self.by_lang[lang]}
-            rank = {p["article_id"]: i for i, p in enumerate(self.by_lang[lang])}
-            self._similar[lang] = similar.similar_ids(docs, rank, SIMILAR_COUNT)
-        return [self.by_id[i] for i in self._similar[lang][article_id]]
-
-    def similar_fingerprint(self, article_id: str) -> tuple:
-        """What an article page shows of its similar posts (to tell whether it changed)."""
-        return tuple((p["article_id"], p["slug"], p["title"], p["published_at"]) for p in self.similar(article_id))
-
-    def index_pages(self, lang: str) -> int:
-        """How many index pages the language has (at least one, maybe empty)."""
-        return max(1, -(-len(self.by_lang.get(lang, [])) // content.PAGE_SIZE))
-
-    def authors(self, lang: str) -> dict[str, list[dict]]:
-        """Author key -> the author's live articles in ``lang``, newest first."""
-        out: dict[str, list[dict]] = {}
-        for p in self.by_lang.get(lang, []):
-            out.setdefault(author_key(p), []).append(p)
-        return out
-
-    def tags(self, lang: str) -> dict[str, list[dict]]:
-        """Tag key -> the live articles in ``lang`` carrying the tag, newest first."""
-        out: dict[str, list[dict]] = {}
-        for p in self.by_lang.get(lang, []):
-            for key in dict.fromkeys(tag_key(t) for t in p["snapshot"].get("tags", [])):
-                out.setdefault(key, []).append(p)
-        return out
+        index = self.similar_index.get(self.by_id[article_id]["lang"])
+        return [self.by_id[i] for i in index.ids(article_id)] if index else []
 
     def redirects_of(self, article_id: str) -> list[dict]:
         """The old addresses that lead to a live article (none when a page took one back)."""
-        return self._redirects.get(article_id, [])
+        return [{"lang": lang, "slug": slug, "article_id": i} for (lang, slug), i in sorted(self.moved.items())
+                if i == article_id and (lang, slug) not in self.by_address]
 
-    def outputs(self) -> dict[str, Callable[[], str]]:
-        """Every file of the site (path relative to SITE_DIR) and the function rendering it."""
-        r = Renderer(self)
-        out: dict[str, Callable[[], str]] = {"robots.txt": r.robots, "sitemap.xml": r.sitemap_index}
+    def fragment(self, page: dict) -> dict:
+        """The stored body HTML and description of an article (read on demand)."""
+        article_id = page["article_id"]
+        if article_id not in self._fragments:
+            if self.loader is None:
+                raise RuntimeError("no fragment loader: render inside a flush or a rebuild")
+            self._fragments.update(self.loader([article_id]))
+        return self._fragments[article_id]
+
+    def prefetch(self, article_ids: Iterable[str]) -> None:
+        """Read the fragments of many articles in one go."""
+        missing = [i for i in article_ids if i not in self._fragments]
+        if missing and self.loader is not None:
+            self._fragments.update(self.loader(missing))
+
+    def forget_fragments(self) -> None:
+        """Drop the bodies read for the last render."""
+        self._fragments.clear()
+
+    # --- the files ---
+
+    def paths(self) -> list[str]:
+        """Every file of the site, relative to SITE_DIR."""
+        out = ["robots.txt", "sitemap.xml"]
         for lang in self.languages:
-            out[f"{lang}/404.html"] = lambda lang=lang: r.not_found(lang)
-            out[f"{lang}/feed.xml"] = lambda lang=lang: r.feed(lang)
-            for n in range(1, self.index_pages(lang) + 1):
-                out[index_file(lang, n)] = lambda lang=lang, n=n: r.index(lang, n)
-            if self.by_lang.get(lang):
-                out[f"{lang}/sitemap.xml"] = lambda lang=lang: r.sitemap(lang)
-            for key in self.authors(lang):
-                out[f"{lang}/authors/{key}/index.html"] = lambda lang=lang, key=key: r.author(lang, key)
-            for key in self.tags(lang):
-                out[f"{lang}/tags/{key}/index.html"] = lambda lang=lang, key=key: r.tag(lang, key)
-        for p in self.rows:
-            for old in self.redirects_of(p["article_id"]):
-                out[f"{old['lang']}/{old['slug']}/index.html"] = lambda p=p, old=old: r.redirect(p, old["lang"])
-        for p in self.rows:
-            out[article_file(p)] = lambda p=p: r.article(p)
+            out += [f"{lang}/404.html", f"{lang}/feed.xml", listing_file(f"{lang}/", None)]
+            listing = self.lang_listing.get(lang)
+            if listing:
+                out.append(f"{lang}/sitemap.xml")
+                out += [listing_file(f"{lang}/", k) for k in range(1, listing.archive_count() + 1)]
+            for kind, table in (("authors", self.author_listing), ("tags", self.tag_listing)):
+                for key, listing in table.get(lang, {}).items():
+                    base = f"{lang}/{kind}/{key}/"
+                    out += [listing_file(base, None)] + [listing_file(base, k) for k in range(1, listing.archive_count() + 1)]
+        out += [f"{lang}/{slug}/index.html" for (lang, slug), i in sorted(self.moved.items())
+                if i in self.by_id and (lang, slug) not in self.by_address]
+        out += [article_file(page) for page in self.by_id.values()]
         return out
 
+    def render(self, rel: str, renderer: Renderer | None = None) -> str | None:
+        """The text of one site file, None when the site has no such file."""
+        r = renderer or Renderer(self)
+        if rel == "robots.txt":
+            return r.robots()
+        if rel == "sitemap.xml":
+            return r.sitemap_index()
+        parts = rel.split("/")
+        lang = parts[0]
+        if lang not in self.languages or len(parts) < 2:
+            return None
+        if len(parts) == 2:
+            name = parts[1]
+            if name == "404.html":
+                return r.not_found(lang)
+            if name == "feed.xml":
+                return r.feed(lang)
+            if name == "index.html":
+                return r.listing("lang", lang, "", None)
+            if name == "sitemap.xml" and lang in self.lang_listing:
+                return r.sitemap(lang)
+            return None
+        if parts[-1] != "index.html":
+            return None
+        if len(parts) == 3:
+            page = self.by_address.get((lang, parts[1]))
+            if page is not None:
+                return r.article(page)
+            moved_to = self.moved.get((lang, parts[1]))
+            if moved_to in self.by_id:
+                return r.redirect(self.by_id[moved_to], lang)
+            return None
+        middle = parts[1:-1]
+        kind, key = ("lang", "") if middle[0] == "page" else (middle[0], middle[1] if len(middle) > 1 else "")
+        rest = middle if kind == "lang" else middle[2:]
+        if kind not in ("lang", "authors", "tags") or (kind != "lang" and not key):
+            return None
+        listing = self.listing(kind, lang, key)
+        if listing is None:
+            return None
+        if not rest:
+            return None if kind == "lang" else r.listing(kind, lang, key, None)
+        if len(rest) != 2 or rest[0] != "page" or not rest[1].isdigit() or str(int(rest[1])) != rest[1]:
+            return None
+        k = int(rest[1])
+        return r.listing(kind, lang, key, k) if 1 <= k <= listing.archive_count() else None
 
-# --- incremental rendering --------------------------------------------------------------------
+    def outputs(self) -> dict[str, Callable[[], str]]:
+        """Every file of the site and the function rendering it."""
+        r = Renderer(self)
+        return {rel: (lambda rel=rel: self.render(rel, r)) for rel in self.paths()}
 
 
-def affected_paths(before: SiteModel, after: SiteModel, article_id: str, site_dir: Path) -> set[str]:
-    """The files whose content may differ after one article changed (superset of the real change)."""
-    paths = {"robots.txt", "sitemap.xml"}
-    versions = [m.by_id[article_id] for m in (before, after) if article_id in m.by_id]
-    langs = {p["lang"] for p in versions}
-    groups = {p["group_id"] for p in versions}
-    for model in (before, after):
-        for lang in model.languages:
-            paths.add(f"{lang}/404.html")
-            # Bootstrap a language nothing was published in yet.
-            for name in (index_file(lang, 1), f"{lang}/feed.xml"):
-                if not (site_dir / name).exists():
-                    paths.add(name)
-        for group in groups:
-            for sibling in model.by_group.get(group, []):
-                paths.add(article_file(sibling))
-                paths.add(f"{sibling['lang']}/sitemap.xml")
-        for old in model.redirects_of(article_id):
-            paths.add(f"{old['lang']}/{old['slug']}/index.html")
-        for lang in langs:
-            paths.update({f"{lang}/feed.xml", f"{lang}/sitemap.xml"})
-            paths.update(index_file(lang, n) for n in range(1, model.index_pages(lang) + 1))
-        for p in versions:
-            paths.add(f"{p['lang']}/authors/{author_key(p)}/index.html")
-            paths.update(f"{p['lang']}/tags/{tag_key(t)}/index.html" for t in p["snapshot"].get("tags", []))
-    for lang in langs:
-        for p in after.by_lang.get(lang, []):
-            was = before.by_id.get(p["article_id"])
-            if was is None or was["lang"] != lang or \
-                    before.similar_fingerprint(p["article_id"]) != after.similar_fingerprint(p["article_id"]):
-                paths.add(article_file(p))
-    return paths
+# --- the live model -----------------------------------------------------------------------------
+
+_LIVE: dict[tuple, SiteModel] = {}
+
+
+def _live_key(conn: Connection, settings: Settings) -> tuple:
+    return (conn.engine.url.render_as_string(hide_password=False), str(settings.site_dir), settings.site_url,
+            tuple(settings.languages))
+
+
+def live_model(conn: Connection, settings: Settings) -> SiteModel:
+    """The model this process keeps for a database and site, loaded again only when another process changed it."""
+    key = _live_key(conn, settings)
+    model = _LIVE.get(key)
+    if model is None or model.version != read_version(conn):
+        model = _LIVE[key] = load_model(conn, settings)
+    return model
+
+
+def forget_live_model(conn: Connection, settings: Settings) -> None:
+    """Drop the kept model (after a failed change: the database rolled back, the model did not)."""
+    _LIVE.pop(_live_key(conn, settings), None)
+
+
+# --- writing files ------------------------------------------------------------------------------
 
 
 @dataclass
@@ -273,27 +670,99 @@ class RenderReport:
     unchanged: int = 0
 
 
-def apply(model: SiteModel, paths: Iterable[str], site_dir: Path, report: RenderReport | None = None,
-          progress: Callable[[int, int], None] | None = None) -> RenderReport:
-    """Render ``paths`` of ``model`` into ``site_dir``: write changed files, remove those gone."""
-    report = report or RenderReport()
-    outputs = model.outputs()
-    ordered = sorted(paths)
-    for i, rel in enumerate(ordered, 1):
-        target = site_dir / rel
-        if rel in outputs:
-            content = outputs[rel]()
-            if target.is_file() and target.read_text(encoding="utf-8") == content:
-                report.unchanged += 1
-            else:
-                write_atomic(target, content)
-                report.written.append(rel)
-        elif target.is_file():
+def _digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def _stored_hashes(conn: Connection, paths: list[str]) -> dict[str, tuple]:
+    out = {}
+    for i in range(0, len(paths), 500):
+        rows = conn.execute(select(page_hashes).where(page_hashes.c.path.in_(paths[i:i + 500])))
+        out.update({r.path: (r.digest, r.size, r.mtime_ns) for r in rows})
+    return out
+
+
+def _put_one(rel: str, data: str | None, stored: tuple | None, site_dir: Path) -> tuple:
+    """Write or remove one file when needed; return (path, outcome, digest, size, mtime_ns)."""
+    target = site_dir / rel
+    if data is None:
+        if target.is_file():
             target.unlink()
             _prune_empty_dirs(target.parent, site_dir)
+            return rel, "removed", None, None, None
+        return rel, "absent", None, None, None
+    raw = data.encode("utf-8")
+    digest = _digest(raw)
+    try:
+        st = target.stat()
+    except FileNotFoundError:
+        st = None
+    if st is not None and stored is not None and stored == (digest, st.st_size, st.st_mtime_ns):
+        return rel, "unchanged", None, None, None
+    # The file was changed behind our back (or never recorded): its bytes decide.
+    if st is not None and st.st_size == len(raw) and target.read_bytes() == raw:
+        return rel, "same", digest, st.st_size, st.st_mtime_ns
+    write_atomic(target, raw)
+    st = target.stat()
+    return rel, "written", digest, st.st_size, st.st_mtime_ns
+
+
+def _record(conn: Connection | None, results: list[tuple], report: RenderReport) -> None:
+    gone, fresh = [], []
+    for rel, outcome, digest, size, mtime_ns in results:
+        if outcome == "written":
+            report.written.append(rel)
+        elif outcome == "removed":
             report.removed.append(rel)
+        elif outcome in ("unchanged", "same"):
+            report.unchanged += 1
+        if outcome in ("removed", "absent"):
+            gone.append(rel)
+        elif digest is not None:
+            fresh.append({"path": rel, "digest": digest, "size": size, "mtime_ns": mtime_ns})
+    if conn is None:
+        return
+    for i in range(0, len(gone), 500):
+        conn.execute(delete(page_hashes).where(page_hashes.c.path.in_(gone[i:i + 500])))
+    for i in range(0, len(fresh), 500):
+        chunk = fresh[i:i + 500]
+        conn.execute(delete(page_hashes).where(page_hashes.c.path.in_([f["path"] for f in chunk])))
+        conn.execute(page_hashes.insert(), chunk)
+
+
+def _article_ids(model: SiteModel, paths: Iterable[str]) -> list[str]:
+    """The articles whose bodies rendering ``paths`` needs (article pages and feed entries)."""
+    from .render import FEED_SIZE
+
+    ids = []
+    for rel in paths:
+        parts = rel.split("/")
+        if len(parts) == 3 and parts[2] == "index.html" and (parts[0], parts[1]) in model.by_address:
+            ids.append(model.by_address[(parts[0], parts[1])]["article_id"])
+        elif len(parts) == 2 and parts[1] == "feed.xml":
+            ids += [p["article_id"] for p in model.articles(parts[0])[:FEED_SIZE]]
+    return ids
+
+
+def apply(model: SiteModel, paths: Iterable[str], site_dir: Path, conn: Connection | None = None,
+          report: RenderReport | None = None, progress: Callable[[int, int], None] | None = None) -> RenderReport:
+    """Render ``paths`` of ``model`` into ``site_dir``: write files whose bytes changed, remove those gone.
+
+    With ``conn``, stored digests decide what changed and are updated; without, files are compared on disk.
+    """
+    report = report or RenderReport()
+    ordered = sorted(paths)
+    stored = _stored_hashes(conn, ordered) if conn is not None else {}
+    r = Renderer(model)
+    results = []
+    for start in range(0, len(ordered), _CHUNK):
+        chunk = ordered[start:start + _CHUNK]
+        model.prefetch(_article_ids(model, chunk))
+        results += [_put_one(rel, model.render(rel, r), stored.get(rel), site_dir) for rel in chunk]
+        model.forget_fragments()
         if progress:
-            progress(i, len(ordered))
+            progress(len(results), len(ordered))
+    _record(conn, results, report)
     return report
 
 
@@ -306,53 +775,79 @@ def _prune_empty_dirs(directory: Path, site_dir: Path) -> None:
         directory = directory.parent
 
 
-def _change(conn: Connection, settings: Settings, article_ids: Iterable[str], mutate: Callable[[], bool]) -> RenderReport:
-    lock(conn)
-    before = load_model(conn, settings)
-    if not mutate():
-        return RenderReport()
-    after = load_model(conn, settings)
-    paths: set[str] = set()
-    for article_id in dict.fromkeys(article_ids):
-        paths |= affected_paths(before, after, article_id, settings.site_dir)
-    return apply(after, paths, settings.site_dir)
+# --- changes ------------------------------------------------------------------------------------
 
 
-def delete_page(conn: Connection, article_id: str) -> bool:
-    """Drop an article and its old addresses from the read model; False when it was not there."""
-    gone = conn.execute(delete(pages).where(pages.c.article_id == article_id)).rowcount
-    conn.execute(delete(redirects).where(redirects.c.article_id == article_id))
-    return bool(gone)
-
-
-def publish(conn: Connection, snapshot: dict, settings: Settings) -> RenderReport:
-    """Store a published snapshot and render exactly what it changes."""
-    return _change(conn, settings, [snapshot["article_id"]], lambda: upsert_page(conn, snapshot))
-
-
-def unpublish(conn: Connection, article_id: str, settings: Settings) -> RenderReport:
-    """Take an article (and its old addresses) off the site and re-render what linked to it."""
-    return _change(conn, settings, [article_id], lambda: delete_page(conn, article_id))
+def _stored_page(conn: Connection, article_id: str) -> tuple[dict, list] | None:
+    row = conn.execute(
+        select(pages.c.article_id, pages.c.group_id, pages.c.lang, pages.c.slug, pages.c.revision, pages.c.title,
+               pages.c.published_at, pages.c.updated_at, fragments.c.meta, fragments.c.terms)
+        .select_from(pages.join(fragments, fragments.c.article_id == pages.c.article_id))
+        .where(pages.c.article_id == article_id)).mappings().first()
+    if row is None:
+        return None
+    page = _page_dict({k: row[k] for k in ("article_id", "group_id", "lang", "slug", "revision", "title",
+                                           "published_at", "updated_at")})
+    page["snapshot"] = row["meta"]
+    return page, _term_pairs(row["terms"])
 
 
 def flush(conn: Connection, settings: Settings, changes: Iterable[dict]) -> RenderReport:
     """Apply many changes in order (``{"action": "publish", "snapshot": ...}`` or ``{"action": "remove",
-    "article_id": ...}``), then render once what any of them changed."""
+    "article_id": ...}``) to the database and the live model, then render once what any of them changed."""
+    lock(conn)
+    model = live_model(conn, settings)
     changes = list(changes)
-
-    def mutate() -> bool:
-        changed = False
+    try:
+        per_lang: dict[str, int] = {}
+        for change in changes:
+            if change["action"] not in ("publish", "remove"):
+                raise ValueError(f"unknown render action {change['action']!r}")
+            known = model.by_id.get(change["snapshot"]["article_id"] if change["action"] == "publish" else change["article_id"])
+            for lang in {change["snapshot"]["lang"] if change["action"] == "publish" else None,
+                         known["lang"] if known else None} - {None}:
+                per_lang[lang] = per_lang.get(lang, 0) + 1
+        model.begin_bulk(lang for lang, n in per_lang.items() if n >= BULK_CHANGES)
+        paths: set[str] = set()
         for change in changes:
             if change["action"] == "publish":
-                changed = upsert_page(conn, change["snapshot"]) or changed
+                snapshot = change["snapshot"]
+                if upsert_page(conn, snapshot):
+                    page, terms = _stored_page(conn, snapshot["article_id"])
+                    paths |= model.put(page, terms)
             elif change["action"] == "remove":
-                changed = delete_page(conn, change["article_id"]) or changed
+                if delete_page(conn, change["article_id"]):
+                    paths |= model.drop(change["article_id"])
             else:
                 raise ValueError(f"unknown render action {change['action']!r}")
-        return changed
+        paths |= model.end_bulk()
+        store_similar_tables(conn, model)
+        model.version = read_version(conn)
+        if not paths:
+            return RenderReport()
+        for lang in model.languages:
+            # Bootstrap a language nothing was published in yet.
+            for name in (listing_file(f"{lang}/", None), f"{lang}/feed.xml", f"{lang}/404.html"):
+                if not (settings.site_dir / name).exists():
+                    paths.add(name)
+        model.loader = lambda ids: fetch_fragments(conn, ids)
+        try:
+            return apply(model, paths, settings.site_dir, conn)
+        finally:
+            model.loader = None
+    except BaseException:
+        forget_live_model(conn, settings)
+        raise
 
-    ids = [c["snapshot"]["article_id"] if c["action"] == "publish" else c["article_id"] for c in changes]
-    return _change(conn, settings, ids, mutate)
+
+def publish(conn: Connection, snapshot: dict, settings: Settings) -> RenderReport:
+    """Store a published snapshot and render exactly what it changes."""
+    return flush(conn, settings, [{"action": "publish", "snapshot": snapshot}])
+
+
+def unpublish(conn: Connection, article_id: str, settings: Settings) -> RenderReport:
+    """Take an article (and its old addresses) off the site and re-render what linked to it."""
+    return flush(conn, settings, [{"action": "remove", "article_id": article_id}])
 
 
 def page_url(settings: Settings, snapshot: dict) -> str:
@@ -372,17 +867,84 @@ def remove_article(conn: Connection, article_id: str, settings: Settings) -> int
     return len(report.written) + len(report.removed)
 
 
-def rebuild(conn: Connection, settings: Settings, progress: Callable[[int, int], None] | None = None) -> RenderReport:
-    """Render the whole site from the read model and delete stale output files."""
-    lock(conn)
-    model = load_model(conn, settings)
-    site_dir = settings.site_dir
-    expected = set(model.outputs())
+# --- full rebuild -------------------------------------------------------------------------------
+
+# Set in the parent before the pool forks: children inherit the model instead of loading it.
+_POOL_MODEL: SiteModel | None = None
+_POOL_ENGINE = None
+
+
+def _pool_init(database_url: str) -> None:
+    global _POOL_ENGINE
+    _POOL_ENGINE = make_engine(database_url)
+
+
+def _pool_render(job: tuple[list[str], dict, str]) -> list[tuple]:
+    paths, stored, site_dir = job
+    model = _POOL_MODEL
+    with read_only(_POOL_ENGINE) as conn:
+        model.loader = lambda ids: fetch_fragments(conn, ids)
+        model.prefetch(_article_ids(model, paths))
+        r = Renderer(model)
+        out = [_put_one(rel, model.render(rel, r), stored.get(rel), Path(site_dir)) for rel in paths]
+        model.forget_fragments()
+        model.loader = None
+    return out
+
+
+def _stale_outputs(site_dir: Path, expected: set[str]) -> set[str]:
     stale = set()
     if site_dir.is_dir():
-        for path in site_dir.rglob("*"):
-            if path.is_file() and path.name in OUTPUT_NAMES:
-                rel = path.relative_to(site_dir).as_posix()
-                if rel not in expected:
-                    stale.add(rel)
-    return apply(model, expected | stale, site_dir, progress=progress)
+        for dirpath, _, files in os.walk(site_dir):
+            for name in files:
+                if name in OUTPUT_NAMES:
+                    rel = Path(dirpath, name).relative_to(site_dir).as_posix()
+                    if rel not in expected:
+                        stale.add(rel)
+    return stale
+
+
+def rebuild(conn: Connection, settings: Settings, progress: Callable[[int, int], None] | None = None,
+            jobs: int | None = None, record: bool = True) -> RenderReport:
+    """Render the whole site from the stored fragments, on ``jobs`` processes (default: every core for a
+    large site, else this one), and delete stale output files. ``record`` keeps the digests of what it
+    wrote (for SITE_DIR itself)."""
+    global _POOL_MODEL
+    lock(conn)
+    if _fill_fragments(conn):
+        # The pool reads fragments through its own connections, which see only committed rows.
+        jobs = 1
+    bump_version(conn)
+    model = load_model(conn, settings)
+    site_dir = settings.site_dir
+    expected = model.paths()
+    ordered = sorted(set(expected) | _stale_outputs(site_dir, set(expected)))
+    stored = _stored_hashes(conn, ordered) if record else {}
+    report = RenderReport()
+    if jobs is None:
+        jobs = (os.cpu_count() or 1) if len(ordered) >= POOL_MIN_FILES else 1
+    if jobs == 1:
+        model.loader = lambda ids: fetch_fragments(conn, ids)
+        apply(model, ordered, site_dir, conn if record else None, report, progress)
+        model.loader = None
+        return report
+    chunks = [ordered[i:i + _CHUNK] for i in range(0, len(ordered), _CHUNK)]
+    results: list[tuple] = []
+    _POOL_MODEL = model
+    # Frozen objects are never traversed by the children's collector, so the model's pages stay
+    # shared with the parent instead of being copied into every child.
+    gc.freeze()
+    try:
+        ctx = multiprocessing.get_context("fork")
+        url = conn.engine.url.render_as_string(hide_password=False)
+        with ctx.Pool(jobs, initializer=_pool_init, initargs=(url,)) as pool:
+            for part in pool.imap_unordered(_pool_render, [(c, {p: stored[p] for p in c if p in stored}, str(site_dir))
+                                                          for c in chunks]):
+                results += part
+                if progress:
+                    progress(len(results), len(ordered))
+    finally:
+        _POOL_MODEL = None
+        gc.unfreeze()
+    _record(conn if record else None, results, report)
+    return report

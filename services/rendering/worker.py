@@ -1,201 +1,65 @@
-"""rendering Celery worker: queues render requests, renders them in batches, relays its outbox.
+"""rendering Celery worker: registers the rendering tasks; each parses its input and calls a plain function.
 
-``render_article`` and ``remove_article`` only queue the change (``pending_renders``) and ask for a
-flush; ``flush_renders`` applies every queued change in order and renders the site once for all of
-them, so a burst of publishes rewrites the index, feed, sitemap and tag pages once, not per article.
-The rendering worker runs one task at a time and its queue is FIFO, so a burst's cheap queueing
-tasks run before the single flush they asked for. The beat sweep (``relay_outbox``) also flushes
-changes left waiting, in case a flush message or the flag was lost.
+The batching (queueing changes, one flush per burst, failure isolation, the sweep) lives in
+``batching.py``; rendering itself in ``site.py``.
 
 Run with ``celery -A services.rendering.celeryapp worker -Q rendering``.
 """
 from __future__ import annotations
 
 import logging
-import time
-from datetime import timedelta
 
-import redis
 from celery import Celery
-from sqlalchemy import delete, select, update
+from celery.signals import worker_ready
 
-from shared import events as ev
 from shared import tasks
 from shared.celery_app import task_options
 from shared.factory import create_service_worker
-from shared.events import utcnow
-from shared.logs import bound_correlation_id, current_correlation_id
-from shared.outbox import emit
 from shared.runtime import Runtime
 
-from . import site
-from .db import metadata, outbox, pending_renders, render_log
+from . import batching
+from .db import metadata
 
 log = logging.getLogger(__name__)
-
-# Set while a flush task is queued: the first request of a burst sends one, the others see the flag.
-# The flush deletes it before reading the queue, so a request arriving later sends a new flush. The
-# expiry and the sweep cover a flag whose flush message was lost.
-FLUSH_FLAG = "rendering:flush-requested"
-FLUSH_FLAG_TTL_SECONDS = 60
-BATCH_LIMIT = 500
-# A change that fails this many flushes on its own is given up (a publish answers render_failed);
-# failed attempts are retried by the sweep, every OUTBOX_SWEEP_SECONDS.
-MAX_ATTEMPTS = 5
-
-
-def _log(conn, article_id: str, revision, action: str, written: int, started: float) -> None:
-    conn.execute(render_log.insert().values(article_id=article_id, revision=revision, action=action,
-                                            files_written=written, at=utcnow(),
-                                            duration_ms=int((time.perf_counter() - started) * 1000)))
-
-
-def queue_change(conn, event: ev.ArticleChanged, action: str) -> None:
-    """Queue a publish (with the event's snapshot) or a remove for the next flush."""
-    conn.execute(pending_renders.insert().values(
-        article_id=event.article_id, action=action,
-        snapshot=event.snapshot if action == "publish" else None,
-        revision=event.revision, correlation_id=current_correlation_id(),
-        attempts=0, queued_at=utcnow(),
-    ))
-
-
-def _change(row) -> dict:
-    if row.action == "publish":
-        return {"action": "publish", "snapshot": row.snapshot}
-    return {"action": "remove", "article_id": row.article_id}
-
-
-def flush_batch(rt: Runtime, limit: int = BATCH_LIMIT) -> int:
-    """Apply and render up to ``limit`` queued changes in one transaction; return how many."""
-    started = time.perf_counter()
-    with rt.transaction() as conn:
-        # Read the queue under the render lock, so two flushes never take the same rows.
-        site.lock(conn)
-        rows = conn.execute(select(pending_renders).order_by(pending_renders.c.seq).limit(limit)).all()
-        if not rows:
-            return 0
-        report = site.flush(conn, rt.settings, [_change(r) for r in rows])
-        written = len(report.written) + len(report.removed)
-        for r in rows:
-            _log(conn, r.article_id, r.revision, "rendered" if r.action == "publish" else "removed", written, started)
-            if r.action == "publish":
-                with bound_correlation_id(r.correlation_id):
-                    emit(conn, outbox, ev.ArticleRendered(article_id=r.article_id, revision=r.revision,
-                                                          url=site.page_url(rt.settings, r.snapshot),
-                                                          files_written=written))
-        conn.execute(delete(pending_renders).where(pending_renders.c.seq.in_([r.seq for r in rows])))
-    return len(rows)
-
-
-def _record_failure(rt: Runtime, exc: Exception) -> bool:
-    """Count a failed attempt of the oldest queued change; give it up after MAX_ATTEMPTS. True if given up."""
-    with rt.transaction() as conn:
-        site.lock(conn)
-        head = conn.execute(select(pending_renders).order_by(pending_renders.c.seq).limit(1)).first()
-        if head is None:
-            return True
-        if head.attempts + 1 < MAX_ATTEMPTS:
-            conn.execute(update(pending_renders).where(pending_renders.c.seq == head.seq)
-                         .values(attempts=head.attempts + 1))
-            return False
-        log.error("giving up the %s of %s (revision %s) after %d attempts", head.action, head.article_id,
-                  head.revision, MAX_ATTEMPTS)
-        if head.action == "publish":
-            with bound_correlation_id(head.correlation_id):
-                emit(conn, outbox, ev.ArticleRenderFailed(article_id=head.article_id, revision=head.revision,
-                                                          error=f"{type(exc).__name__}: {exc}"))
-        conn.execute(delete(pending_renders).where(pending_renders.c.seq == head.seq))
-        return True
-
-
-def flush_pending(rt: Runtime) -> int:
-    """Render every queued change, in batches; isolate a failing change. Return how many were applied."""
-    done = 0
-    while True:
-        try:
-            n = flush_batch(rt)
-        except Exception:
-            log.exception("batch render failed; applying the queued changes one at a time up to the failing one")
-            n = _flush_until_failure(rt)
-            if n is None:
-                return done
-            done += n
-            continue  # the failing change is gone: batch the rest again
-        if n == 0:
-            return done
-        done += n
-
-
-def _flush_until_failure(rt: Runtime) -> int | None:
-    """Apply queued changes singly up to the first failing one; None when that one stays queued for a retry."""
-    done = 0
-    while True:
-        try:
-            n = flush_batch(rt, limit=1)
-        except Exception as exc:
-            log.exception("render of the oldest queued change failed")
-            return done if _record_failure(rt, exc) else None
-        if n == 0:
-            return done
-        done += n
-
-
-def has_stale_changes(rt: Runtime, older_than: timedelta) -> bool:
-    """Whether a queued change has waited longer than ``older_than``."""
-    with rt.engine.begin() as conn:
-        return conn.execute(select(pending_renders.c.seq)
-                            .where(pending_renders.c.queued_at <= utcnow() - older_than).limit(1)).first() is not None
 
 
 def register_tasks(celery: Celery, rt: Runtime) -> None:
     """Register the rendering tasks on ``celery`` (explicitly, no import-time magic)."""
     opts = {k: v for k, v in task_options().items() if k != "autoretry_for"}
-    flags = redis.Redis.from_url(rt.settings.redis_url, socket_connect_timeout=3, socket_timeout=10)
-
-    def request_flush() -> None:
-        if flags.set(FLUSH_FLAG, 1, nx=True, ex=FLUSH_FLAG_TTL_SECONDS):
-            try:
-                celery.send_task(tasks.FLUSH_RENDERS, queue=tasks.queue_for(tasks.FLUSH_RENDERS))
-            except Exception:
-                # Without its flush the flag would hold back every request for a minute.
-                flags.delete(FLUSH_FLAG)
-                raise
+    requests = batching.FlushRequests(celery, rt.settings.redis_url)
 
     @celery.task(name=tasks.RENDER_ARTICLE, bind=True, **opts)
     def render_article(self, event: dict) -> bool:
+        """Queue a publish for the next flush (answers render_failed if it cannot even be queued)."""
         try:
-            fresh = rt.consume(event, tasks.RENDER_ARTICLE, lambda conn, e: queue_change(conn, e, "publish"))
-            # Also on a repeat: the first delivery may have failed between its commit and this request.
-            request_flush()
-            return fresh
+            return batching.queue_render(rt, event, requests)
         except Exception as exc:
             if self.request.retries < self.max_retries:
                 raise self.retry(exc=exc, countdown=min(60, 2 ** self.request.retries))
-            log.exception("queueing the render of %s failed for good", event["data"].get("article_id"))
-            data, error = event["data"], f"{type(exc).__name__}: {exc}"
-            rt.consume(event, tasks.RENDER_ARTICLE, lambda conn, e: emit(conn, outbox, ev.ArticleRenderFailed(
-                article_id=data["article_id"], revision=data["revision"], error=error,
-            )))
+            batching.answer_queue_failure(rt, event, exc)
             return False
 
     @celery.task(name=tasks.REMOVE_ARTICLE, **task_options())
     def remove_article(event: dict) -> bool:
-        fresh = rt.consume(event, tasks.REMOVE_ARTICLE, lambda conn, e: queue_change(conn, e, "remove"))
-        request_flush()
-        return fresh
+        """Queue an unpublish for the next flush."""
+        return batching.queue_remove(rt, event, requests)
 
     @celery.task(name=tasks.FLUSH_RENDERS, **opts)
     def flush_renders() -> int:
-        flags.delete(FLUSH_FLAG)
-        return flush_pending(rt)
+        """Apply and render every queued change."""
+        return batching.flush_requested(rt, requests)
 
     @celery.task(name=tasks.RENDERING_RELAY_OUTBOX, **task_options())
     def relay_outbox() -> int:
-        sent = rt.sweep_outbox()
-        if has_stale_changes(rt, timedelta(seconds=rt.settings.outbox_sweep_seconds)):
-            flush_pending(rt)
-        return sent
+        """Relay the outbox; flush changes left waiting."""
+        return batching.sweep(rt)
+
+    def load_site_model(sender=None, **_kwargs) -> None:
+        if getattr(sender, "app", None) is celery:
+            batching.warm(rt)
+
+    # The site model is loaded once, when this worker is ready, and kept between flushes.
+    worker_ready.connect(load_site_model, weak=False)
 
 
 def create_worker(settings=None) -> Celery:

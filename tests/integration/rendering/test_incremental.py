@@ -9,6 +9,7 @@ import random
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from lxml import html
 
 from services.rendering import site
@@ -138,8 +139,11 @@ def test_200_random_steps_match_a_full_rebuild(tmp_path, monkeypatch):
     engine.dispose()
 
 
-def test_batches_match_one_by_one_and_a_full_rebuild(tmp_path, monkeypatch):
+@pytest.mark.parametrize("bulk", [16, 3], ids=["change-by-change", "similar-lists-in-bulk"])
+def test_batches_match_one_by_one_and_a_full_rebuild(tmp_path, monkeypatch, bulk):
     monkeypatch.setattr("services.rendering.content.PAGE_SIZE", 4)
+    # Batches of this many changes in a language score its similar lists in one go.
+    monkeypatch.setattr(site, "BULK_CHANGES", bulk)
     batched = fx.settings_for(tmp_path / "batched")
     single = fx.settings_for(tmp_path / "single")
     batched_engine, single_engine = fx.engine_for(batched), fx.engine_for(single)

@@ -1,4 +1,4 @@
-"""``python -m services.rendering.rebuild`` renders the whole site from the read model, with progress."""
+"""``python -m services.rendering.rebuild`` renders the whole site from the read model on a process pool, with progress."""
 from __future__ import annotations
 
 import os
@@ -29,7 +29,7 @@ def test_rebuild_cli_restores_a_damaged_site(tmp_path):
     env = {**os.environ, "DATA_DIR": str(tmp_path), "SITE_DIR": str(settings.site_dir), "SITE_URL": settings.site_url,
            "API_TOKEN": "t", "SECRET_KEY": "s", "INBOUND_WEBHOOK_SECRET": "whsec_dGVzdA=="}
     env.pop("RENDERING_DATABASE_URL", None)
-    done = subprocess.run([sys.executable, "-m", "services.rendering.rebuild"], cwd=fx.ROOT, env=env,
+    done = subprocess.run([sys.executable, "-m", "services.rendering.rebuild", "--jobs", "2"], cwd=fx.ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
@@ -38,3 +38,9 @@ def test_rebuild_cli_restores_a_damaged_site(tmp_path):
     assert page.read_bytes() == original
     assert not stale.exists() and not stale.parent.exists()
     assert keep.exists(), "files the site does not own are left alone"
+
+    # Nothing changed since: nothing is written (the digests kept in the read model say so).
+    again = subprocess.run([sys.executable, "-m", "services.rendering.rebuild", "--quiet"], cwd=fx.ROOT, env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.startswith("done: 0 written, 0 removed,")

@@ -56,4 +56,5 @@ def test_roman_values():
 def test_url_keys_are_transliterated_slugs():
     assert content.tag_key("Orta Asya") == "orta-asya"
     assert content.tag_key("Центральная Азия") == "tsentralnaia-aziia"
-    assert content.index_file("tr", 1) == "tr/index.html" and content.index_file("tr", 3) == "tr/page/3/index.html"
+    assert content.listing_file("tr/", None) == "tr/index.html" and content.listing_file("tr/", 3) == "tr/page/3/index.html"
+    assert content.listing_file("tr/tags/su/", 2) == "tr/tags/su/page/2/index.html"

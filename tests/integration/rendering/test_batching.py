@@ -1,6 +1,6 @@
-"""The worker's batched rendering: queued changes are rendered in one flush and each publish answered.
+"""Batched rendering (batching.py): queued changes are rendered in one flush and each publish answered.
 
-Runs the worker's functions in-process on a real SQLite database; the Celery app is a stand-in
+Runs the batching functions in-process on a real SQLite database; the Celery app is a stand-in
 that records what the outbox relay sends.
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ from unittest import mock
 
 from sqlalchemy import func, select
 
-from services.rendering import worker
+from services.rendering import batching, site
 from services.rendering.db import inbox, outbox, pending_renders, render_log
 from shared import events as ev
 from shared import tasks
@@ -32,12 +32,12 @@ def _fields(snap: dict) -> dict:
 
 def _publish(rt: Runtime, snap: dict) -> None:
     envelope = ev.ArticlePublishRequested(snapshot=snap, **_fields(snap)).envelope(f"cid-{snap['article_id'][-4:]}")
-    rt.consume(envelope, tasks.RENDER_ARTICLE, lambda conn, e: worker.queue_change(conn, e, "publish"))
+    rt.consume(envelope, tasks.RENDER_ARTICLE, lambda conn, e: batching.queue_change(conn, e, "publish"))
 
 
 def _remove(rt: Runtime, snap: dict) -> None:
     envelope = ev.ArticleUnpublished(**dict(_fields(snap), state="unpublished")).envelope()
-    rt.consume(envelope, tasks.REMOVE_ARTICLE, lambda conn, e: worker.queue_change(conn, e, "remove"))
+    rt.consume(envelope, tasks.REMOVE_ARTICLE, lambda conn, e: batching.queue_change(conn, e, "remove"))
 
 
 def _sent(rt: Runtime, event_type: str) -> list[dict]:
@@ -57,7 +57,7 @@ def test_one_flush_renders_a_burst_and_answers_every_publish(tmp_path):
         _publish(rt, snap)
     _remove(rt, snaps[1])
     assert _pending(rt) == len(snaps) + 1
-    assert worker.flush_pending(rt) == len(snaps) + 1
+    assert batching.flush_pending(rt) == len(snaps) + 1
     assert _pending(rt) == 0
     answers = _sent(rt, ev.ARTICLE_RENDERED)
     assert sorted(a["data"]["article_id"] for a in answers) == sorted(s["article_id"] for s in snaps)
@@ -70,7 +70,7 @@ def test_one_flush_renders_a_burst_and_answers_every_publish(tmp_path):
     with rt.engine.begin() as conn:
         logged = conn.execute(select(render_log.c.action, func.count()).group_by(render_log.c.action)).all()
     assert dict(logged) == {"rendered": len(snaps), "removed": 1}
-    assert worker.flush_pending(rt) == 0
+    assert batching.flush_pending(rt) == 0
     rt.engine.dispose()
 
 
@@ -81,12 +81,12 @@ def test_a_failing_change_is_retried_then_answered_as_failed_without_holding_bac
     _publish(rt, good[0])
     _publish(rt, bad)
     _publish(rt, good[1])
-    for attempt in range(1, worker.MAX_ATTEMPTS):
-        worker.flush_pending(rt)
+    for attempt in range(1, batching.MAX_ATTEMPTS):
+        batching.flush_pending(rt)
         # The change before the failing one is rendered; the failing one and those after it wait.
         assert [a["data"]["article_id"] for a in _sent(rt, ev.ARTICLE_RENDERED)] == [good[0]["article_id"]]
         assert _pending(rt) == 2
-    worker.flush_pending(rt)
+    batching.flush_pending(rt)
     failed = _sent(rt, ev.ARTICLE_RENDER_FAILED)
     assert [f["data"]["article_id"] for f in failed] == [bad["article_id"]]
     assert "ValueError" in failed[0]["data"]["error"]
@@ -98,6 +98,51 @@ def test_a_failing_change_is_retried_then_answered_as_failed_without_holding_bac
 def test_the_sweep_finds_changes_left_waiting(tmp_path):
     rt = _runtime(tmp_path)
     _publish(rt, fx.other_snapshots()[0])
-    assert worker.has_stale_changes(rt, timedelta(0))
-    assert not worker.has_stale_changes(rt, timedelta(minutes=1))
+    assert batching.has_stale_changes(rt, timedelta(0))
+    assert not batching.has_stale_changes(rt, timedelta(minutes=1))
+    rt.engine.dispose()
+
+
+def test_one_flush_task_per_burst_of_requests(redis_url):
+    celery = mock.Mock()
+    requests = batching.FlushRequests(celery, redis_url)
+    requests.clear()
+    for _ in range(5):
+        requests.request()
+    assert celery.send_task.call_count == 1
+    requests.clear()  # the flush started: the next request sends a new one
+    requests.request()
+    assert celery.send_task.call_count == 2
+    celery.send_task.side_effect = ConnectionError("broker down")
+    requests.clear()
+    try:
+        requests.request()
+    except ConnectionError:
+        pass
+    assert requests.flags.get(batching.FLUSH_FLAG) is None, "a flush that was never sent holds nothing back"
+    requests.clear()
+
+
+def test_the_sweep_flushes_changes_left_waiting(tmp_path, monkeypatch):
+    rt = _runtime(tmp_path)
+    rt.sweep_outbox = mock.Mock(return_value=0)
+    _publish(rt, fx.other_snapshots()[0])
+    flushed = []
+    monkeypatch.setattr(batching, "flush_pending", lambda r: flushed.append(r) or 1)
+    monkeypatch.setattr(batching, "has_stale_changes", lambda r, older: True)
+    assert batching.sweep(rt) == 0 and flushed == [rt]
+    rt.engine.dispose()
+
+
+def test_warm_loads_the_site_model_before_the_first_flush(tmp_path, monkeypatch):
+    rt = _runtime(tmp_path)
+    loads = []
+    real = site.load_model
+    monkeypatch.setattr(site, "load_model", lambda conn, s: loads.append(1) or real(conn, s))
+    batching.warm(rt)
+    assert loads == [1]
+    for snap in fx.other_snapshots()[:2]:
+        _publish(rt, snap)
+        batching.flush_pending(rt)
+    assert loads == [1], "every flush works on the model loaded at start"
     rt.engine.dispose()

@@ -83,9 +83,11 @@ def create_article(conn: Connection, fields: dict, *, actor: str,
         "title": fields["title"],
         "body": fields["body"],
         "body_html": markdown_to_html(fields["body"]),
-        "author": fields["author"],
+        "author": (fields.get("authors") or [fields["author"]])[0],
+        "authors": fields.get("authors") or [fields["author"]],
         "references": fields["references"],
         "tags": fields["tags"],
+        "categories": fields.get("categories") or [],
         "state": State.DRAFT.value,
         "revision": 1,
         "content_hash": digest,
@@ -109,8 +111,8 @@ def create_article(conn: Connection, fields: dict, *, actor: str,
 def _add_revision(conn: Connection, row: dict, actor: str, now: datetime) -> None:
     conn.execute(revisions.insert().values(
         article_id=row["id"], revision=row["revision"], title=row["title"], body=row["body"],
-        author=row["author"], references=row["references"], tags=row["tags"],
-        content_hash=row["content_hash"], created_by=actor, created_at=now,
+        author=row["author"], authors=row["authors"], references=row["references"], tags=row["tags"],
+        categories=row["categories"], content_hash=row["content_hash"], created_by=actor, created_at=now,
     ))
 
 
@@ -119,9 +121,11 @@ def update_article(conn: Connection, article_id: str, changes: dict, *, actor: s
     article = get_article(conn, article_id)
     if article["state"] in (State.PUBLISHING, State.ARCHIVED):
         raise Conflict(f"an article in state {article['state']!r} cannot be edited; wait for it to publish or restore it")
-    merged = {k: changes.get(k, article[k]) for k in ("title", "body", "author", "references", "tags")}
+    merged = {k: changes.get(k, article[k]) for k in ("title", "body", "references", "tags", "categories")}
+    merged["authors"] = _merged_authors(article, changes)
+    merged["author"] = merged["authors"][0]
     digest = content_hash(merged["title"], merged["body"], merged["references"])
-    if digest == article["content_hash"] and merged["author"] == article["author"] and merged["tags"] == article["tags"]:
+    if digest == article["content_hash"] and all(merged[k] == article[k] for k in ("authors", "tags", "categories")):
         return article
     now = utcnow()
     values = dict(merged, body_html=markdown_to_html(merged["body"]), content_hash=digest,
@@ -137,6 +141,16 @@ def update_article(conn: Connection, article_id: str, changes: dict, *, actor: s
     return article
 
 
+def _merged_authors(article: dict, changes: dict) -> list[dict]:
+    """``authors`` as edited; an edit naming only ``author`` (older clients) replaces the first, keeping co-authors."""
+    if "authors" in changes:
+        return changes["authors"]
+    if "author" in changes:
+        first = changes["author"]
+        return [first] + [a for a in article["authors"][1:] if a["name"] != first["name"]]
+    return article["authors"]
+
+
 def snapshot(conn: Connection, article: dict) -> dict:
     """Everything rendering needs to render ``article``, so it never reads this database."""
     published_at = article["published_at"] or utcnow()
@@ -149,9 +163,11 @@ def snapshot(conn: Connection, article: dict) -> dict:
         "slug": article["slug"],
         "title": article["title"],
         "body_html": article["body_html"],
-        "author": article["author"],
+        "author": article["author"],  # the first of authors: what rendering shows today
+        "authors": article["authors"],
         "references": article["references"],
         "tags": article["tags"],
+        "categories": article["categories"],
         "revision": article["revision"],
         "published_at": iso(published_at),
         "updated_at": iso(article["updated_at"]),

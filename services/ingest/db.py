@@ -22,9 +22,12 @@ articles = Table(
     Column("title", Text, nullable=False),
     Column("body", Text, nullable=False),
     Column("body_html", Text, nullable=False),
-    Column("author", JSONType, nullable=False),
+    Column("author", JSONType, nullable=False),  # the first of ``authors``, for older readers
+    # Nullable so a migration can add them to existing rows; readers fall back to [author] and [].
+    Column("authors", JSONType, nullable=True),  # [{name, bio, bio_lang}], main author first
     Column("references", JSONType, nullable=False),
     Column("tags", JSONType, nullable=False),
+    Column("categories", JSONType, nullable=True),  # [name]
     Column("state", String(20), nullable=False, index=True),
     Column("revision", Integer, nullable=False),
     Column("content_hash", String(64), nullable=False),
@@ -49,8 +52,10 @@ revisions = Table(
     Column("title", Text, nullable=False),
     Column("body", Text, nullable=False),
     Column("author", JSONType, nullable=False),
+    Column("authors", JSONType, nullable=True),
     Column("references", JSONType, nullable=False),
     Column("tags", JSONType, nullable=False),
+    Column("categories", JSONType, nullable=True),
     Column("content_hash", String(64), nullable=False),
     Column("created_by", String(100), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),

@@ -65,7 +65,7 @@ def article_list():
     """Articles, newest first, filterable by state, language, author and text."""
     filters = {k: request.args.get(k, "").strip() for k in ("state", "lang", "author", "q")}
     query = select(articles.c.id, articles.c.title, articles.c.lang, articles.c.state, articles.c.author,
-                   articles.c.revision, articles.c.updated_at, articles.c.public_url, articles.c.is_source
+                   articles.c.authors, articles.c.revision, articles.c.updated_at, articles.c.public_url, articles.c.is_source
                    ).order_by(articles.c.updated_at.desc())
     if filters["state"]:
         query = query.where(articles.c.state == filters["state"])
@@ -79,7 +79,8 @@ def article_list():
         overdue = overdue_schedules(conn, runtime().settings.schedule_late_after_seconds)
     if filters["author"]:
         # The author is a JSON column; matching its name in Python works on SQLite and PostgreSQL alike.
-        rows = [r for r in rows if filters["author"].lower() in r["author"].get("name", "").lower()]
+        wanted = filters["author"].lower()
+        rows = [r for r in rows if any(wanted in a.get("name", "").lower() for a in (r["authors"] or [r["author"]]))]
     return render_template("articles.html", rows=rows[:200], more=len(rows) > 200, filters=filters, overdue=overdue,
                            states=[s.value for s in State], languages=runtime().settings.languages)
 

@@ -317,8 +317,9 @@ def import_wxr_page():
     except InvalidInput as exc:
         form.file.errors = [exc.message]
         return render_template("import_wxr.html", form=form), 422
-    flash(f"WordPress import: {len(summary['created'])} article(s) created, "
-          f"{len(summary['already_imported'])} already imported, {len(summary['skipped'])} skipped.")
+    counts = summary["counts"]
+    flash(f"WordPress import: {counts['created']} article(s) created, {counts['already_imported']} already imported, "
+          f"{counts['skipped']} skipped, {counts['failed']} failed.")
     approved = [row for row in summary["created"] if row["state"] == State.APPROVED]
     return render_template("wxr_summary.html", summary=summary, approved=approved,
                            publish_form=forms.PublishImportedForm())

@@ -53,7 +53,8 @@ def test_wxr_upload_pairs_translations_and_reimport_creates_nothing(stack):
     water = articles["Water and Diplomacy in Central Asia"]
     assert water["group_id"] == articles["Вода и дипломатия в Центральной Азии"]["group_id"] != caspian_en["group_id"]
     assert "WordPress post 101" in caspian_en["audit"][0]["note"]
-    assert caspian_en["author"]["name"] == "Aylin Demir" and caspian_en["tags"] == ["Energy", "Caspian"]
+    assert caspian_en["author"]["name"] == "Aylin Demir" and caspian_en["tags"] == ["Caspian"]
+    assert caspian_en["categories"] == ["Energy"] and caspian_en["authors"] == [caspian_en["author"]]
 
     before = _count(stack)
     again = _upload(admin, stack, export)

@@ -16,6 +16,7 @@ RECORD_RENDER_RESULT = "ingest.record_render_result"
 STORE_DELIVERED_TRANSLATION = "ingest.store_delivered_translation"
 PUBLISH_DUE_ARTICLES = "ingest.publish_due_articles"
 INGEST_RELAY_OUTBOX = "ingest.relay_outbox"
+IMPORT_WXR_FILE = "ingest.import_wxr_file"
 # translation_status
 RECORD_ARTICLE_STATUS = "translation_status.record_article_status"
 TRANSLATION_STATUS_RELAY_OUTBOX = "translation_status.relay_outbox"
@@ -35,6 +36,7 @@ TASK_QUEUES: dict[str, str] = {
     STORE_DELIVERED_TRANSLATION: INGEST,
     PUBLISH_DUE_ARTICLES: INGEST,
     INGEST_RELAY_OUTBOX: INGEST,
+    IMPORT_WXR_FILE: INGEST,
     RECORD_ARTICLE_STATUS: TRANSLATION_STATUS,
     TRANSLATION_STATUS_RELAY_OUTBOX: TRANSLATION_STATUS,
     RENDER_ARTICLE: RENDERING,

@@ -13,7 +13,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
-from wtforms import EmailField, FieldList, Form, FormField, PasswordField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, EmailField, FieldList, Form, FormField, PasswordField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Regexp
 
 from shared.errors import InvalidInput
@@ -83,6 +83,11 @@ class WxrForm(FlaskForm):
 
     file = FileField("WordPress export file (Tools → Export, .xml)")
     default_lang = SelectField("Language of posts without a WPML/Polylang language", validate_choice=False)
+    background = BooleanField("Import in the background and follow it on a job page (always for files over 1 MB)")
+
+
+class JobRestartForm(FlaskForm):
+    """The button that starts an interrupted WordPress import job again."""
 
 
 class PublishImportedForm(FlaskForm):

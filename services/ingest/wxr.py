@@ -545,8 +545,8 @@ class Report:
 
 
 def _row(post, outcome: str, **extra) -> dict:
-    row = {"outcome": outcome, "key": post.key, "guid": post.guid, "post_id": post.post_id, "title": post.title,
-           "lang": post.lang, "warnings": list(getattr(post, "warnings", []))}
+    row = {"outcome": outcome, "key": post.key, "seq": post.seq, "guid": post.guid, "post_id": post.post_id,
+           "title": post.title, "lang": post.lang, "warnings": list(getattr(post, "warnings", []))}
     if isinstance(post, WxrPost):
         row["wp_status"] = post.status
     row.update(extra)

@@ -281,7 +281,7 @@ class _Reader:
     def __init__(self):
         self.site_urls: dict[str, str] = {}
         self.authors: dict[str, str] = {}
-        self.polylang: dict[str, dict[str, str]] = {}  # term slug -> {lang: post id}
+        self.polylang: dict[str, list[tuple[str, str]]] = {}  # post id -> [(term slug, lang)] from Polylang terms
         self.term_warnings: dict[str, str] = {}
         self.author_terms: dict[str, str] = {}  # slug -> name of Co-Authors Plus terms
         self.wxr_version = False
@@ -315,7 +315,9 @@ class _Reader:
             mapping = php_unserialize(description)
             if not isinstance(mapping, dict):
                 raise ValueError("not an array")
-            self.polylang[slug] = {str(k): str(v) for k, v in mapping.items() if not isinstance(v, dict)}
+            for lang, post_id in mapping.items():
+                if not isinstance(post_id, dict):
+                    self.polylang.setdefault(str(post_id), []).append((slug, str(lang)))
         except ValueError as exc:
             self.term_warnings[slug] = (f"Polylang's translation term {slug!r} holds malformed serialized data "
                                         f"({exc}); the post was grouped by the term it carries, and its language "
@@ -375,12 +377,10 @@ class _Reader:
 
     def apply_polylang(self, post: WxrPost) -> None:
         """Polylang terms map language -> post id: give the listed post its term and language."""
-        for slug, mapping in self.polylang.items():
-            for lang, post_id in mapping.items():
-                if post_id == post.post_id:
-                    post.lang = post.lang or lang.lower()
-                    if f"pll:{slug}" not in post.group_keys:
-                        post.group_keys.append(f"pll:{slug}")
+        for slug, lang in self.polylang.get(post.post_id, ()):
+            post.lang = post.lang or lang.lower()
+            if f"pll:{slug}" not in post.group_keys:
+                post.group_keys.append(f"pll:{slug}")
 
 
 def _scan(source: Source, on_item: Callable[[WxrPost], None], progress: Callable[[int], None] | None = None) -> _Reader:

@@ -623,7 +623,7 @@ def import_wxr(target, source: Source, *, languages: tuple[str, ...] | None = No
     # Pass 2: each group is stored once its last post has streamed past, in its own transaction.
     waiting: dict[int, dict[str, WxrPost]] = {}
     done = 0
-    transaction = target.begin if isinstance(target, Engine) else target.transaction
+    transaction = (lambda: _engine_transaction(target)) if isinstance(target, Engine) else target.transaction
 
     def on_item(post: WxrPost) -> None:
         nonlocal done
@@ -654,6 +654,18 @@ def import_wxr(target, source: Source, *, languages: tuple[str, ...] | None = No
     if progress and total == 0:
         progress(0, 0)
     return report.summary()
+
+
+@contextmanager
+def _engine_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction without a Runtime: events stay in the outbox for the relay sweep."""
+    with engine.begin() as conn:
+        try:
+            yield conn
+        finally:
+            # emit() remembers envelopes on the pooled connection for a Runtime to relay; nobody
+            # relays here, so without this the list grows with every post of a 20,000-post import.
+            conn.info.pop("outbox_emitted", None)
 
 
 def _prepare(reader: _Reader, post: WxrPost, languages: tuple[str, ...], max_body: int) -> dict:

@@ -196,13 +196,44 @@ def _php_value(raw: bytes, i: int):
     raise ValueError(f"unsupported PHP value {kind!r} at position {i}")
 
 
+# Control characters XML 1.0 forbids. WordPress exports them as they were typed (pasted text),
+# and WordPress's own importer copes; a single byte must not refuse a whole archive. In UTF-8
+# they never occur inside a multi-byte character, so deleting them is safe.
+_ILLEGAL = bytes([*range(0, 9), 11, 12, *range(14, 32)])
+
+
+class _Cleaned(io.RawIOBase):
+    """A read-only byte stream without the control characters XML forbids (counted in ``removed``)."""
+
+    def __init__(self, raw):
+        self.raw, self.removed = raw, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        while True:
+            chunk = self.raw.read(size if size and size > 0 else 1 << 16)
+            if not chunk:
+                return b""
+            cleaned = chunk.translate(None, _ILLEGAL)
+            self.removed += len(chunk) - len(cleaned)
+            if cleaned:
+                return cleaned
+
+    def readinto(self, buffer) -> int:
+        data = self.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+
 @contextmanager
-def _opened(source: Source) -> Iterator[io.BufferedIOBase]:
+def _opened(source: Source) -> Iterator[_Cleaned]:
     if isinstance(source, (bytes, bytearray)):
-        yield io.BytesIO(source)
+        yield _Cleaned(io.BytesIO(source))
     else:
         with open(source, "rb") as handle:
-            yield handle
+            yield _Cleaned(handle)
 
 
 def _is_blank(source: Source) -> bool:
@@ -212,7 +243,7 @@ def _is_blank(source: Source) -> bool:
         return not handle.read(65536).strip() and not handle.read(1)
 
 
-def _stream(source: Source) -> Iterator[tuple[str, Element]]:
+def _stream(source: Source, removed: list[int] | None = None) -> Iterator[tuple[str, Element]]:
     """Yield ``("item", el)`` for each item and ``("channel", el)`` for the channel's other children.
 
     Each element is dropped from the tree once the caller has it, so memory stays flat however
@@ -223,6 +254,8 @@ def _stream(source: Source) -> Iterator[tuple[str, Element]]:
     depth, root, channel, seen_channel = 0, None, None, False
     try:
         with _opened(source) as handle:
+            if removed is not None:
+                removed.append(0)
             for event, el in iterparse(handle, events=("start", "end"), forbid_dtd=False,
                                        forbid_entities=True, forbid_external=True):
                 if event == "start":
@@ -243,6 +276,8 @@ def _stream(source: Source) -> Iterator[tuple[str, Element]]:
                 elif depth == 1 and root is not None:
                     root.remove(el)
                     channel = None
+            if removed is not None:
+                removed[-1] = handle.removed
     except DefusedXmlException as exc:
         raise InvalidInput("file", f"the file declares XML entities or external references ({type(exc).__name__}); "
                            "WordPress exports never do, so it was refused to avoid entity expansion. "
@@ -285,6 +320,7 @@ class _Reader:
         self.term_warnings: dict[str, str] = {}
         self.author_terms: dict[str, str] = {}  # slug -> name of Co-Authors Plus terms
         self.wxr_version = False
+        self.removed_chars: list[int] = []  # control characters dropped from the file
 
     @property
     def site(self) -> str:
@@ -386,7 +422,7 @@ class _Reader:
 def _scan(source: Source, on_item: Callable[[WxrPost], None], progress: Callable[[int], None] | None = None) -> _Reader:
     """Pass over the whole file: every item as a WxrPost to ``on_item``; the reader holds the channel's facts."""
     reader, seq = _Reader(), 0
-    for kind, el in _stream(source):
+    for kind, el in _stream(source, reader.removed_chars):
         if kind == "channel":
             reader.channel(el)
             continue
@@ -420,6 +456,15 @@ def parse_wxr(xml_bytes: Source) -> WxrExport:
         else:
             posts.append(post)
     return WxrExport(posts, reader.authors, skipped, reader.site, reader.term_warnings)
+
+
+def site_lang(lang: str | None, languages: tuple[str, ...]) -> str | None:
+    """A post's language as a site language code where one matches (``en_US`` and ``en-gb`` are ``en``)."""
+    if not lang:
+        return None
+    lang = lang.lower().replace("_", "-")
+    base = lang.split("-")[0]
+    return base if lang not in languages and base in languages else lang
 
 
 def _skip_reason(post: WxrPost) -> str | None:
@@ -528,6 +573,7 @@ class Report:
         self.rows: dict[str, list[dict]] = {k: [] for k in OUTCOMES}
         self.groups: dict[str, int] = {}
         self.posts = 0
+        self.warnings: list[str] = []  # about the file as a whole
 
     def add(self, conn: Connection | None, rows: list[dict], recorded: bool = False) -> None:
         """Count and keep (or hand on, unless the sink ``recorded`` them already) rows."""
@@ -541,7 +587,7 @@ class Report:
     def summary(self) -> dict:
         """The JSON the import returns: counts, the posts by outcome, how groups were found."""
         return {"site": self.site, "posts": self.posts, "counts": dict(self.counts),
-                "group_methods": dict(self.groups), **self.rows}
+                "group_methods": dict(self.groups), "warnings": list(self.warnings), **self.rows}
 
 
 def _row(post, outcome: str, **extra) -> dict:
@@ -588,6 +634,7 @@ def import_wxr(target, source: Source, *, languages: tuple[str, ...] | None = No
     def collect(post: WxrPost) -> None:
         nonlocal saw_post_type
         saw_post_type = saw_post_type or bool(post.post_type)
+        post.lang = site_lang(post.lang, languages)
         reason = _skip_reason(post)
         if reason is None and (post.lang or default_lang) not in languages:
             reason = f"language {post.lang or default_lang!r} is not a site language ({', '.join(languages)})"
@@ -614,6 +661,9 @@ def import_wxr(target, source: Source, *, languages: tuple[str, ...] | None = No
     if on_total:
         on_total(total)
     report = Report(reader.site, sink)
+    if reader.removed_chars and reader.removed_chars[-1]:
+        report.warnings.append(f"{reader.removed_chars[-1]} control character(s) that XML forbids were left out of "
+                               "the file's text")
     report.posts = total + len(early)
     for group in groups:
         report.groups[group.method] = report.groups.get(group.method, 0) + len(group.members)
@@ -633,7 +683,7 @@ def import_wxr(target, source: Source, *, languages: tuple[str, ...] | None = No
         index = group_of.get(post.seq)
         if index is None:
             return
-        post.lang = post.lang or default_lang
+        post.lang = site_lang(post.lang, languages) or default_lang
         bucket = waiting.setdefault(index, {})
         bucket[post.key] = post
         group = groups[index]
@@ -672,6 +722,13 @@ def _prepare(reader: _Reader, post: WxrPost, languages: tuple[str, ...], max_bod
     """The post as clean article fields (authors without bios yet), or InvalidInput."""
     names = post.coauthors or [reader.authors.get(post.creator, post.creator) or "Unknown author"]
     empty = _is_empty(post.content)
+    for kind in ("tags", "categories"):
+        values = getattr(post, kind)
+        kept = [v for v in values if len(v) <= 60][:30]
+        if len(kept) < len(values):
+            post.warnings.append(f"{len(values) - len(kept)} of its {len(values)} {kind} were left out (at most 30, "
+                                 f"each up to 60 characters): {', '.join(v[:30] for v in values if v not in kept)[:300]}")
+            setattr(post, kind, kept)
     fields = parse_article_input(
         {"lang": post.lang, "title": post.title, "body": "" if empty else post.content,
          "authors": [{"name": n} for n in names], "references": [], "tags": post.tags,
@@ -823,6 +880,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nerror: {exc.message}", file=sys.stderr)
         return 1
     counts = summary["counts"]
+    for warning in summary["warnings"]:
+        print(f"warning: {warning}")
     print(f"created {counts['created']} article(s), {counts['already_imported']} already imported, "
           f"{counts['skipped']} skipped, {counts['failed']} failed "
           f"(groups: {', '.join(f'{k} {v}' for k, v in sorted(summary['group_methods'].items())) or 'none'})")

@@ -268,3 +268,26 @@ def test_an_entity_bomb_is_refused_while_streaming_from_a_file(tmp_path):
     path.write_bytes(fixture("wxr-bomb.xml"))
     with pytest.raises(InvalidInput, match="entities"):
         wxr._scan(path, lambda post: None)
+
+
+def test_control_characters_in_the_text_do_not_refuse_the_file(engine):
+    data = fixture("wxr-site-a.xml").replace(b"Changing bogies", b"Changing\x0b bogies\x01")
+    summary = wxr.import_wxr(engine, data, languages=LANGS)
+    assert summary["counts"]["created"] == 2 and "2 control character(s)" in summary["warnings"][0]
+
+
+def test_regional_language_codes_map_to_site_languages(engine):
+    data = fixture("wxr-polylang.xml").replace(b'nicename="tr"><![CDATA[T', b'nicename="tr_TR"><![CDATA[T')
+    summary = wxr.import_wxr(engine, data, languages=LANGS)
+    assert sorted(r["lang"] for r in summary["created"]) == ["en", "tr"]
+    assert wxr.site_lang("en-GB", LANGS) == "en" and wxr.site_lang("de", LANGS) == "de" and wxr.site_lang(None, LANGS) is None
+
+
+def test_too_many_tags_are_trimmed_with_a_warning_not_a_failure(engine):
+    tags = b"".join(f'<category domain="post_tag" nicename="t{i}"><![CDATA[Tag {i}]]></category>'.encode() for i in range(35))
+    data = fixture("wxr-site-a.xml").replace(b"<wp:post_id>1</wp:post_id>", b"<wp:post_id>1</wp:post_id>" + tags)
+    summary = wxr.import_wxr(engine, data, languages=LANGS)
+    row = next(r for r in summary["created"] if r["post_id"] == "1")
+    assert "5 of its 35 tags were left out" in row["warnings"][0]
+    with engine.begin() as conn:
+        assert len(conn.execute(select(articles.c.tags).where(articles.c.id == row["article_id"])).scalar_one()) == 30

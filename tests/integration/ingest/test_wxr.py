@@ -163,3 +163,23 @@ def test_a_running_job_page_refreshes_itself(stack):
     job_id = resp.url.rsplit("/", 1)[1]
     wait_for(lambda: stack.api("ingest", "GET", f"/api/wxr-jobs/{job_id}").json()["status"] == "done",
              timeout=90, message="the restarted worker took the queued job")
+
+
+def test_an_upload_larger_than_the_api_body_limit_becomes_a_job(stack, tmp_path):
+    from bench.wxr_import import generate
+
+    path = tmp_path / "big.xml"
+    size = generate(path, 600, 400)
+    assert size > stack.settings.max_body_bytes, "bigger than any other request may be"
+    admin = login(stack, *ADMIN)
+    resp = _upload(admin, stack, path.read_bytes(), allow_redirects=False)
+    assert resp.status_code == 303, resp.text[:500]
+    job_id = resp.headers["Location"].rsplit("/", 1)[1]
+    wait_for(lambda: stack.api("ingest", "GET", f"/api/wxr-jobs/{job_id}").json()["status"] == "done",
+             timeout=240, message="the 600-post job finished")
+    job = stack.api("ingest", "GET", f"/api/wxr-jobs/{job_id}").json()
+    assert job["counts"] == {"created": 600, "already_imported": 0, "skipped": 0, "failed": 0} and job["total"] == 600
+    assert job["report"][0]["group_method"] == "polylang term"
+    page = _doc(admin.get(stack.url("ingest") + f"/articles/import-wxr/jobs/{job_id}", timeout=10))
+    assert page.xpath("string(//progress/@value)") == "600" and len(page.xpath("//table[@id='created']/tbody/tr")) == 500
+    assert page.xpath("//a[contains(@href, 'page=2')]"), "the report pages by 500 posts"

@@ -652,7 +652,8 @@ def import_wxr(target, source: Source, *, languages: tuple[str, ...] | None = No
     reader = _scan(source, collect, scan_progress)
     _is_wxr(reader, saw_post_type)
     groups = _plan(refs, languages)
-    del refs, seen_keys
+    refs.clear()  # the plan holds what it needs
+    seen_keys.clear()
     group_of: dict[int, int] = {}
     for index, group in enumerate(groups):
         for ref in group.members:
@@ -668,7 +669,7 @@ def import_wxr(target, source: Source, *, languages: tuple[str, ...] | None = No
     for group in groups:
         report.groups[group.method] = report.groups.get(group.method, 0) + len(group.members)
     skipped_at = dict(early)
-    del early
+    early.clear()
 
     # Pass 2: each group is stored once its last post has streamed past, in its own transaction.
     waiting: dict[int, dict[str, WxrPost]] = {}

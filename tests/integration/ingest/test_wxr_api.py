@@ -98,3 +98,17 @@ def test_a_job_held_by_a_live_run_is_not_run_twice(live):
         wxr_jobs.run_job(rt, job_id)
     with rt.engine.begin() as conn:
         assert conn.execute(select(func.count()).select_from(wxr_job_posts)).scalar_one() == 0
+
+
+def test_an_idle_job_may_be_started_again_and_a_working_one_may_not(live):
+    rt = live.app.extensions["pipeline"]
+    path, size = wxr_jobs.save_upload(rt, open(FIXTURES / "wxr-site-b.xml", "rb"))
+    job_id = wxr_jobs.create_job(rt, path, size, "b.xml", default_lang=None, actor="t", role="admin")
+    with pytest.raises(wxr_jobs.Conflict):
+        wxr_jobs.restart(rt, job_id)  # just queued: the broker may still deliver it
+    with rt.engine.begin() as conn:
+        conn.execute(jobs_table.update().values(created_at=utcnow() - wxr_jobs.LEASE * 2))
+    assert wxr_jobs.restart(rt, job_id)["status"] == "queued"
+    assert wxr_jobs.run_job(rt, job_id)["created"] == 2
+    with pytest.raises(wxr_jobs.Conflict, match="finished"):
+        wxr_jobs.restart(rt, job_id)

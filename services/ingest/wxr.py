@@ -122,6 +122,8 @@ class WxrExport:
 # ---------------------------------------------------------------- XML helpers
 
 def _ns_ok(uri: str, prefix: str) -> bool:
+    # WordPress.com writes https:// namespace names, self-hosted WordPress http://; both are WXR.
+    uri = "http://" + uri[len("https://"):] if uri.startswith("https://") else uri
     if prefix == "wp":
         return uri.startswith("http://wordpress.org/export/") and not uri.endswith("/excerpt/")
     if prefix == "excerpt":

@@ -291,3 +291,10 @@ def test_too_many_tags_are_trimmed_with_a_warning_not_a_failure(engine):
     assert "5 of its 35 tags were left out" in row["warnings"][0]
     with engine.begin() as conn:
         assert len(conn.execute(select(articles.c.tags).where(articles.c.id == row["article_id"])).scalar_one()) == 30
+
+
+def test_wordpress_com_https_namespaces_are_read(engine):
+    data = fixture("wxr-wpml.xml").replace(b'"http://wordpress.org/export/', b'"https://wordpress.org/export/')
+    summary = wxr.import_wxr(engine, data, languages=LANGS)
+    assert summary["counts"]["created"] == 4 and summary["site"] == "https://steppe.example.org"
+    assert {r["lang"] for r in summary["created"]} == {"en", "tr", "ru"}

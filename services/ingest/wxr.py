@@ -18,7 +18,8 @@ declarations refused, so no billion-laughs expansion): the first pass reads what
 and refuses only a file that is not a well-formed WordPress export, storing nothing; the second
 imports one translation group per transaction. Each post ends up ``created``, ``already_imported``,
 ``skipped`` (with its reason) or ``failed`` (with its reason, the field and the fix), with any
-warnings. An empty post body imports as a draft with a warning (there is nothing to publish).
+warnings. A post without a body or without a title imports as a draft with a warning (the latter
+titled "Untitled (WordPress post N)"); one with neither is skipped.
 A post is known by its site (``wp:base_blog_url``, ``wp:base_site_url`` or the channel link)
 plus its post id, else its guid, recorded in ``wxr_imports``: importing the same file again
 creates nothing, and two sites' post 1 are two posts.
@@ -67,7 +68,7 @@ _NS = {"content": "http://purl.org/rss/1.0/modules/content/", "dc": "http://purl
 _COMMENTS = re.compile(r"<!--.*?-->", re.S)
 _GROUP_METHODS = {"pll": "polylang term", "wpml": "wpml trid", "of": "wpml translation_of"}
 _FIXES = {
-    "title": "give the post a title in WordPress and export again",
+    "title": "shorten the title in WordPress (at most 300 characters) and export again",
     "body": "shorten the post in WordPress, or raise MAX_BODY_BYTES, and import again",
     "tags": "remove tags from the post in WordPress (at most 30, each up to 60 characters)",
     "categories": "remove categories from the post in WordPress (at most 30, each up to 60 characters)",
@@ -725,6 +726,11 @@ def _prepare(reader: _Reader, post: WxrPost, languages: tuple[str, ...], max_bod
     """The post as clean article fields (authors without bios yet), or InvalidInput."""
     names = post.coauthors or [reader.authors.get(post.creator, post.creator) or "Unknown author"]
     empty = _is_empty(post.content)
+    untitled = not post.title.strip()
+    if untitled:
+        post.title = f"Untitled (WordPress post {post.post_id or post.seq})"
+        post.warnings.append(f"the post has no title in WordPress (status {post.status!r}); imported as a draft "
+                             f"titled {post.title!r} to name")
     for kind in ("tags", "categories"):
         values = getattr(post, kind)
         kept = [v for v in values if len(v) <= 60][:30]
@@ -740,6 +746,7 @@ def _prepare(reader: _Reader, post: WxrPost, languages: tuple[str, ...], max_bod
     if empty:
         post.warnings.append(f"the post has no body in WordPress (status {post.status!r}); imported as a draft "
                              "to write or delete")
+    fields["draft"] = empty or untitled
     return fields
 
 
@@ -801,7 +808,7 @@ def _import_group(conn: Connection, reader: _Reader, ready: list[tuple[WxrPost, 
         article = create_article(conn, fields, actor=actor)
         group_id = article["group_id"]
         langs.add(post.lang)
-        actions = () if not fields["body"] else STATUS_ACTIONS[post.status]
+        actions = () if fields.pop("draft") else STATUS_ACTIONS[post.status]
         for action in actions:
             article = transition(conn, article["id"], action, actor=actor, role=role, site_url=site_url)
         conn.execute(update(audit_log).where(and_(audit_log.c.article_id == article["id"], audit_log.c.note.is_(None)))

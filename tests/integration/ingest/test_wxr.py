@@ -108,7 +108,7 @@ def test_a_messy_export_imports_with_a_per_post_report(stack):
     admin = login(stack, *ADMIN)
     resp = _upload(admin, stack, _unique("wxr-polylang-messy.xml"))
     assert resp.status_code == 200
-    assert any("6 article(s) created, 0 already imported, 0 skipped, 1 failed" in f for f in _flashes(resp))
+    assert any("7 article(s) created, 0 already imported, 0 skipped, 1 failed" in f for f in _flashes(resp))
     doc = _doc(resp)
     failed = [[td.text_content() for td in r.xpath("td")] for r in doc.xpath("//table[@id='failed']/tbody/tr")]
     assert len(failed) == 1 and failed[0][2] == "title" and "title in WordPress" in failed[0][4]

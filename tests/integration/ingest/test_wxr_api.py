@@ -24,7 +24,7 @@ def test_api_import_returns_the_per_post_report(live):
                     headers=XML)
     assert resp.status_code == 200, resp.text
     body = resp.json()
-    assert body["counts"] == {"created": 6, "already_imported": 0, "skipped": 0, "failed": 1}
+    assert body["counts"] == {"created": 7, "already_imported": 0, "skipped": 0, "failed": 1}
     assert body["site"] == "https://kazan.example.net"
     [failed] = body["failed"]
     assert failed["field"] == "title" and failed["fix"] and failed["reason"]
@@ -32,7 +32,7 @@ def test_api_import_returns_the_per_post_report(live):
     assert empty["state"] == "draft" and empty["warnings"]
     again = live.api("POST", "/api/articles/import-wxr", data=(FIXTURES / "wxr-polylang-messy.xml").read_bytes(),
                      headers=XML).json()
-    assert again["counts"]["created"] == 0 and again["counts"]["already_imported"] == 6
+    assert again["counts"]["created"] == 0 and again["counts"]["already_imported"] == 7
     assert {r["reason"] for r in again["already_imported"]} == {"imported before (same site and post id)"}
 
 
@@ -78,12 +78,12 @@ def test_a_background_job_is_stored_before_its_task_and_resumes_after_an_interru
     assert half["can_restart"], "the run released its lease when it died"
 
     monkeypatch.setattr(wxr, "_store_group", real)
-    assert wxr_jobs.run_job(rt, job_id)["created"] == 6
+    assert wxr_jobs.run_job(rt, job_id)["created"] == 7
     done = live.api("GET", f"/api/wxr-jobs/{job_id}").json()
-    assert done["status"] == "done" and done["attempts"] == 2 and done["total"] == 7
-    assert done["counts"] == {"created": 6, "already_imported": 0, "skipped": 0, "failed": 1}
-    assert _count(live) == 6, "nothing was created twice"
-    assert [r["post_id"] for r in done["report"]] == ["501", "502", "511", "512", "520", "530", "540"]
+    assert done["status"] == "done" and done["attempts"] == 2 and done["total"] == 8
+    assert done["counts"] == {"created": 7, "already_imported": 0, "skipped": 0, "failed": 1}
+    assert _count(live) == 7, "nothing was created twice"
+    assert [r["post_id"] for r in done["report"]] == ["501", "502", "511", "512", "520", "530", "535", "540"]
     assert wxr_jobs.run_job(rt, job_id) == {"job_id": job_id, "ran": False}, "a repeated task changes nothing"
     assert not (rt.settings.data_dir / wxr_jobs.UPLOAD_DIR / f"{job_id}.xml").exists()
 

@@ -130,10 +130,11 @@ def test_xml_that_is_not_an_export_is_refused(engine, data, words):
 
 
 def test_one_bad_post_fails_alone_and_names_the_field_and_fix(engine):
-    broken = fixture("wxr-wpml.xml").replace(b"<![CDATA[Water and Diplomacy in Central Asia]]>", b"")
+    broken = fixture("wxr-wpml.xml").replace(b"<![CDATA[Water and Diplomacy in Central Asia]]>",
+                                             b"<![CDATA[" + b"Water " * 60 + b"]]>")
     summary = wxr.import_wxr(engine, broken, languages=LANGS)
     [failed] = summary["failed"]
-    assert failed["post_id"] == "201" and failed["field"] == "title" and "must not be empty" in failed["reason"]
+    assert failed["post_id"] == "201" and failed["field"] == "title" and "the limit is 300" in failed["reason"]
     assert "title in WordPress" in failed["fix"]
     assert sorted(r["post_id"] for r in summary["created"]) == ["101", "102", "203"], "the rest of the file is in"
     assert summary["counts"] == {"created": 3, "already_imported": 0, "skipped": 3, "failed": 1}
@@ -175,8 +176,8 @@ def test_php_unserialize_refuses_malformed_data_with_value_error_only(data):
 def test_messy_polylang_export_imports_every_post_with_warnings(engine):
     summary = wxr.import_wxr(engine, fixture("wxr-polylang-messy.xml"), languages=LANGS)
     created = {r["post_id"]: r for r in summary["created"]}
-    assert set(created) == {"501", "502", "511", "512", "520", "540"}
-    assert summary["counts"] == {"created": 6, "already_imported": 0, "skipped": 0, "failed": 1}
+    assert set(created) == {"501", "502", "511", "512", "520", "535", "540"}
+    assert summary["counts"] == {"created": 7, "already_imported": 0, "skipped": 0, "failed": 1}
     # An empty body is a draft with a warning, still in its translation group.
     assert created["502"]["state"] == "draft" and "no body" in created["502"]["warnings"][0]
     assert created["502"]["group_id"] == created["501"]["group_id"] and created["501"]["state"] == "approved"
@@ -188,7 +189,10 @@ def test_messy_polylang_export_imports_every_post_with_warnings(engine):
     assert created["540"]["group_method"] == "single"
     [failed] = summary["failed"]
     assert (failed["post_id"], failed["field"]) == ("530", "title") and failed["fix"]
-    assert summary["group_methods"] == {"polylang term": 4, "single": 3}
+    assert summary["group_methods"] == {"polylang term": 4, "single": 4}
+    # No title: a draft with a name to replace, never a refusal.
+    assert created["535"]["state"] == "draft" and created["535"]["title"] == "Untitled (WordPress post 535)"
+    assert "no title" in created["535"]["warnings"][0]
     with engine.begin() as conn:
         empty = conn.execute(select(articles).where(articles.c.id == created["502"]["article_id"])).mappings().one()
     assert empty["body"] == "" and empty["lang"] == "ru" and not empty["is_source"]

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import html
 import io
 import os
 import re
@@ -341,7 +342,7 @@ class _Reader:
         elif _matches(el, "wp:author"):
             login = _text(el, "wp:author_login")
             if login:
-                self.authors[login] = _text(el, "wp:author_display_name") or login
+                self.authors[login] = html.unescape(_text(el, "wp:author_display_name")) or login
         elif _matches(el, "wp:term"):
             taxonomy, slug = _text(el, "wp:term_taxonomy"), _text(el, "wp:term_slug")
             if taxonomy == "post_translations":
@@ -377,7 +378,8 @@ class _Reader:
         meta = {_text(m, "wp:meta_key"): _text(m, "wp:meta_value") for m in _children(item, "wp:postmeta")}
         tags, categories, coauthors, lang, pll_terms = [], [], [], None, []
         for cat in _children(item, "category"):
-            domain, name = cat.get("domain", ""), (cat.text or "").strip()
+            # WordPress stores term names HTML-encoded ("Q &amp; A"); articles hold plain text.
+            domain, name = cat.get("domain", ""), html.unescape((cat.text or "").strip())
             if domain == "category" and name and cat.get("nicename") != "uncategorized":
                 if name not in categories:
                     categories.append(name)
@@ -400,7 +402,7 @@ class _Reader:
         if _SOURCE_LANG_KEY in meta or translation_of:
             is_original = not meta.get(_SOURCE_LANG_KEY) and not translation_of
         post_id, guid = _text(item, "wp:post_id"), _text(item, "guid")
-        title = _text(item, "title")
+        title = html.unescape(_text(item, "title"))  # titles are stored encoded too ("Q&amp;A", "&#8217;")
         if not post_id and not guid:
             guid = "sha1:" + hashlib.sha1(f"{title}|{_text(item, 'wp:post_date')}|{seq}".encode()).hexdigest()
         post = WxrPost(

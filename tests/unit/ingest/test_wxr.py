@@ -302,3 +302,10 @@ def test_wordpress_com_https_namespaces_are_read(engine):
     summary = wxr.import_wxr(engine, data, languages=LANGS)
     assert summary["counts"]["created"] == 4 and summary["site"] == "https://steppe.example.org"
     assert {r["lang"] for r in summary["created"]} == {"en", "tr", "ru"}
+
+
+def test_html_encoded_titles_and_term_names_become_plain_text():
+    data = (fixture("wxr-coauthors.xml").replace(b"Shrinking Sea, Growing Dust", b"Sea &amp; Dust: Who&#8217;s Next")
+            .replace(b"<![CDATA[Environment]]>", b"<![CDATA[Land &amp; Water]]>"))
+    first = wxr.parse_wxr(data).posts[0]
+    assert first.title == "Sea & Dust: Who\u2019s Next" and first.categories == ["Land & Water", "Analysis"]

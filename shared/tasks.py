@@ -17,6 +17,7 @@ STORE_DELIVERED_TRANSLATION = "ingest.store_delivered_translation"
 RECORD_TRANSLATION_ASSIGNMENT = "ingest.record_translation_assignment"
 PUBLISH_DUE_ARTICLES = "ingest.publish_due_articles"
 INGEST_RELAY_OUTBOX = "ingest.relay_outbox"
+IMPORT_WXR_FILE = "ingest.import_wxr_file"
 # translation_status
 RECORD_ARTICLE_STATUS = "translation_status.record_article_status"
 TRANSLATION_STATUS_RELAY_OUTBOX = "translation_status.relay_outbox"
@@ -37,6 +38,7 @@ TASK_QUEUES: dict[str, str] = {
     RECORD_TRANSLATION_ASSIGNMENT: INGEST,
     PUBLISH_DUE_ARTICLES: INGEST,
     INGEST_RELAY_OUTBOX: INGEST,
+    IMPORT_WXR_FILE: INGEST,
     RECORD_ARTICLE_STATUS: TRANSLATION_STATUS,
     TRANSLATION_STATUS_RELAY_OUTBOX: TRANSLATION_STATUS,
     RENDER_ARTICLE: RENDERING,

@@ -19,7 +19,7 @@ from shared.runtime import runtime
 from shared.web import json_body
 from shared.workflow import Role
 
-from . import commands, importer, queries, users
+from . import commands, importer, queries, users, wxr, wxr_jobs
 from .db import article_imports, articles, idempotency_keys
 from .validation import parse_article_input, parse_article_update
 
@@ -84,6 +84,39 @@ def import_article():
         return jsonify(body), status, {"Location": f"/api/articles/{article['id']}"}
 
     return _once(key, request_hash, work)
+
+
+@bp.post("/articles/import-wxr")
+@require_token
+def import_wxr():
+    """Import a WordPress export (the XML as the body): 200 with the per-post report, or with
+    ``?background=1`` (or a body over 1 MB) 202 with a job to follow at ``GET /api/wxr-jobs/<id>``."""
+    rt = runtime()
+    request.max_content_length = wxr_jobs.MAX_UPLOAD_BYTES
+    if request.mimetype not in ("application/xml", "text/xml", "application/rss+xml"):
+        raise ApiError(415, "send the export with 'Content-Type: application/xml'")
+    lang = request.args.get("lang") or None
+    if lang is not None and lang not in rt.settings.languages:
+        raise InvalidInput("lang", f"{lang!r} is not a site language; use one of {', '.join(rt.settings.languages)}")
+    path, size = wxr_jobs.save_upload(rt, request.stream)
+    if request.args.get("background") in ("1", "true", "yes") or size > wxr_jobs.INLINE_MAX_BYTES:
+        job_id = wxr_jobs.create_job(rt, path, size, request.args.get("filename") or "export.xml",
+                                     default_lang=lang, actor=g.actor, role=g.role)
+        job = wxr_jobs.to_json(rt, wxr_jobs.get_job(rt, job_id), with_report=False)
+        return jsonify(job), 202, {"Location": f"/api/wxr-jobs/{job_id}"}
+    try:
+        summary = wxr.import_wxr(rt, path, default_lang=lang, actor=g.actor, role=g.role)
+    finally:
+        path.unlink(missing_ok=True)
+    return jsonify(summary)
+
+
+@bp.get("/wxr-jobs/<job_id>")
+@require_token
+def get_wxr_job(job_id: str):
+    """A background WordPress import: status, counts and the per-post report so far (first 500 rows)."""
+    rt = runtime()
+    return jsonify(wxr_jobs.to_json(rt, wxr_jobs.get_job(rt, job_id)))
 
 
 @contextmanager

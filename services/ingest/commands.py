@@ -84,9 +84,11 @@ def create_article(conn: Connection, fields: dict, *, actor: str,
         "title": fields["title"],
         "body": fields["body"],
         "body_html": markdown_to_html(fields["body"]),
-        "author": fields["author"],
+        "author": (fields.get("authors") or [fields["author"]])[0],
+        "authors": fields.get("authors") or [fields["author"]],
         "references": fields["references"],
         "tags": fields["tags"],
+        "categories": fields.get("categories") or [],
         "state": State.DRAFT.value,
         "revision": 1,
         "content_hash": digest,
@@ -110,8 +112,8 @@ def create_article(conn: Connection, fields: dict, *, actor: str,
 def _add_revision(conn: Connection, row: dict, actor: str, now: datetime) -> None:
     conn.execute(revisions.insert().values(
         article_id=row["id"], revision=row["revision"], title=row["title"], body=row["body"],
-        author=row["author"], references=row["references"], tags=row["tags"],
-        content_hash=row["content_hash"], created_by=actor, created_at=now,
+        author=row["author"], authors=row["authors"], references=row["references"], tags=row["tags"],
+        categories=row["categories"], content_hash=row["content_hash"], created_by=actor, created_at=now,
     ))
 
 
@@ -138,9 +140,11 @@ def update_article(conn: Connection, article_id: str, changes: dict, *, actor: s
             f"revision {base_revision} is not the latest: revision {article['revision']} was saved since; "
             "load the article again and apply your change to it", current_revision=article["revision"],
             etag=revision_etag(article))
-    merged = {k: changes.get(k, article[k]) for k in ("title", "body", "author", "references", "tags")}
+    merged = {k: changes.get(k, article[k]) for k in ("title", "body", "references", "tags", "categories")}
+    merged["authors"] = _merged_authors(article, changes)
+    merged["author"] = merged["authors"][0]
     digest = content_hash(merged["title"], merged["body"], merged["references"])
-    if digest == article["content_hash"] and merged["author"] == article["author"] and merged["tags"] == article["tags"]:
+    if digest == article["content_hash"] and all(merged[k] == article[k] for k in ("authors", "tags", "categories")):
         return article
     now = utcnow()
     values = dict(merged, body_html=markdown_to_html(merged["body"]), content_hash=digest,
@@ -175,6 +179,16 @@ def revision_content(conn: Connection, article_id: str, revision: int) -> dict:
     return dict(row)
 
 
+def _merged_authors(article: dict, changes: dict) -> list[dict]:
+    """``authors`` as edited; an edit naming only ``author`` (older clients) replaces the first, keeping co-authors."""
+    if "authors" in changes:
+        return changes["authors"]
+    if "author" in changes:
+        first = changes["author"]
+        return [first] + [a for a in article["authors"][1:] if a["name"] != first["name"]]
+    return article["authors"]
+
+
 def snapshot(conn: Connection, article: dict) -> dict:
     """Everything rendering needs to render the approved revision of ``article``, so it never reads this database."""
     published_at = article["published_at"] or utcnow()
@@ -188,9 +202,11 @@ def snapshot(conn: Connection, article: dict) -> dict:
         "slug": article["slug"],
         "title": shipped["title"],
         "body_html": markdown_to_html(shipped["body"]),
-        "author": shipped["author"],
+        "author": shipped["author"],  # the first of authors: what rendering shows today
+        "authors": shipped["authors"] or [shipped["author"]],
         "references": shipped["references"],
         "tags": shipped["tags"],
+        "categories": shipped["categories"] or [],
         "revision": shipped["revision"],
         "published_at": iso(published_at),
         "updated_at": iso(article["updated_at"]),

@@ -22,9 +22,12 @@ articles = Table(
     Column("title", Text, nullable=False),
     Column("body", Text, nullable=False),
     Column("body_html", Text, nullable=False),
-    Column("author", JSONType, nullable=False),
+    Column("author", JSONType, nullable=False),  # the first of ``authors``, for older readers
+    # Nullable so a migration can add them to existing rows; readers fall back to [author] and [].
+    Column("authors", JSONType, nullable=True),  # [{name, bio, bio_lang}], main author first
     Column("references", JSONType, nullable=False),
     Column("tags", JSONType, nullable=False),
+    Column("categories", JSONType, nullable=True),  # [name]
     Column("state", String(20), nullable=False, index=True),
     Column("revision", Integer, nullable=False),
     Column("content_hash", String(64), nullable=False),
@@ -61,8 +64,10 @@ revisions = Table(
     Column("title", Text, nullable=False),
     Column("body", Text, nullable=False),
     Column("author", JSONType, nullable=False),
+    Column("authors", JSONType, nullable=True),
     Column("references", JSONType, nullable=False),
     Column("tags", JSONType, nullable=False),
+    Column("categories", JSONType, nullable=True),
     Column("content_hash", String(64), nullable=False),
     Column("created_by", String(100), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
@@ -147,16 +152,53 @@ authors = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
+# One row per imported WordPress post. The key is the site plus the post id ("https://site|post:12"),
+# or the guid when the export names no site, so two sites' post 1 are two posts.
 wxr_imports = Table(
     "wxr_imports",
     metadata,
-    Column("guid", String(500), primary_key=True),
+    Column("dedupe_key", String(600), primary_key=True),
+    Column("site", String(500), nullable=True),
+    Column("guid", String(500), nullable=False, index=True),
     Column("article_id", String(36), ForeignKey("articles.id"), nullable=False, index=True),
     Column("post_id", String(40), nullable=True),
     Column("wp_status", String(20), nullable=False),
     Column("wp_date", String(40), nullable=True),
     Column("excerpt", Text, nullable=True),  # WordPress excerpts have no article field; kept here
     Column("imported_at", DateTime(timezone=True), nullable=False),
+)
+
+# A WordPress import run by the ingest worker (large uploads): the saved file, its state and counts.
+wxr_jobs = Table(
+    "wxr_jobs",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("status", String(20), nullable=False, index=True),  # queued, running, done, failed
+    Column("filename", String(300), nullable=False),
+    Column("path", Text, nullable=False),  # the upload, saved under DATA_DIR before the task is sent
+    Column("size", Integer, nullable=False),
+    Column("default_lang", String(8), nullable=True),
+    Column("actor", String(100), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("total", Integer, nullable=True),  # posts in the file, known after the first pass
+    Column("error", Text, nullable=True),  # a file-wide refusal (not XML, entity declarations)
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=True),
+    Column("heartbeat_at", DateTime(timezone=True), nullable=True),  # a running job older than a lease is resumable
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+)
+
+# The per-post report of a job, written in the same transaction as the post's articles, so a
+# resumed job knows what it already did.
+wxr_job_posts = Table(
+    "wxr_job_posts",
+    metadata,
+    Column("job_id", String(36), ForeignKey("wxr_jobs.id"), primary_key=True),
+    Column("dedupe_key", String(600), primary_key=True),
+    Column("seq", Integer, nullable=False),
+    Column("outcome", String(20), nullable=False, index=True),  # created, already_imported, skipped, failed
+    Column("row", JSONType, nullable=False),  # the report row (title, lang, reason, field, fix, warnings, ...)
 )
 
 outbox = outbox_table(metadata)

@@ -54,8 +54,10 @@ class ArticleForm(FlaskForm):
     body = TextAreaField("Body (Markdown; footnote markers like [1])", render_kw={"rows": 16})
     author_id = SelectField("Author", validate_choice=False)
     author_name = StringField("New author's name")
+    coauthors = TextAreaField("Co-authors (one name per line, in order)", render_kw={"rows": 3})
     references = FieldList(FormField(ReferenceRow), min_entries=1)
     tags = StringField("Tags (comma-separated)")
+    categories = StringField("Categories (comma-separated)")
     translation_of = SelectField("Translation of", validate_choice=False)
     # The revision the edit was loaded from: saving over a newer one is refused with a diff.
     base_revision = HiddenField()
@@ -88,6 +90,11 @@ class WxrForm(FlaskForm):
 
     file = FileField("WordPress export file (Tools → Export, .xml)")
     default_lang = SelectField("Language of posts without a WPML/Polylang language", validate_choice=False)
+    background = BooleanField("Import in the background and follow it on a job page (always for files over 1 MB)")
+
+
+class JobRestartForm(FlaskForm):
+    """The button that starts an interrupted WordPress import job again."""
 
 
 class PublishImportedForm(FlaskForm):
@@ -129,6 +136,8 @@ def fill_from_article(form: ArticleForm, conn: Connection, article: dict, langua
     form.base_revision.data = str(article["revision"])
     form.title.data, form.body.data = article["title"], article["body"]
     form.tags.data = ", ".join(article["tags"])
+    form.categories.data = ", ".join(article.get("categories") or [])
+    form.coauthors.data = "\n".join(a["name"] for a in (article.get("authors") or [])[1:])
     author = article["author"]
     known = author_store.find_by_name(conn, author["name"])
     if known:
@@ -194,18 +203,31 @@ def resolve_author(conn: Connection, form: ArticleForm, lang: str, languages: tu
     return author_store.article_author(author, lang, languages)
 
 
+def coauthor_list(conn: Connection, text: str | None, lang: str, languages: tuple[str, ...]) -> list[dict]:
+    """Co-author names, one per line, as article authors (each with its stored bio in ``lang``)."""
+    out = []
+    for name in (line.strip() for line in (text or "").splitlines()):
+        if not name:
+            continue
+        if len(name) > 200:
+            raise InvalidInput("coauthors", f"{name[:20]!r}... is {len(name)} characters; a name has at most 200")
+        out.append(author_store.article_author(author_store.save_author(conn, name, {}), lang, languages))
+    return out
+
+
 def article_data(conn: Connection, form: ArticleForm, lang: str, languages: tuple[str, ...]) -> dict:
     """The form as a ``POST /api/articles`` body (to be validated by the service layer)."""
     refs, _ = reference_rows(form)
+    main = resolve_author(conn, form, lang, languages)
     return {"lang": lang, "title": form.title.data or "", "body": form.body.data or "",
-            "author": resolve_author(conn, form, lang, languages), "references": refs,
-            "tags": tag_list(form.tags.data)}
+            "authors": [main] + coauthor_list(conn, form.coauthors.data, lang, languages), "references": refs,
+            "tags": tag_list(form.tags.data), "categories": tag_list(form.categories.data)}
 
 
 _REF_FIELD = re.compile(r"^references\[(\d+)\](?:\.(\w+))?$")
 # Service-layer field names that are not the form field's own name.
 _FORM_FIELD = {"group_id": "translation_of", "author": "author_id", "author.bio_lang": "author_id",
-               "author.name": "author_name", "references": "title"}
+               "author.name": "author_name", "references": "title", "authors": "coauthors"}
 
 
 def _short_label(field) -> str:
@@ -229,6 +251,10 @@ def attach_error(form: FlaskForm, exc: InvalidInput, *, lang: str | None = None,
         if hasattr(form, "references"):
             row = rows[index] if rows and index < len(rows) else index
             field = form.references[row][sub or "title"] if row < len(form.references) else None
+    elif name.startswith("authors[0]"):
+        field, what = getattr(form, "author_name", None), "The author"
+    elif name.startswith("authors"):
+        field, what = getattr(form, "coauthors", None), "Co-authors"
     elif name.startswith("author.bio"):
         field = getattr(form, f"bio_{name.split('.')[2] if name.count('.') == 2 else lang}", None)
         what = "The bio"

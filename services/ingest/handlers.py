@@ -43,7 +43,8 @@ def store_delivered_translation(conn: Connection, event: ev.TranslationDelivered
     if source is None:
         return None  # the group is gone; nothing to attach the translation to
     fields = {"title": event.title, "body": event.body, "author": dict(event.author, bio_lang=None),
-              "references": event.references, "tags": source["tags"]}
+              "references": event.references, "tags": source["tags"],
+              "categories": source["categories"]}
     clean = parse_article_update(
         {k: v for k, v in fields.items()}, (event.lang,) + (source["lang"],), max_body=10_000_000)
     existing = conn.execute(select(articles).where(

@@ -15,12 +15,19 @@ from .db import articles, audit_log, revisions, translation_assignments, users
 
 
 
+def with_lists(article: dict) -> dict:
+    """The row with ``authors`` and ``categories`` filled in for rows stored before those columns."""
+    article["authors"] = article.get("authors") or [article["author"]]
+    article["categories"] = article.get("categories") or []
+    return article
+
+
 def get_article(conn: Connection, article_id: str) -> dict:
     """One article as a dict, or NotFound."""
     row = conn.execute(select(articles).where(articles.c.id == article_id)).mappings().first()
     if row is None:
         raise NotFound(f"no article with id {article_id}")
-    return dict(row)
+    return with_lists(dict(row))
 
 
 def source_lang(conn: Connection, group_id: str) -> str | None:
@@ -33,7 +40,7 @@ def source_lang(conn: Connection, group_id: str) -> str | None:
 def source_article(conn: Connection, group_id: str) -> dict | None:
     row = conn.execute(select(articles).where(
         and_(articles.c.group_id == group_id, articles.c.is_source.is_(True)))).mappings().first()
-    return dict(row) if row else None
+    return with_lists(dict(row)) if row else None
 
 
 def source_revision(conn: Connection, group_id: str, source_hash: str | None) -> int | None:
@@ -76,7 +83,7 @@ def audit_entries(conn: Connection, article_id: str) -> list[dict]:
 
 def to_json(article: dict) -> dict:
     """The API representation of an article."""
-    out = {k: v for k, v in article.items() if k not in ("body_html",)}
+    out = with_lists({k: v for k, v in article.items() if k not in ("body_html",)})
     for key in ("created_at", "updated_at", "published_at", "publish_at"):
         if out.get(key) is not None:
             out[key] = iso(out[key])

@@ -73,7 +73,7 @@ def upsert(conn: Connection, source: str, external_id: str, data: dict, *, langu
     if fields["group_id"] not in (None, current["group_id"]):
         raise InvalidInput("data.group_id", f"article {external_id!r} belongs to group {current['group_id']}; "
                                                 "leave group_id out or send that one")
-    changes = {k: fields[k] for k in ("title", "body", "author", "references", "tags")}
+    changes = {k: fields[k] for k in ("title", "body", "author", "authors", "references", "tags", "categories")}
     return "updated", update_article(conn, current["id"], changes, actor=actor, role=Role.PARTNER)
 
 

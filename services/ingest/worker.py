@@ -1,4 +1,4 @@
-"""ingest Celery worker: records render results, publishes due schedules, relays its outbox.
+"""ingest Celery worker: records render results, publishes due schedules, runs WordPress import jobs, relays its outbox.
 
 Run with ``celery -A services.ingest.celeryapp worker -Q ingest``.
 """
@@ -11,7 +11,7 @@ from shared.celery_app import task_options
 from shared.factory import create_service_worker
 from shared.runtime import Runtime
 
-from . import handlers
+from . import handlers, wxr_jobs
 from .db import metadata
 from .schedule import publish_due
 
@@ -36,6 +36,10 @@ def register_tasks(celery: Celery, rt: Runtime) -> None:
     @celery.task(name=tasks.PUBLISH_DUE_ARTICLES, **task_options())
     def publish_due_articles() -> int:
         return publish_due(rt)
+
+    @celery.task(name=tasks.IMPORT_WXR_FILE, **task_options())
+    def import_wxr_file(job_id: str) -> dict:
+        return wxr_jobs.run_job(rt, job_id)
 
     @celery.task(name=tasks.INGEST_RELAY_OUTBOX, **task_options())
     def relay_outbox() -> int:

@@ -2,35 +2,51 @@
 
 Only posts are imported (pages, attachments and menu items are reported as skipped). A post's
 HTML content becomes the article body as it is: Markdown passes raw HTML through and
-``markdown_to_html`` sanitises it. ``dc:creator`` names the author, categories and tags become
-tags. Nothing bypasses the pipeline: every article is created as a draft and moved on with the
-workflow's own transitions (WordPress ``publish`` -> ``approved``, ``pending`` -> ``in_review``,
-``draft`` -> ``draft``), each audited with a note carrying the WordPress status and date; an
-editor then publishes them. Translations exported by WPML (``_icl_lang_code`` / ``wpml_language``
-/ ``_wpml_import_*`` post meta, ``trid``, ``wpml_translation_of``) or Polylang (``language``
-taxonomy, ``post_translations`` terms holding a serialized PHP array) land in one translation
-group whose source is the original (or the first site language).
+``markdown_to_html`` sanitises it. ``dc:creator`` names the author, or the ``author`` terms of
+Co-Authors Plus (``cap-`` slugs) and similar plugins name every author in order; ``category``
+terms become categories and ``post_tag`` terms tags. Nothing bypasses the pipeline: every article
+is created as a draft and moved on with the workflow's own transitions (WordPress ``publish`` ->
+``approved``, ``pending`` -> ``in_review``, ``draft`` -> ``draft``), each audited with a note
+carrying the WordPress status and date; an editor then publishes them. Translations exported by
+WPML (``_icl_lang_code`` / ``wpml_language`` / ``_wpml_import_*`` post meta, ``trid``,
+``wpml_translation_of``) or Polylang (``language`` taxonomy, ``post_translations`` terms holding
+a serialized PHP array) land in one translation group whose source is the original (or the first
+site language); the report says how each group was found.
 
-The whole file is parsed and validated before anything is stored, entity declarations are
-refused (no billion-laughs expansion), and everything is stored in one transaction. A post's
-``guid`` is recorded in ``wxr_imports``, so importing the same file again creates nothing.
+One bad post never aborts a file. The export is streamed twice with constant memory (entity
+declarations refused, so no billion-laughs expansion): the first pass reads what grouping needs
+and refuses only a file that is not a well-formed WordPress export, storing nothing; the second
+imports one translation group per transaction. Each post ends up ``created``, ``already_imported``,
+``skipped`` (with its reason) or ``failed`` (with its reason, the field and the fix), with any
+warnings. A post without a body or without a title imports as a draft with a warning (the latter
+titled "Untitled (WordPress post N)"); one with neither is skipped.
+A post is known by its site (``wp:base_blog_url``, ``wp:base_site_url`` or the channel link)
+plus its post id, else its guid, recorded in ``wxr_imports``: importing the same file again
+creates nothing, and two sites' post 1 are two posts.
 
 CLI: ``python -m services.ingest.wxr export.xml [--lang en]``.
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
+import html
+import io
+import os
+import re
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable
+from pathlib import Path
+from typing import Callable, Iterator
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
+from defusedxml.ElementTree import iterparse
 from sqlalchemy import and_, select, update
 from sqlalchemy.engine import Connection, Engine
 
-from shared.errors import Conflict, InvalidInput
+from shared.errors import ApiError, InvalidInput
 from shared.events import utcnow
 from shared.workflow import Role
 
@@ -48,8 +64,20 @@ _LANG_KEYS = ("_wpml_import_language_code", "wpml_language", "_icl_lang_code")
 _GROUP_KEYS = ("_wpml_import_translation_group", "trid", "_icl_trid", "wpml_trid")
 _ORIGINAL_KEYS = ("wpml_translation_of", "_icl_translation_of", "_wpml_import_original_post_id")
 _SOURCE_LANG_KEY = "_wpml_import_source_language_code"
+_AUTHOR_DOMAINS = ("author", "coauthor")  # Co-Authors Plus / PublishPress Authors
 _NS = {"content": "http://purl.org/rss/1.0/modules/content/", "dc": "http://purl.org/dc/elements/1.1/"}
-MAX_LISTED_PROBLEMS = 20
+_COMMENTS = re.compile(r"<!--.*?-->", re.S)
+_GROUP_METHODS = {"pll": "polylang term", "wpml": "wpml trid", "of": "wpml translation_of"}
+_FIXES = {
+    "title": "shorten the title in WordPress (at most 300 characters) and export again",
+    "body": "shorten the post in WordPress, or raise MAX_BODY_BYTES, and import again",
+    "tags": "remove tags from the post in WordPress (at most 30, each up to 60 characters)",
+    "categories": "remove categories from the post in WordPress (at most 30, each up to 60 characters)",
+    "lang": "give the post a site language in WPML/Polylang, or import with another default language",
+}
+OUTCOMES = ("created", "already_imported", "skipped", "failed")
+
+Source = bytes | str | os.PathLike
 
 
 @dataclass
@@ -71,6 +99,11 @@ class WxrPost:
     group_keys: list[str] = field(default_factory=list)
     translation_of: str | None = None
     is_original: bool | None = None
+    categories: list[str] = field(default_factory=list)
+    coauthors: list[str] = field(default_factory=list)  # names from author terms, in order
+    key: str = ""  # site + post id (or guid): what re-imports are recognised by
+    seq: int = 0  # position among the file's items
+    warnings: list[str] = field(default_factory=list)
 
     def label(self) -> str:
         """How messages name the post."""
@@ -79,14 +112,20 @@ class WxrPost:
 
 @dataclass
 class WxrExport:
-    """What an export holds: its posts, its authors (login -> display name) and what was left out."""
+    """What an export holds: its site, posts, authors (login -> display name) and what was left out."""
 
     posts: list[WxrPost]
     authors: dict[str, str]
     skipped: list[dict]
+    site: str = ""
+    term_warnings: dict[str, str] = field(default_factory=dict)  # Polylang term slug -> what is wrong
 
+
+# ---------------------------------------------------------------- XML helpers
 
 def _ns_ok(uri: str, prefix: str) -> bool:
+    # WordPress.com writes https:// namespace names, self-hosted WordPress http://; both are WXR.
+    uri = "http://" + uri[len("https://"):] if uri.startswith("https://") else uri
     if prefix == "wp":
         return uri.startswith("http://wordpress.org/export/") and not uri.endswith("/excerpt/")
     if prefix == "excerpt":
@@ -94,17 +133,21 @@ def _ns_ok(uri: str, prefix: str) -> bool:
     return uri == _NS[prefix]
 
 
+def _split(tag: str) -> tuple[str, str]:
+    return tuple(tag[1:].split("}", 1)) if tag.startswith("{") else ("", tag)
+
+
+def _matches(el: Element, name: str) -> bool:
+    if not isinstance(el.tag, str):
+        return False  # comments and processing instructions
+    prefix, _, local = name.rpartition(":")
+    uri, tag = _split(el.tag)
+    return tag == local and ((not prefix and not uri) or bool(prefix and uri and _ns_ok(uri, prefix)))
+
+
 def _children(el: Element, name: str) -> list[Element]:
     """Children named ``prefix:local`` (any WXR version) or plain ``local``."""
-    prefix, _, local = name.rpartition(":")
-    found = []
-    for child in el:
-        if not isinstance(child.tag, str):
-            continue  # comments and processing instructions
-        uri, _, tag = child.tag[1:].partition("}") if child.tag.startswith("{") else ("", "", child.tag)
-        if tag == local and ((not prefix and not uri) or (prefix and uri and _ns_ok(uri, prefix))):
-            found.append(child)
-    return found
+    return [child for child in el if _matches(child, name)]
 
 
 def _text(el: Element, name: str) -> str:
@@ -115,7 +158,10 @@ def _text(el: Element, name: str) -> str:
 def php_unserialize(data: str):
     """Decode PHP ``serialize()`` output (arrays, strings, ints, floats, booleans, null) as Python."""
     raw = data.encode("utf-8")
-    value, end = _php_value(raw, 0)
+    try:
+        value, end = _php_value(raw, 0)
+    except (IndexError, UnicodeDecodeError, RecursionError) as exc:
+        raise ValueError(f"truncated, mis-encoded or too deeply nested data ({type(exc).__name__})") from exc
     if raw[end:].strip():
         raise ValueError(f"unexpected data after position {end}")
     return value
@@ -134,7 +180,7 @@ def _php_value(raw: bytes, i: int):
         colon = raw.index(b":", i + 2)
         length = int(raw[i + 2:colon])
         start = colon + 2  # past ':"'
-        if raw[colon + 1:start] != b'"' or raw[start + length:start + length + 2] != b'";':
+        if length < 0 or raw[colon + 1:start] != b'"' or raw[start + length:start + length + 2] != b'";':
             raise ValueError(f"bad string at position {i}")
         return raw[start:start + length].decode("utf-8"), start + length + 2
     if kind == b"a:":
@@ -145,6 +191,8 @@ def _php_value(raw: bytes, i: int):
         j, out = colon + 2, {}
         for _ in range(count):
             key, j = _php_value(raw, j)
+            if isinstance(key, (dict, list)) or key is None:
+                raise ValueError(f"bad array key at position {j}")
             out[key], j = _php_value(raw, j)
         if raw[j:j + 1] != b"}":
             raise ValueError(f"array at position {i} is not closed")
@@ -152,238 +200,618 @@ def _php_value(raw: bytes, i: int):
     raise ValueError(f"unsupported PHP value {kind!r} at position {i}")
 
 
-def parse_xml(xml_bytes: bytes) -> Element:
-    """The document's root, refusing malformed XML and entity declarations with a message saying why."""
-    if not xml_bytes.strip():
+# Control characters XML 1.0 forbids. WordPress exports them as they were typed (pasted text),
+# and WordPress's own importer copes; a single byte must not refuse a whole archive. In UTF-8
+# they never occur inside a multi-byte character, so deleting them is safe.
+_ILLEGAL = bytes([*range(0, 9), 11, 12, *range(14, 32)])
+
+
+class _Cleaned(io.RawIOBase):
+    """A read-only byte stream without the control characters XML forbids (counted in ``removed``)."""
+
+    def __init__(self, raw):
+        self.raw, self.removed = raw, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        while True:
+            chunk = self.raw.read(size if size and size > 0 else 1 << 16)
+            if not chunk:
+                return b""
+            cleaned = chunk.translate(None, _ILLEGAL)
+            self.removed += len(chunk) - len(cleaned)
+            if cleaned:
+                return cleaned
+
+    def readinto(self, buffer) -> int:
+        data = self.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+
+@contextmanager
+def _opened(source: Source) -> Iterator[_Cleaned]:
+    if isinstance(source, (bytes, bytearray)):
+        yield _Cleaned(io.BytesIO(source))
+    else:
+        with open(source, "rb") as handle:
+            yield _Cleaned(handle)
+
+
+def _is_blank(source: Source) -> bool:
+    if isinstance(source, (bytes, bytearray)):
+        return not source.strip()
+    with open(source, "rb") as handle:
+        return not handle.read(65536).strip() and not handle.read(1)
+
+
+def _stream(source: Source, removed: list[int] | None = None) -> Iterator[tuple[str, Element]]:
+    """Yield ``("item", el)`` for each item and ``("channel", el)`` for the channel's other children.
+
+    Each element is dropped from the tree once the caller has it, so memory stays flat however
+    long the file. Refuses entity declarations, malformed XML and non-WordPress XML.
+    """
+    if _is_blank(source):
         raise InvalidInput("file", "the file is empty; export the site again from WordPress (Tools -> Export)")
+    depth, root, channel, seen_channel = 0, None, None, False
     try:
-        return fromstring(xml_bytes, forbid_dtd=False, forbid_entities=True, forbid_external=True)
+        with _opened(source) as handle:
+            if removed is not None:
+                removed.append(0)
+            for event, el in iterparse(handle, events=("start", "end"), forbid_dtd=False,
+                                       forbid_entities=True, forbid_external=True):
+                if event == "start":
+                    depth += 1
+                    if depth == 1:
+                        root = el
+                        if _split(el.tag)[1] != "rss":
+                            raise InvalidInput("file", f"this is XML but not a WordPress export: the root is "
+                                               f"<{_split(el.tag)[1]}>, expected <rss> with a <channel> "
+                                               "(Tools -> Export in WordPress writes one)")
+                    elif depth == 2 and _matches(el, "channel"):
+                        channel, seen_channel = el, True
+                    continue
+                depth -= 1
+                if depth == 2 and channel is not None:
+                    yield ("item" if _matches(el, "item") else "channel"), el
+                    channel.remove(el)
+                elif depth == 1 and root is not None:
+                    root.remove(el)
+                    channel = None
+            if removed is not None:
+                removed[-1] = handle.removed
     except DefusedXmlException as exc:
         raise InvalidInput("file", f"the file declares XML entities or external references ({type(exc).__name__}); "
-                       "WordPress exports never do, so it was refused to avoid entity expansion. "
-                       "Export the site again from WordPress") from exc
+                           "WordPress exports never do, so it was refused to avoid entity expansion. "
+                           "Export the site again from WordPress") from exc
     except ParseError as exc:
         raise InvalidInput("file", f"the file is not well-formed XML ({exc}); nothing was imported. "
-                       "Export the site again from WordPress, or fix the XML at that line") from exc
+                           "Export the site again from WordPress, or fix the XML at that line") from exc
+    if not seen_channel:
+        raise InvalidInput("file", "this is XML but not a WordPress export: <rss> has no <channel> "
+                           "(Tools -> Export in WordPress writes one)")
 
 
-def parse_wxr(xml_bytes: bytes) -> WxrExport:
-    """Read an export (pure: bytes in, posts out); raise InvalidInput when it is not a WordPress export."""
-    root = parse_xml(xml_bytes)
-    channel = _children(root, "channel")
-    if root.tag != "rss" or not channel:
-        raise InvalidInput("file", f"this is XML but not a WordPress export: the root is <{root.tag}>, expected <rss> "
-                       "with a <channel> (Tools -> Export in WordPress writes one)")
-    channel = channel[0]
-    if not _children(channel, "wp:wxr_version") and not any(_children(i, "wp:post_type") for i in _children(channel, "item")):
+def normalise_site(url: str) -> str:
+    """A site URL as part of a dedupe key: scheme and host lower-cased, no trailing slash."""
+    url = (url or "").strip()
+    match = re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)([^/]*)(.*)$", url)
+    if match:
+        url = match[1].lower() + match[2].lower() + match[3]
+    return url.rstrip("/")
+
+
+def dedupe_key(site: str, post_id: str, guid: str) -> str:
+    """What a post is recognised by on re-import: site plus post id, else the guid."""
+    if site and post_id:
+        return f"{site}|post:{post_id}"
+    if guid:
+        return f"guid:{guid}"
+    return f"{site}|post:{post_id}"
+
+
+# ---------------------------------------------------------------- reading
+
+class _Reader:
+    """Reads the channel's metadata and items as they stream past."""
+
+    def __init__(self):
+        self.site_urls: dict[str, str] = {}
+        self.authors: dict[str, str] = {}
+        self.polylang: dict[str, list[tuple[str, str]]] = {}  # post id -> [(term slug, lang)] from Polylang terms
+        self.term_warnings: dict[str, str] = {}
+        self.author_terms: dict[str, str] = {}  # slug -> name of Co-Authors Plus terms
+        self.wxr_version = False
+        self.removed_chars: list[int] = []  # control characters dropped from the file
+
+    @property
+    def site(self) -> str:
+        for name in ("wp:base_blog_url", "wp:base_site_url", "link"):
+            if self.site_urls.get(name):
+                return normalise_site(self.site_urls[name])
+        return ""
+
+    def channel(self, el: Element) -> None:
+        for name in ("wp:base_blog_url", "wp:base_site_url", "link"):
+            if _matches(el, name):
+                self.site_urls[name] = (el.text or "").strip()
+        if _matches(el, "wp:wxr_version"):
+            self.wxr_version = True
+        elif _matches(el, "wp:author"):
+            login = _text(el, "wp:author_login")
+            if login:
+                self.authors[login] = html.unescape(_text(el, "wp:author_display_name")) or login
+        elif _matches(el, "wp:term"):
+            taxonomy, slug = _text(el, "wp:term_taxonomy"), _text(el, "wp:term_slug")
+            if taxonomy == "post_translations":
+                self._polylang_term(slug, _text(el, "wp:term_description"))
+            elif taxonomy in _AUTHOR_DOMAINS and slug:
+                self.author_terms[slug] = _text(el, "wp:term_name")
+
+    def _polylang_term(self, slug: str, description: str) -> None:
+        try:
+            mapping = php_unserialize(description)
+            if not isinstance(mapping, dict):
+                raise ValueError("not an array")
+            for lang, post_id in mapping.items():
+                if not isinstance(post_id, dict):
+                    self.polylang.setdefault(str(post_id), []).append((slug, str(lang)))
+        except ValueError as exc:
+            self.term_warnings[slug] = (f"Polylang's translation term {slug!r} holds malformed serialized data "
+                                        f"({exc}); the post was grouped by the term it carries, and its language "
+                                        "taken from its own language term")
+
+    def author_name(self, text: str, nicename: str) -> str:
+        """A display name for a Co-Authors Plus term (login, ``cap-`` slug or a guest author's name)."""
+        for candidate in (text, nicename.removeprefix("cap-"), text.removeprefix("cap-")):
+            if candidate in self.authors:
+                return self.authors[candidate]
+        if text and not text.startswith("cap-"):
+            return text
+        slug = (nicename or text).removeprefix("cap-")
+        return " ".join(part.capitalize() for part in slug.split("-") if part) or text
+
+    def post(self, item: Element, seq: int) -> WxrPost:
+        """The item as a WxrPost (its key qualified by the site)."""
+        meta = {_text(m, "wp:meta_key"): _text(m, "wp:meta_value") for m in _children(item, "wp:postmeta")}
+        tags, categories, coauthors, lang, pll_terms = [], [], [], None, []
+        for cat in _children(item, "category"):
+            # WordPress stores term names HTML-encoded ("Q &amp; A"); articles hold plain text.
+            domain, name = cat.get("domain", ""), html.unescape((cat.text or "").strip())
+            if domain == "category" and name and cat.get("nicename") != "uncategorized":
+                if name not in categories:
+                    categories.append(name)
+            elif domain == "post_tag" and name:
+                if name not in tags:
+                    tags.append(name)
+            elif domain in _AUTHOR_DOMAINS and (name or cat.get("nicename")):
+                who = self.author_name(name, cat.get("nicename") or "")
+                if who not in coauthors:
+                    coauthors.append(who)
+            elif domain == "language":
+                lang = cat.get("nicename") or name
+            elif domain == "post_translations":
+                pll_terms.append(cat.get("nicename") or name)
+        lang = lang or next((meta[k] for k in _LANG_KEYS if meta.get(k)), None)
+        group_keys = [f"pll:{t}" for t in pll_terms]
+        group_keys += [f"wpml:{meta[k]}" for k in _GROUP_KEYS if meta.get(k)]
+        translation_of = next((meta[k] for k in _ORIGINAL_KEYS if meta.get(k)), None)
+        is_original = None
+        if _SOURCE_LANG_KEY in meta or translation_of:
+            is_original = not meta.get(_SOURCE_LANG_KEY) and not translation_of
+        post_id, guid = _text(item, "wp:post_id"), _text(item, "guid")
+        title = html.unescape(_text(item, "title"))  # titles are stored encoded too ("Q&amp;A", "&#8217;")
+        if not post_id and not guid:
+            guid = "sha1:" + hashlib.sha1(f"{title}|{_text(item, 'wp:post_date')}|{seq}".encode()).hexdigest()
+        post = WxrPost(
+            guid=guid or f"post:{post_id}", post_id=post_id, title=title,
+            content=_text(item, "content:encoded"), excerpt=_text(item, "excerpt:encoded"),
+            creator=_text(item, "dc:creator"), tags=tags, status=_text(item, "wp:status"),
+            post_type=_text(item, "wp:post_type"), date=_text(item, "wp:post_date"),
+            date_gmt=_text(item, "wp:post_date_gmt"), lang=(lang or None) and lang.lower(), group_keys=group_keys,
+            translation_of=translation_of, is_original=is_original, categories=categories, coauthors=coauthors,
+            key=dedupe_key(self.site, post_id, guid), seq=seq)
+        post.warnings += [self.term_warnings[t] for t in pll_terms if t in self.term_warnings]
+        return post
+
+    def apply_polylang(self, post: WxrPost) -> None:
+        """Polylang terms map language -> post id: give the listed post its term and language."""
+        for slug, lang in self.polylang.get(post.post_id, ()):
+            post.lang = post.lang or lang.lower()
+            if f"pll:{slug}" not in post.group_keys:
+                post.group_keys.append(f"pll:{slug}")
+
+
+def _scan(source: Source, on_item: Callable[[WxrPost], None], progress: Callable[[int], None] | None = None) -> _Reader:
+    """Pass over the whole file: every item as a WxrPost to ``on_item``; the reader holds the channel's facts."""
+    reader, seq = _Reader(), 0
+    for kind, el in _stream(source, reader.removed_chars):
+        if kind == "channel":
+            reader.channel(el)
+            continue
+        seq += 1
+        post = reader.post(el, seq)
+        reader.apply_polylang(post)
+        on_item(post)
+        if progress and seq % 1000 == 0:
+            progress(seq)
+    return reader
+
+
+def _is_wxr(reader: _Reader, saw_post_type: bool) -> None:
+    if not reader.wxr_version and not saw_post_type:
         raise InvalidInput("file", "this RSS feed is not a WordPress export (no wp:wxr_version); "
-                       "use the file from WordPress's Tools -> Export, not the site's public feed")
-    authors = {}
-    for author in _children(channel, "wp:author"):
-        login = _text(author, "wp:author_login")
-        if login:
-            authors[login] = _text(author, "wp:author_display_name") or login
-    polylang = {}  # term slug -> {lang: post_id}
-    for term in _children(channel, "wp:term"):
-        if _text(term, "wp:term_taxonomy") == "post_translations":
-            try:
-                mapping = php_unserialize(_text(term, "wp:term_description"))
-            except (ValueError, IndexError) as exc:
-                raise InvalidInput("file", f"the Polylang translation term {_text(term, 'wp:term_slug')!r} holds a "
-                               f"malformed serialized array ({exc}); export the site again") from exc
-            if isinstance(mapping, dict):
-                polylang[_text(term, "wp:term_slug")] = {str(k): str(v) for k, v in mapping.items()}
+                           "use the file from WordPress's Tools -> Export, not the site's public feed")
+
+
+def parse_wxr(xml_bytes: Source) -> WxrExport:
+    """Read a whole export into memory (for tests and small files): posts to import and what was left out."""
+    items: list[WxrPost] = []
+    reader = _scan(xml_bytes, items.append)
+    _is_wxr(reader, any(p.post_type for p in items))
+    for post in items:
+        reader.apply_polylang(post)  # terms listed after the post (unusual) still count
     posts, skipped = [], []
-    for item in _children(channel, "item"):
-        post = _post(item)
-        if post.post_type != "post":
-            skipped.append({"guid": post.guid, "title": post.title,
-                            "reason": f"a WordPress {post.post_type or 'item'}, not a post"})
-        elif post.status in SKIPPED_STATUSES or post.status not in STATUS_ACTIONS:
-            skipped.append({"guid": post.guid, "title": post.title, "reason": f"status {post.status!r}"})
+    for post in items:
+        reason = _skip_reason(post)
+        if reason:
+            skipped.append({"guid": post.guid, "title": post.title, "reason": reason})
         else:
             posts.append(post)
-    _polylang_groups(posts, polylang)
-    return WxrExport(posts, authors, skipped)
+    return WxrExport(posts, reader.authors, skipped, reader.site, reader.term_warnings)
 
 
-def _post(item: Element) -> WxrPost:
-    meta = {_text(m, "wp:meta_key"): _text(m, "wp:meta_value") for m in _children(item, "wp:postmeta")}
-    tags, lang, pll_terms = [], None, []
-    for cat in _children(item, "category"):
-        domain, name = cat.get("domain", ""), (cat.text or "").strip()
-        if domain in ("category", "post_tag") and name and cat.get("nicename") != "uncategorized":
-            if name not in tags:
-                tags.append(name)
-        elif domain == "language":
-            lang = cat.get("nicename") or name
-        elif domain == "post_translations":
-            pll_terms.append(cat.get("nicename") or name)
-    lang = lang or next((meta[k] for k in _LANG_KEYS if meta.get(k)), None)
-    group_keys = [f"pll:{t}" for t in pll_terms]
-    group_keys += [f"wpml:{meta[k]}" for k in _GROUP_KEYS if meta.get(k)]
-    translation_of = next((meta[k] for k in _ORIGINAL_KEYS if meta.get(k)), None)
-    is_original = None
-    if _SOURCE_LANG_KEY in meta or translation_of:
-        is_original = not meta.get(_SOURCE_LANG_KEY) and not translation_of
-    post_id = _text(item, "wp:post_id")
-    return WxrPost(
-        guid=_text(item, "guid") or f"post:{post_id}", post_id=post_id, title=_text(item, "title"),
-        content=_text(item, "content:encoded"),
-        excerpt=_text(item, "excerpt:encoded"), creator=_text(item, "dc:creator"), tags=tags,
-        status=_text(item, "wp:status"), post_type=_text(item, "wp:post_type"),
-        date=_text(item, "wp:post_date"), date_gmt=_text(item, "wp:post_date_gmt"),
-        lang=(lang or None) and lang.lower(), group_keys=group_keys, translation_of=translation_of,
-        is_original=is_original,
-    )
+def site_lang(lang: str | None, languages: tuple[str, ...]) -> str | None:
+    """A post's language as a site language code where one matches (``en_US`` and ``en-gb`` are ``en``)."""
+    if not lang:
+        return None
+    lang = lang.lower().replace("_", "-")
+    base = lang.split("-")[0]
+    return base if lang not in languages and base in languages else lang
 
 
-def _polylang_groups(posts: list[WxrPost], polylang: dict[str, dict[str, str]]) -> None:
-    """Polylang's term maps language -> post id; tag each listed post with the term as a group key."""
-    by_id = {p.post_id: p for p in posts}
-    for slug, mapping in polylang.items():
-        for lang, post_id in mapping.items():
-            post = by_id.get(post_id)
-            if post is not None:
-                post.lang = post.lang or lang
-                if f"pll:{slug}" not in post.group_keys:
-                    post.group_keys.append(f"pll:{slug}")
+def _skip_reason(post: WxrPost) -> str | None:
+    if post.post_type != "post":
+        return f"a WordPress {post.post_type or 'item'}, not a post"
+    if post.status in SKIPPED_STATUSES or post.status not in STATUS_ACTIONS:
+        return f"status {post.status!r}"
+    if not post.title.strip() and _is_empty(post.content):
+        return "an empty post: no title and no body"
+    return None
 
 
-def plan_groups(posts: list[WxrPost], languages: tuple[str, ...]) -> list[list[WxrPost]]:
+def _is_empty(content: str) -> bool:
+    """No text at all, counting Gutenberg's block comments as nothing."""
+    return not _COMMENTS.sub("", content or "").strip()
+
+
+# ---------------------------------------------------------------- planning
+
+@dataclass
+class _Ref:
+    """What grouping needs of a post (the second pass reads the rest again)."""
+
+    key: str
+    guid: str
+    post_id: str
+    title: str
+    lang: str | None
+    group_keys: list[str]
+    translation_of: str | None
+    is_original: bool | None
+    seq: int
+
+    def label(self) -> str:
+        return f"post {self.post_id or '?'} {self.title[:60]!r}"
+
+
+@dataclass
+class _Group:
+    members: list  # _Ref or WxrPost, source first
+    method: str
+    warnings: dict[str, list[str]] = field(default_factory=dict)  # key -> warnings about grouping
+
+
+def plan_groups(posts: list, languages: tuple[str, ...]) -> list[list]:
     """Posts grouped by translation (union of shared group keys and translation-of links), source first."""
-    parent = {p.guid: p.guid for p in posts}
+    return [g.members for g in _plan(posts, languages)]
 
-    def find(guid: str) -> str:
-        while parent[guid] != guid:
-            parent[guid] = parent[parent[guid]]
-            guid = parent[guid]
-        return guid
+
+def _plan(posts: list, languages: tuple[str, ...]) -> list[_Group]:
+    parent = {p.key: p.key for p in posts}
+
+    def find(key: str) -> str:
+        while parent[key] != key:
+            parent[key] = parent[parent[key]]
+            key = parent[key]
+        return key
 
     first_by_key: dict[str, str] = {}
     by_post_id = {p.post_id: p for p in posts if p.post_id}
+    links: dict[str, set[str]] = {}  # post key -> the kinds of link that joined it to another post
     for post in posts:
-        linked = [first_by_key.setdefault(k, post.guid) for k in post.group_keys]
-        if post.translation_of in by_post_id:
-            linked.append(by_post_id[post.translation_of].guid)
-        for other in linked:
-            parent[find(other)] = find(post.guid)
-    groups: dict[str, list[WxrPost]] = {}
+        for group_key in post.group_keys:
+            first = first_by_key.setdefault(group_key, post.key)
+            if first != post.key:
+                kind = _GROUP_METHODS[group_key.split(":", 1)[0]]
+                links.setdefault(post.key, set()).add(kind)
+                links.setdefault(first, set()).add(kind)
+                parent[find(first)] = find(post.key)
+        target = by_post_id.get(post.translation_of or "")
+        if target is not None and target.key != post.key:
+            links.setdefault(post.key, set()).add(_GROUP_METHODS["of"])
+            links.setdefault(target.key, set()).add(_GROUP_METHODS["of"])
+            parent[find(target.key)] = find(post.key)
+    grouped: dict[str, list] = {}
     for post in posts:
-        groups.setdefault(find(post.guid), []).append(post)
+        grouped.setdefault(find(post.key), []).append(post)
     rank = {lang: i for i, lang in enumerate(languages)}
-    return [sorted(g, key=lambda p: (p.is_original is not True, rank.get(p.lang or "", len(rank))))
-            for g in groups.values()]
-
-
-def _article_input(post: WxrPost, author: dict) -> dict:
-    return {"lang": post.lang, "title": post.title, "body": post.content, "author": author,
-            "references": [], "tags": post.tags, "group_id": None}
-
-
-def _check(export: WxrExport, languages: tuple[str, ...], default_lang: str, max_body: int) -> list[list[WxrPost]]:
-    """Give every post a language, group them, and raise one InvalidInput listing every problem."""
-    problems = []
-    for post in export.posts:
-        post.lang = post.lang or default_lang
-    posts = []
-    for post in export.posts:
-        if post.lang not in languages:
-            export.skipped.append({"guid": post.guid, "title": post.title,
-                                   "reason": f"language {post.lang!r} is not a site language ({', '.join(languages)})"})
-        else:
-            posts.append(post)
-    seen = set()
-    for post in posts:
-        if post.guid in seen:
-            problems.append(f"{post.label()}: guid {post.guid!r} appears twice in the file")
-        seen.add(post.guid)
-        try:
-            parse_article_input(_article_input(post, {"name": _author_name(export, post)}), languages,
-                                    max_body=max_body)
-        except InvalidInput as exc:
-            problems.append(f"{post.label()}: {exc.field} {exc.message}")
-    groups = plan_groups(posts, languages)
-    for group in groups:
-        langs = [p.lang for p in group]
-        for lang in sorted({lang for lang in langs if langs.count(lang) > 1}):
-            names = ", ".join(p.label() for p in group if p.lang == lang)
-            problems.append(f"{names} are all {lang!r} versions of one translation group; "
-                            "a group has one post per language")
-    if problems:
-        more = len(problems) - MAX_LISTED_PROBLEMS
-        listed = "; ".join(problems[:MAX_LISTED_PROBLEMS]) + (f"; and {more} more" if more > 0 else "")
-        raise InvalidInput("file", f"nothing was imported: {listed}. Fix these posts in WordPress and export again")
+    groups = []
+    for members in grouped.values():
+        members.sort(key=lambda p: (p.is_original is not True, rank.get(p.lang or "", len(rank)), p.seq))
+        method = ", ".join(sorted({k for p in members for k in links.get(p.key, ())})) or "single"
+        kept, split, warnings = [], [], {}
+        for post in members:
+            clash = next((k for k in kept if k.lang == post.lang), None)
+            if clash is None:
+                kept.append(post)
+            else:
+                split.append(post)
+                warnings[post.key] = [f"its translation group ({method}) already has a {post.lang!r} version, "
+                                      f"{clash.label()}; imported on its own. Fix the translation links in "
+                                      "WordPress to group it"]
+        groups.append(_Group(kept, method if len(kept) > 1 else "single", warnings))
+        groups += [_Group([p], "single", {p.key: warnings[p.key]}) for p in split]
     return groups
 
 
-def _author_name(export: WxrExport, post: WxrPost) -> str:
-    return export.authors.get(post.creator, post.creator) or "Unknown author"
+# ---------------------------------------------------------------- importing
+
+class Report:
+    """The per-post report of one import: counts, and the rows unless a sink takes them."""
+
+    def __init__(self, site: str, sink: Callable[[Connection | None, list[dict]], None] | None = None):
+        self.site, self.sink = site, sink
+        self.counts = dict.fromkeys(OUTCOMES, 0)
+        self.rows: dict[str, list[dict]] = {k: [] for k in OUTCOMES}
+        self.groups: dict[str, int] = {}
+        self.posts = 0
+        self.warnings: list[str] = []  # about the file as a whole
+
+    def add(self, conn: Connection | None, rows: list[dict], recorded: bool = False) -> None:
+        """Count and keep (or hand on, unless the sink ``recorded`` them already) rows."""
+        for row in rows:
+            self.counts[row["outcome"]] += 1
+            if self.sink is None:
+                self.rows[row["outcome"]].append(row)
+        if self.sink is not None and rows and not recorded:
+            self.sink(conn, rows)
+
+    def summary(self) -> dict:
+        """The JSON the import returns: counts, the posts by outcome, how groups were found."""
+        return {"site": self.site, "posts": self.posts, "counts": dict(self.counts),
+                "group_methods": dict(self.groups), "warnings": list(self.warnings), **self.rows}
 
 
-def _audit_note(post: WxrPost) -> str:
-    when = post.date_gmt if post.date_gmt and not post.date_gmt.startswith("0000") else post.date
-    return f"imported from WordPress post {post.post_id} (status {post.status}, dated {when or 'unknown'} GMT, guid {post.guid})"
+def _row(post, outcome: str, **extra) -> dict:
+    row = {"outcome": outcome, "key": post.key, "seq": post.seq, "guid": post.guid, "post_id": post.post_id,
+           "title": post.title, "lang": post.lang, "warnings": list(getattr(post, "warnings", []))}
+    if isinstance(post, WxrPost):
+        row["wp_status"] = post.status
+    row.update(extra)
+    return row
 
 
-def import_wxr(target, xml_bytes: bytes, *, languages: tuple[str, ...] | None = None,
+def _fix(field_name: str) -> str:
+    base = field_name.split("[")[0].split(".")[0]
+    if base in ("author", "authors"):
+        return "correct the post's author names in WordPress (each up to 200 characters, at most 20 authors)"
+    return _FIXES.get(base, "fix the post in WordPress and export again")
+
+
+def import_wxr(target, source: Source, *, languages: tuple[str, ...] | None = None,
                default_lang: str | None = None, actor: str = "wxr-import", role: Role | str = Role.ADMIN,
                site_url: str = "", max_body: int = 10_000_000,
-               progress: Callable[[int, int], None] | None = None) -> dict:
-    """Import a WXR export into ``target`` (a Runtime, whose transaction relays events, or an Engine)."""
+               progress: Callable[[int, int], None] | None = None,
+               scan_progress: Callable[[int], None] | None = None,
+               sink: Callable[[Connection | None, list[dict]], None] | None = None,
+               on_total: Callable[[int], None] | None = None) -> dict:
+    """Import a WXR export (bytes or a file path) into ``target`` (a Runtime, which relays events, or an Engine).
+
+    Raises InvalidInput only when the file is not a well-formed WordPress export (nothing stored);
+    every post gets its own outcome in the returned report. ``sink(conn, rows)`` receives the
+    report rows instead of the summary (inside the group's transaction when ``conn`` is given).
+    """
     if not isinstance(target, Engine):
         settings = target.settings
         languages, site_url, max_body = languages or settings.languages, settings.site_url, settings.max_body_bytes
     languages = tuple(languages or ("en", "tr", "ru"))
     default_lang = default_lang or languages[0]
-    export = parse_wxr(xml_bytes)
-    groups = _check(export, languages, default_lang, max_body)
-    total = sum(len(g) for g in groups)
-    summary = {"created": [], "already_imported": [], "skipped": export.skipped, "posts": total}
-    transaction = target.begin if isinstance(target, Engine) else target.transaction
+
+    # Pass 1: what grouping needs, and the file's well-formedness, before anything is stored.
+    refs: list[_Ref] = []
+    early: list[tuple[int, dict]] = []  # (seq, row) of posts skipped before planning
+    seen_keys: dict[str, _Ref] = {}
+    saw_post_type = False
+
+    def collect(post: WxrPost) -> None:
+        nonlocal saw_post_type
+        saw_post_type = saw_post_type or bool(post.post_type)
+        post.lang = site_lang(post.lang, languages)
+        reason = _skip_reason(post)
+        if reason is None and (post.lang or default_lang) not in languages:
+            reason = f"language {post.lang or default_lang!r} is not a site language ({', '.join(languages)})"
+        if reason is None and post.key in seen_keys:
+            reason = (f"appears twice in the file (the same site and post id as {seen_keys[post.key].label()}, "
+                      "imported once)")
+        if reason:
+            early.append((post.seq, _row(post, "skipped", reason=reason)))
+            return
+        ref = _Ref(post.key, post.guid, post.post_id, post.title[:80], post.lang or default_lang,
+                   post.group_keys, post.translation_of, post.is_original, post.seq)
+        seen_keys[post.key] = ref
+        refs.append(ref)
+
+    reader = _scan(source, collect, scan_progress)
+    _is_wxr(reader, saw_post_type)
+    groups = _plan(refs, languages)
+    refs.clear()  # the plan holds what it needs
+    seen_keys.clear()
+    group_of: dict[int, int] = {}
+    for index, group in enumerate(groups):
+        for ref in group.members:
+            group_of[ref.seq] = index
+    total = len(group_of)
+    if on_total:
+        on_total(total)
+    report = Report(reader.site, sink)
+    if reader.removed_chars and reader.removed_chars[-1]:
+        report.warnings.append(f"{reader.removed_chars[-1]} control character(s) that XML forbids were left out of "
+                               "the file's text")
+    report.posts = total + len(early)
+    for group in groups:
+        report.groups[group.method] = report.groups.get(group.method, 0) + len(group.members)
+    skipped_at = dict(early)
+    early.clear()
+
+    # Pass 2: each group is stored once its last post has streamed past, in its own transaction.
+    waiting: dict[int, dict[str, WxrPost]] = {}
     done = 0
+    transaction = (lambda: _engine_transaction(target)) if isinstance(target, Engine) else target.transaction
+
+    def on_item(post: WxrPost) -> None:
+        nonlocal done
+        if post.seq in skipped_at:
+            report.add(None, [skipped_at.pop(post.seq)])
+            return
+        index = group_of.get(post.seq)
+        if index is None:
+            return
+        post.lang = site_lang(post.lang, languages) or default_lang
+        bucket = waiting.setdefault(index, {})
+        bucket[post.key] = post
+        group = groups[index]
+        if len(bucket) < len(group.members):
+            return
+        del waiting[index]
+        members = [bucket[ref.key] for ref in group.members]
+        for member in members:
+            member.warnings += group.warnings.get(member.key, [])
+        _store_group(transaction, reader, members, group.method, report, actor=actor, role=role,
+                     languages=languages, site_url=site_url, max_body=max_body)
+        groups[index] = None  # the plan of a stored group is no longer needed
+        done += len(members)
+        if progress:
+            progress(done, total)
+
+    _scan(source, on_item)
+    if progress and total == 0:
+        progress(0, 0)
+    return report.summary()
+
+
+@contextmanager
+def _engine_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction without a Runtime: events stay in the outbox for the relay sweep."""
+    with engine.begin() as conn:
+        try:
+            yield conn
+        finally:
+            # emit() remembers envelopes on the pooled connection for a Runtime to relay; nobody
+            # relays here, so without this the list grows with every post of a 20,000-post import.
+            conn.info.pop("outbox_emitted", None)
+
+
+def _prepare(reader: _Reader, post: WxrPost, languages: tuple[str, ...], max_body: int) -> dict:
+    """The post as clean article fields (authors without bios yet), or InvalidInput."""
+    names = post.coauthors or [reader.authors.get(post.creator, post.creator) or "Unknown author"]
+    empty = _is_empty(post.content)
+    untitled = not post.title.strip()
+    if untitled:
+        post.title = f"Untitled (WordPress post {post.post_id or post.seq})"
+        post.warnings.append(f"the post has no title in WordPress (status {post.status!r}); imported as a draft "
+                             f"titled {post.title!r} to name")
+    for kind in ("tags", "categories"):
+        values = getattr(post, kind)
+        kept = [v for v in values if len(v) <= 60][:30]
+        if len(kept) < len(values):
+            post.warnings.append(f"{len(values) - len(kept)} of its {len(values)} {kind} were left out (at most 30, "
+                                 f"each up to 60 characters): {', '.join(v[:30] for v in values if v not in kept)[:300]}")
+            setattr(post, kind, kept)
+    fields = parse_article_input(
+        {"lang": post.lang, "title": post.title, "body": "" if empty else post.content,
+         "authors": [{"name": n} for n in names], "references": [], "tags": post.tags,
+         "categories": post.categories, "group_id": None},
+        languages, max_body=max_body, allow_empty_body=True)
+    if empty:
+        post.warnings.append(f"the post has no body in WordPress (status {post.status!r}); imported as a draft "
+                             "to write or delete")
+    fields["draft"] = empty or untitled
+    return fields
+
+
+def _store_group(transaction, reader: _Reader, members: list[WxrPost], method: str, report: Report, *, actor: str,
+                 role, languages: tuple[str, ...], site_url: str, max_body: int) -> None:
+    """Store a translation group's new posts in one transaction and report every member."""
+    ready, failed = [], []
+    for post in members:
+        try:
+            ready.append((post, _prepare(reader, post, languages, max_body)))
+        except InvalidInput as exc:
+            failed.append(_row(post, "failed", reason=f"{exc.field} {exc.message}", field=exc.field,
+                               fix=_fix(exc.field), group_method=method))
+    report.add(None, failed)
+    if not ready:
+        return
     try:
         with transaction() as conn:
-            for group in groups:
-                for post, article in _import_group(conn, export, group, actor=actor, role=role,
-                                                   languages=languages, site_url=site_url, max_body=max_body):
-                    if article is None:
-                        summary["already_imported"].append({"guid": post.guid, "title": post.title})
-                    else:
-                        summary["created"].append({
-                            "article_id": article["id"], "group_id": article["group_id"], "lang": article["lang"],
-                            "title": article["title"], "state": article["state"], "guid": post.guid,
-                            "wp_status": post.status})
-                    done += 1
-                    if progress:
-                        progress(done, total)
-    except Conflict as exc:
-        raise InvalidInput("file", f"nothing was imported: {exc.message}") from exc
-    except InvalidInput as exc:
-        raise InvalidInput("file", f"nothing was imported: {exc.field} {exc.message}") from exc
-    return summary
+            stored = list(_import_group(conn, reader, ready, method, actor=actor, role=role,
+                                        languages=languages, site_url=site_url))
+            if report.sink is not None:
+                report.sink(conn, stored)  # the report rows commit with the articles they describe
+    except ApiError as exc:
+        reason = exc.message
+    except Exception as exc:  # noqa: BLE001 - a database failure fails this group, not the file
+        reason = f"{type(exc).__name__}: {exc}"
+    else:
+        report.add(None, stored, recorded=True)
+        return
+    report.add(None, [_row(post, "failed", reason=f"the translation group could not be stored ({reason})",
+                           field="file", fix="import the file again; posts already stored are skipped",
+                           group_method=method) for post, _ in ready])
 
 
-def _import_group(conn: Connection, export: WxrExport, group: list[WxrPost], *, actor: str, role,
-                  languages: tuple[str, ...], site_url: str, max_body: int):
-    """Store a translation group's new posts (the source first); yield (post, article or None if known)."""
-    known = dict(conn.execute(select(wxr_imports.c.guid, wxr_imports.c.article_id)
-                              .where(wxr_imports.c.guid.in_([p.guid for p in group]))).all())
+def _import_group(conn: Connection, reader: _Reader, ready: list[tuple[WxrPost, dict]], method: str, *,
+                  actor: str, role, languages: tuple[str, ...], site_url: str) -> Iterator[dict]:
+    """Create the group's posts not imported before (the source first); yield a report row for each."""
+    known = dict(conn.execute(select(wxr_imports.c.dedupe_key, wxr_imports.c.article_id)
+                              .where(wxr_imports.c.dedupe_key.in_([p.key for p, _ in ready]))).all())
     group_id = None
     if known:
         group_id = conn.execute(select(articles.c.group_id).where(
             articles.c.id == next(iter(known.values())))).scalar_one()
-    for post in group:
-        if post.guid in known:
-            yield post, None
+    langs = set(conn.execute(select(articles.c.lang).where(articles.c.group_id == group_id)).scalars()) if group_id else set()
+    for post, fields in ready:
+        if post.key in known:
+            yield _row(post, "already_imported", article_id=known[post.key], group_id=group_id,
+                       reason="imported before (same site and post id)", group_method=method)
             continue
-        author = author_store.save_author(conn, _author_name(export, post), {})
-        fields = parse_article_input(
-            dict(_article_input(post, author_store.article_author(author, post.lang, languages)), group_id=group_id),
-            languages, max_body=max_body)
-        article = create_article(conn, fields, actor=actor)
+        if post.lang in langs:
+            yield _row(post, "failed", reason=f"its translation group, imported before, already has a {post.lang!r} "
+                       "version", field="lang", fix="fix the translation links in WordPress, or delete the "
+                       "other version here, and import again", group_method=method)
+            continue
+        fields = dict(fields, group_id=group_id, authors=[
+            author_store.article_author(author_store.save_author(conn, a["name"], {}), post.lang, languages)
+            for a in fields["authors"]])
+        fields["author"] = fields["authors"][0]
+        article = create_article(conn, fields, actor=actor, role=role)
         group_id = article["group_id"]
-        for action in STATUS_ACTIONS[post.status]:
+        langs.add(post.lang)
+        actions = () if fields.pop("draft") else STATUS_ACTIONS[post.status]
+        for action in actions:
             article = transition(conn, article["id"], action, actor=actor, role=role, site_url=site_url)
         wp_note = _audit_note(post)
         conn.execute(update(audit_log).where(and_(audit_log.c.article_id == article["id"], audit_log.c.note.is_(None)))
@@ -392,10 +820,20 @@ def _import_group(conn: Connection, export: WxrExport, group: list[WxrPost], *, 
                                                   audit_log.c.note.is_not(None), audit_log.c.note != wp_note))
                      .values(note=audit_log.c.note + "; " + wp_note))
         conn.execute(wxr_imports.insert().values(
-            guid=post.guid, article_id=article["id"], post_id=post.post_id, wp_status=post.status,
-            wp_date=post.date_gmt or post.date, excerpt=post.excerpt or None, imported_at=utcnow()))
-        yield post, article
+            dedupe_key=post.key, site=reader.site or None, guid=post.guid, article_id=article["id"],
+            post_id=post.post_id, wp_status=post.status, wp_date=post.date_gmt or post.date,
+            excerpt=post.excerpt or None, imported_at=utcnow()))
+        yield _row(post, "created", article_id=article["id"], group_id=article["group_id"], lang=article["lang"],
+                   title=article["title"], state=article["state"], group_method=method,
+                   authors=[a["name"] for a in article["authors"]])
 
+
+def _audit_note(post: WxrPost) -> str:
+    when = post.date_gmt if post.date_gmt and not post.date_gmt.startswith("0000") else post.date
+    return f"imported from WordPress post {post.post_id} (status {post.status}, dated {when or 'unknown'} GMT, guid {post.guid})"
+
+
+# ---------------------------------------------------------------- CLI
 
 def _progress_bar(done: int, total: int) -> None:
     width = 30
@@ -406,33 +844,63 @@ def _progress_bar(done: int, total: int) -> None:
     sys.stderr.flush()
 
 
+def _scan_line(seen: int) -> None:
+    sys.stderr.write(f"\rreading the export: {seen} items")
+    sys.stderr.flush()
+
+
+def format_row(row: dict) -> str:
+    """One line of the per-post report."""
+    what = f"{row['outcome']:<16} {row.get('lang') or '--':<3} post {row.get('post_id') or '?':<6} {row.get('title') or row['guid']}"
+    if row["outcome"] == "created":
+        what += f"  -> {row['state']} {row['article_id']} ({row.get('group_method')})"
+    if row.get("reason") and row["outcome"] != "created":
+        what += f": {row['reason']}"
+    if row.get("fix"):
+        what += f" [field {row['field']}; fix: {row['fix']}]"
+    for warning in row.get("warnings") or []:
+        what += f"\n{'':<17}warning: {warning}"
+    return what
+
+
 def main(argv: list[str] | None = None) -> int:
-    """The CLI: import a WXR file into the configured ingest database."""
+    """The CLI: import a WXR file into the configured ingest database, printing progress and the per-post report."""
     from shared.config import load_settings
     from shared.runtime import build_runtime
 
     parser = argparse.ArgumentParser(prog="python -m services.ingest.wxr", description=__doc__.splitlines()[0])
-    parser.add_argument("file", type=argparse.FileType("rb"), help="the WXR file from WordPress's Tools -> Export")
+    parser.add_argument("file", type=Path, help="the WXR file from WordPress's Tools -> Export")
     parser.add_argument("--lang", default=None, help="language of posts that carry no WPML/Polylang language "
                                                      "(default: the first of LANGUAGES)")
     parser.add_argument("--actor", default="wxr-import", help="the name recorded in the audit log")
     args = parser.parse_args(argv)
+    if not args.file.is_file():
+        print(f"error: {args.file} is not a file", file=sys.stderr)
+        return 2
     settings = load_settings()
     rt = build_runtime("ingest", settings, metadata)
-    with args.file:
-        data = args.file.read()
+    approved = 0
+
+    def printed(conn, rows: list[dict]) -> None:
+        nonlocal approved
+        for row in rows:
+            if row["outcome"] == "created" and row.get("state") == "approved":
+                approved += 1
+            sys.stderr.write("\r")
+            print(format_row(row), flush=True)
+
     try:
-        summary = import_wxr(rt, data, default_lang=args.lang, actor=args.actor, progress=_progress_bar)
+        summary = import_wxr(rt, args.file, default_lang=args.lang, actor=args.actor, progress=_progress_bar,
+                             scan_progress=_scan_line, sink=printed)
     except InvalidInput as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
+        print(f"\nerror: {exc.message}", file=sys.stderr)
         return 1
-    print(f"created {len(summary['created'])} article(s), {len(summary['already_imported'])} already imported, "
-          f"{len(summary['skipped'])} skipped")
-    for row in summary["created"]:
-        print(f"  {row['state']:<10} {row['lang']}  {row['article_id']}  {row['title']}")
-    for row in summary["skipped"]:
-        print(f"  skipped    {row['title'] or row['guid']}: {row['reason']}")
-    approved = sum(1 for row in summary["created"] if row["state"] == "approved")
+    counts = summary["counts"]
+    for warning in summary["warnings"]:
+        print(f"warning: {warning}")
+    print(f"created {counts['created']} article(s), {counts['already_imported']} already imported, "
+          f"{counts['skipped']} skipped, {counts['failed']} failed "
+          f"(groups: {', '.join(f'{k} {v}' for k, v in sorted(summary['group_methods'].items())) or 'none'})")
     if approved:
         print(f"{approved} approved article(s) wait to be published (article pages, or the import-wxr form)")
     return 0

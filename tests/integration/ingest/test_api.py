@@ -116,3 +116,29 @@ def test_html_in_the_body_is_sanitised(app, client):
         stored = conn.execute(select(articles.c.body_html).where(articles.c.id == art["id"])).scalar_one()
     assert "<script" not in stored and "onclick" not in stored and "<b>b</b>" in stored
     assert json.dumps(art)  # the API answer is plain JSON
+
+
+def test_authors_and_categories_round_trip_and_reach_the_snapshot(app, client):
+    body = {k: v for k, v in GOOD.items() if k != "author"} | {
+        "authors": [{"name": "A. Writer"}, {"name": "B. Coauthor", "bio": "Writes too."}], "categories": ["Analysis"]}
+    art = client.post("/api/articles", json=body).get_json()
+    assert art["author"]["name"] == "A. Writer" and [a["name"] for a in art["authors"]] == ["A. Writer", "B. Coauthor"]
+    assert art["categories"] == ["Analysis"]
+    # An older client editing the single author keeps the co-authors.
+    def patch(changes):
+        etag = client.get(f"/api/articles/{art['id']}").headers["ETag"]
+        return client.patch(f"/api/articles/{art['id']}", json=changes, headers={"If-Match": etag})
+
+    edited = patch({"author": {"name": "C. Editor"}}).get_json()
+    assert [a["name"] for a in edited["authors"]] == ["C. Editor", "B. Coauthor"] and edited["revision"] == 2
+    edited = patch({"categories": ["Analysis", "Energy"]}).get_json()
+    assert edited["categories"] == ["Analysis", "Energy"] and edited["revision"] == 3
+    bad = patch({"categories": "Energy"})
+    assert bad.status_code == 422 and bad.get_json()["field"] == "categories"
+    assert client.get(f"/api/articles/{art['id']}").get_json()["revision"] == 3, "a refused edit stores nothing"
+    client.post(f"/api/articles/{art['id']}/transitions", json={"action": "publish"})
+    with app.extensions["pipeline"].engine.begin() as conn:
+        envelopes = conn.execute(select(outbox.c.envelope).where(outbox.c.event_type == "article.publish_requested")).scalars().all()
+    snap = envelopes[-1]["data"]["snapshot"]
+    assert snap["author"]["name"] == "C. Editor" and [a["name"] for a in snap["authors"]] == ["C. Editor", "B. Coauthor"]
+    assert snap["categories"] == ["Analysis", "Energy"]

@@ -275,3 +275,31 @@ def test_editor_pages_are_valid_html(stack, admin, vnu, tmp_path):  # noqa: F811
         path.write_bytes(resp.content)
         files.append(path)
     assert vnu(files) == ""
+
+
+def test_co_authors_and_categories_in_the_form(stack, admin):
+    base = stack.url("ingest")
+    page = admin.get(base + "/articles/new", timeout=5)
+    for field_id in ("coauthors", "categories"):
+        assert _doc(page).xpath(f"//label[@for='{field_id}']"), f"{field_id} has a label"
+    created = admin.post(base + "/articles/new", data=_form_data(page, **{
+        "lang": "en", "title": f"Written by three {uuid.uuid4().hex[:6]}", "body": "Text.", "author_id": "",
+        "author_name": "First Writer", "coauthors": "Second Writer\n\n Third Writer \n", "categories": "Analysis, Energy",
+        "save": "Save"}), timeout=5)
+    assert any("Created" in f for f in _flashes(created))
+    article_id = created.url.rsplit("/", 1)[1]
+    stored = _article(stack, article_id)
+    assert [a["name"] for a in stored["authors"]] == ["First Writer", "Second Writer", "Third Writer"]
+    assert stored["author"]["name"] == "First Writer" and stored["categories"] == ["Analysis", "Energy"]
+    edit = admin.get(f"{base}/articles/{article_id}/edit", timeout=5)
+    assert _doc(edit).xpath("string(//textarea[@id='coauthors'])").split() == ["Second", "Writer", "Third", "Writer"]
+    assert _doc(edit).xpath("string(//input[@id='categories']/@value)") == "Analysis, Energy"
+    saved = admin.post(f"{base}/articles/{article_id}/edit", data=_form_data(edit, coauthors="Third Writer",
+                                                                             categories="Energy", save="Save"), timeout=5)
+    assert any("Saved as revision 2" in f for f in _flashes(saved))
+    stored = _article(stack, article_id)
+    assert [a["name"] for a in stored["authors"]] == ["First Writer", "Third Writer"] and stored["categories"] == ["Energy"]
+    long_name = admin.post(f"{base}/articles/{article_id}/edit", data=_form_data(edit, coauthors="x" * 201, save="Save"),
+                           timeout=5)
+    assert long_name.status_code == 422 and "200" in _error(long_name, "coauthors")
+    assert _article(stack, article_id)["revision"] == 2, "a refused edit stores nothing"

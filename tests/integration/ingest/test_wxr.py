@@ -17,14 +17,18 @@ pytestmark = pytest.mark.integration
 
 
 def _unique(name: str) -> bytes:
-    """A fixture whose guids are new to this stack (the stack is shared by the whole test session)."""
-    return (FIXTURES / name).read_bytes().replace(b"steppe.example.org", f"s{uuid.uuid4().hex[:8]}.example.org".encode())
+    """A fixture whose sites and guids are new to this stack (the stack is shared by the whole test session)."""
+    data = (FIXTURES / name).read_bytes()
+    for site in (b"steppe.example.org", b"kazan.example.net", b"aral.example.com"):
+        data = data.replace(site, f"s{uuid.uuid4().hex[:8]}.example.org".encode())
+    return data
 
 
-def _upload(session, stack, data: bytes, lang: str = "en"):
+def _upload(session, stack, data: bytes, lang: str = "en", background: bool = False, **kwargs):
     page = session.get(stack.url("ingest") + "/articles/import-wxr", timeout=5)
-    return session.post(stack.url("ingest") + "/articles/import-wxr", data={"csrf_token": _csrf(page), "default_lang": lang},
-                        files={"file": ("export.xml", data, "text/xml")}, timeout=30)
+    form = {"csrf_token": _csrf(page), "default_lang": lang, **({"background": "y"} if background else {})}
+    return session.post(stack.url("ingest") + "/articles/import-wxr", data=form,
+                        files={"file": ("export.xml", data, "text/xml")}, timeout=30, **kwargs)
 
 
 def _count(stack) -> int:
@@ -53,7 +57,8 @@ def test_wxr_upload_pairs_translations_and_reimport_creates_nothing(stack):
     water = articles["Water and Diplomacy in Central Asia"]
     assert water["group_id"] == articles["Вода и дипломатия в Центральной Азии"]["group_id"] != caspian_en["group_id"]
     assert "WordPress post 101" in caspian_en["audit"][0]["note"]
-    assert caspian_en["author"]["name"] == "Aylin Demir" and caspian_en["tags"] == ["Energy", "Caspian"]
+    assert caspian_en["author"]["name"] == "Aylin Demir" and caspian_en["tags"] == ["Caspian"]
+    assert caspian_en["categories"] == ["Energy"] and caspian_en["authors"] == [caspian_en["author"]]
 
     before = _count(stack)
     again = _upload(admin, stack, export)
@@ -97,3 +102,84 @@ def test_the_form_asks_for_a_file(stack):
     resp = admin.post(stack.url("ingest") + "/articles/import-wxr", data={"csrf_token": _csrf(page), "default_lang": "en"},
                       timeout=5)
     assert resp.status_code == 422 and "Choose the .xml file" in _error(resp, "file")
+
+
+def test_a_messy_export_imports_with_a_per_post_report(stack):
+    admin = login(stack, *ADMIN)
+    resp = _upload(admin, stack, _unique("wxr-polylang-messy.xml"))
+    assert resp.status_code == 200
+    assert any("7 article(s) created, 0 already imported, 0 skipped, 1 failed" in f for f in _flashes(resp))
+    doc = _doc(resp)
+    failed = [[td.text_content() for td in r.xpath("td")] for r in doc.xpath("//table[@id='failed']/tbody/tr")]
+    assert len(failed) == 1 and failed[0][2] == "title" and "title in WordPress" in failed[0][4]
+    rows = {r.xpath("string(td[1])"): (r.xpath("string(td[4])"), r.xpath("string(td[5])"), r.xpath("string(td[6])"))
+            for r in doc.xpath("//table[@id='created']/tbody/tr")}
+    assert rows["Зерновые коридоры на Волге"][0] == "draft" and "no body" in rows["Зерновые коридоры на Волге"][2]
+    assert rows["Ports of the Caspian North"][1] == "polylang term"
+    assert "malformed serialized data" in rows["Ports of the Caspian North"][2]
+
+
+def test_a_background_upload_runs_as_a_job_on_the_worker(stack):
+    admin = login(stack, *ADMIN)
+    export = _unique("wxr-coauthors.xml")
+    resp = _upload(admin, stack, export, background=True, allow_redirects=False)
+    assert resp.status_code == 303 and "/articles/import-wxr/jobs/" in resp.headers["Location"]
+    job_url = stack.url("ingest") + resp.headers["Location"]
+    job_id = job_url.rsplit("/", 1)[1]
+    stored = stack.api("ingest", "GET", f"/api/wxr-jobs/{job_id}")
+    assert stored.status_code == 200, "the job row is committed before the task is sent"
+
+    def finished():
+        return stack.api("ingest", "GET", f"/api/wxr-jobs/{job_id}").json()["status"] == "done"
+
+    wait_for(finished, timeout=60, message="the ingest worker ran the import job")
+    page = admin.get(job_url, timeout=5)
+    doc = _doc(page)
+    assert "done" in doc.xpath("string(//p[@id='status'])") and not doc.xpath("//meta[@http-equiv='refresh']")
+    assert "2 created, 0 already imported, 0 skipped, 0 failed" in doc.xpath("string(//p[@id='counts'])")
+    link = doc.xpath("//table[@id='created']/tbody/tr[1]/td[1]/a/@href")[0]
+    article = stack.api("ingest", "GET", f"/api/articles/{link.rsplit('/', 1)[1]}").json()
+    assert [a["name"] for a in article["authors"]] == ["Dina Sarsenova", "Oleg Kim", "Saule Akhmet"]
+    assert article["author"]["name"] == "Dina Sarsenova" and article["categories"] == ["Environment", "Analysis"]
+
+    again = _upload(admin, stack, export, background=True)
+    assert again.status_code == 200 and "/jobs/" in again.url
+    job_id = again.url.rsplit("/", 1)[1]
+    wait_for(lambda: stack.api("ingest", "GET", f"/api/wxr-jobs/{job_id}").json()["status"] == "done",
+             timeout=60, message="the second job ran")
+    second = stack.api("ingest", "GET", f"/api/wxr-jobs/{job_id}").json()
+    assert second["counts"] == {"created": 0, "already_imported": 2, "skipped": 0, "failed": 0}
+
+
+def test_a_running_job_page_refreshes_itself(stack):
+    admin = login(stack, *ADMIN)
+    stack.stop("ingest_worker")
+    try:
+        resp = _upload(admin, stack, _unique("wxr-wpml.xml"), background=True)
+        doc = _doc(resp)
+        assert doc.xpath("//meta[@http-equiv='refresh']") and "queued" in doc.xpath("string(//p[@id='status'])")
+    finally:
+        stack.start("ingest_worker")
+    job_id = resp.url.rsplit("/", 1)[1]
+    wait_for(lambda: stack.api("ingest", "GET", f"/api/wxr-jobs/{job_id}").json()["status"] == "done",
+             timeout=90, message="the restarted worker took the queued job")
+
+
+def test_an_upload_larger_than_the_api_body_limit_becomes_a_job(stack, tmp_path):
+    from bench.wxr_import import generate
+
+    path = tmp_path / "big.xml"
+    size = generate(path, 600, 400)
+    assert size > stack.settings.max_body_bytes, "bigger than any other request may be"
+    admin = login(stack, *ADMIN)
+    resp = _upload(admin, stack, path.read_bytes(), allow_redirects=False)
+    assert resp.status_code == 303, resp.text[:500]
+    job_id = resp.headers["Location"].rsplit("/", 1)[1]
+    wait_for(lambda: stack.api("ingest", "GET", f"/api/wxr-jobs/{job_id}").json()["status"] == "done",
+             timeout=240, message="the 600-post job finished")
+    job = stack.api("ingest", "GET", f"/api/wxr-jobs/{job_id}").json()
+    assert job["counts"] == {"created": 600, "already_imported": 0, "skipped": 0, "failed": 0} and job["total"] == 600
+    assert job["report"][0]["group_method"] == "polylang term"
+    page = _doc(admin.get(stack.url("ingest") + f"/articles/import-wxr/jobs/{job_id}", timeout=10))
+    assert page.xpath("string(//progress/@value)") == "600" and len(page.xpath("//table[@id='created']/tbody/tr")) == 500
+    assert page.xpath("//a[contains(@href, 'page=2')]"), "the report pages by 500 posts"

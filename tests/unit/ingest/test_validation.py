@@ -74,3 +74,40 @@ def test_bodies_keep_their_newlines_and_titles_their_letters():
     clean = parse_article_input({"lang": "en", "title": "Türkçe başlık — ok", "body": "Line one.\n\nLine two.",
                                  "author": {"name": "Ayşe Yılmaz"}}, ("en",), max_body=1000)
     assert clean["body"] == "Line one.\n\nLine two." and clean["title"] == "Türkçe başlık — ok"
+
+
+def test_authors_list_and_the_single_author_stay_in_step():
+    fields = parse(dict(GOOD, author=None) | {"authors": [{"name": "A"}, {"name": "B", "bio": " Bio "}, {"name": "A"}]})
+    assert [a["name"] for a in fields["authors"]] == ["A", "B"] and fields["author"] == fields["authors"][0]
+    assert fields["authors"][1]["bio"] == "Bio"
+    assert parse(GOOD)["authors"] == [{"name": "A", "bio": "", "bio_lang": None}], "author alone still works"
+
+
+@pytest.mark.parametrize("authors, field", [
+    ([], "authors"), ("A", "authors"), ([{"name": "A"}, {}], "authors[1].name"),
+    ([{"name": "A", "bio_lang": "de"}], "authors[0].bio_lang"), ([{"name": f"n{i}"} for i in range(21)], "authors"),
+])
+def test_bad_authors_name_the_entry(authors, field):
+    with pytest.raises(InvalidInput) as info:
+        parse({k: v for k, v in GOOD.items() if k != "author"} | {"authors": authors})
+    assert info.value.field == field
+
+
+def test_author_that_is_not_the_first_of_authors_is_refused():
+    with pytest.raises(InvalidInput) as info:
+        parse(dict(GOOD, authors=[{"name": "B"}]))
+    assert info.value.field == "author" and "first of authors" in info.value.message
+
+
+def test_categories_are_validated_like_tags():
+    assert parse(dict(GOOD, categories=[" Analysis ", "Analysis", "", "Energy"]))["categories"] == ["Analysis", "Energy"]
+    assert parse(GOOD)["categories"] == []
+    for bad in ("Analysis", [1], ["x" * 61], [f"c{i}" for i in range(31)]):
+        with pytest.raises(InvalidInput) as info:
+            parse(dict(GOOD, categories=bad))
+        assert info.value.field == "categories"
+
+
+def test_update_accepts_authors_and_categories():
+    out = parse_article_update({"authors": [{"name": "A"}, {"name": "B"}], "categories": ["X"]}, LANGS, max_body=10)
+    assert out["author"]["name"] == "A" and len(out["authors"]) == 2 and out["categories"] == ["X"]

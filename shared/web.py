@@ -8,7 +8,7 @@ from flask import Flask, jsonify, request
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
-from shared.errors import ApiError
+from shared.errors import ApiError, InvalidInput
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,19 @@ def json_body() -> dict:
     if not isinstance(data, dict):
         raise ApiError(422, "the JSON body must be an object")
     return data
+
+
+def int_arg(name: str, default: int, *, low: int, high: int) -> int:
+    """A whole-number query argument within [low, high]; 422 naming it otherwise (never a 500)."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.strip().lstrip("-").isdigit() or len(raw) > 12:
+        raise InvalidInput(name, f"must be a whole number from {low} to {high}")
+    value = int(raw)
+    if not low <= value <= high:
+        raise InvalidInput(name, f"must be from {low} to {high}, not {value}")
+    return value
 
 
 def register_errors(app: Flask) -> None:

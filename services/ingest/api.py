@@ -16,7 +16,7 @@ from shared.content import parse_datetime
 from shared.errors import ApiError, Conflict, InvalidInput, PreconditionFailed
 from shared.events import aware, iso, utcnow
 from shared.runtime import runtime
-from shared.web import json_body
+from shared.web import int_arg, json_body
 from shared.workflow import Role
 
 from . import commands, importer, queries, users, wxr, wxr_jobs
@@ -204,7 +204,7 @@ def _claim_key(key: str, request_hash: str):
 @require_token
 def list_articles():
     """Articles, newest first, filterable by ``state``, ``lang`` and ``group_id``."""
-    query = select(articles).order_by(articles.c.created_at.desc()).limit(min(int(request.args.get("limit", 100)), 500))
+    query = select(articles).order_by(articles.c.created_at.desc()).limit(int_arg("limit", 100, low=1, high=500))
     for name in ("state", "lang", "group_id"):
         if request.args.get(name):
             query = query.where(articles.c[name] == request.args[name])
@@ -324,9 +324,6 @@ def diff_revisions(article_id: str):
     """What changed between two revisions (``from`` and ``to``; default: the last two)."""
     with runtime().engine.begin() as conn:
         article = queries.get_article(conn, article_id)
-        try:
-            to = int(request.args.get("to", article["revision"]))
-            start = int(request.args.get("from", max(1, to - 1)))
-        except ValueError:
-            raise InvalidInput("from", "from and to must be revision numbers")
+        to = int_arg("to", article["revision"], low=1, high=article["revision"])
+        start = int_arg("from", max(1, to - 1), low=1, high=article["revision"])
         return jsonify(queries.diff(conn, article_id, start, to))

@@ -10,7 +10,7 @@ from shared.auth import require_token
 from shared.content import parse_datetime
 from shared.errors import InvalidInput, NotFound
 from shared.runtime import runtime
-from shared.web import json_body
+from shared.web import int_arg, json_body
 
 from . import delivery as svc
 from . import subscriptions as subs
@@ -106,7 +106,7 @@ def list_deliveries():
                if request.args.get(name)}
     with runtime().engine.begin() as conn:
         rows, logs = svc.delivery_log(conn, filters, since=_time_arg("since"), until=_time_arg("until"),
-                                      limit=min(int(request.args.get("limit", 200)), 1000))
+                                      limit=int_arg("limit", 200, low=1, high=1000))
     return jsonify({"deliveries": [svc.delivery_json(r, logs.get(r["id"], [])) for r in rows]})
 
 

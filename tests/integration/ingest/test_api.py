@@ -142,3 +142,17 @@ def test_authors_and_categories_round_trip_and_reach_the_snapshot(app, client):
     snap = envelopes[-1]["data"]["snapshot"]
     assert snap["author"]["name"] == "C. Editor" and [a["name"] for a in snap["authors"]] == ["C. Editor", "B. Coauthor"]
     assert snap["categories"] == ["Analysis", "Energy"]
+
+
+@pytest.mark.parametrize("query", ["limit=abc", "limit=0", "limit=501", "limit=1e3", "limit=-1", "limit=99999999999999999"])
+def test_bad_query_numbers_are_422_never_500(client, query):
+    resp = client.get(f"/api/articles?{query}")
+    assert resp.status_code == 422 and resp.get_json()["field"] == "limit"
+
+
+def test_diff_arguments_are_checked(client):
+    art = client.post("/api/articles", json=GOOD).get_json()
+    for query, field in (("from=x", "from"), ("to=2", "to"), ("to=1&from=0", "from")):
+        resp = client.get(f"/api/articles/{art['id']}/diff?{query}")
+        assert resp.status_code == 422 and resp.get_json()["field"] == field, query
+    assert client.get(f"/api/articles/{art['id']}/diff").status_code == 200

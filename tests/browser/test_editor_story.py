@@ -141,9 +141,10 @@ def test_import_edit_review_publish_translate(page, phone, stack, receiver, shot
     found = stack.api("ingest", "GET", f"/api/articles?group_id={data['group_id']}&lang={target_lang}").json()["articles"][0]
     page.goto(f"{stack.url('ingest')}/articles/{found['id']}")
     page.get_by_role("button", name="Approve").click()
-    assert "pprove" in flash(page), flash(page)
+    # The click returns once the POST is sent; the answer's page may still be loading.
+    wait_for(lambda: "pprove" in flash(page), timeout=15, message="the approval's message")
     page.get_by_role("button", name="Publish").click()
-    assert "ublish" in flash(page), flash(page)
+    wait_for(lambda: "ublish" in flash(page), timeout=15, message="the publish's message")
     native = {"tr": "Türkçe", "ru": "Русский"}[target_lang]
 
     def listed():

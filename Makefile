@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed-test
 
-.PHONY: up test install unit integration e2e browser screenshots chaos bench compose-config clean
+.PHONY: up test install migrate migration unit integration e2e browser screenshots chaos bench compose-config clean
 
 # `make up` installs the runtime dependencies only; `make test` adds the test tools.
 $(RUN_STAMP): pyproject.toml
@@ -20,9 +20,18 @@ $(STAMP): $(RUN_STAMP)
 
 install: $(STAMP)
 
-## Start Redis (if none answers), the four web apps, the four workers and beat; load demo content.
+## Migrate the databases, start Redis (if none answers), the four web apps, the four workers and beat; load demo content.
 up: $(RUN_STAMP)
 	$(BIN)/python -m deploy.launcher up
+
+## Bring every service's database to its newest migration (make up does this before starting anything).
+migrate: $(RUN_STAMP)
+	$(BIN)/python -m shared.migrate upgrade
+
+## Write the next migration of one service from its models: make migration SERVICE=ingest MESSAGE="add import jobs"
+migration: $(RUN_STAMP)
+	@test -n "$(SERVICE)" && test -n "$(MESSAGE)" || { echo 'usage: make migration SERVICE=ingest MESSAGE="add import jobs"' >&2; exit 2; }
+	$(BIN)/python -m shared.migrate revision $(SERVICE) -m "$(MESSAGE)"
 
 ## Run the whole test suite: unit, integration (real Redis, workers, HTTP and SMTP servers,
 ## PostgreSQL), browser, then the chaos tests (worker kills, Redis outage) with their figures.

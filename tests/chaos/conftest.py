@@ -119,7 +119,7 @@ def start_chaos_stack(tmp: Path, extra_env: dict | None = None) -> ChaosStack:
                                                    "OUTBOX_REDELIVERY_SECONDS": str(REDELIVERY_SECONDS)},
                                                   **(extra_env or {})))
     settings = load_settings(env)
-    launcher.create_databases(settings)
+    launcher.migrate_databases(settings)
     log_dir = tmp / "logs"
     log_dir.mkdir()
     stack = Stack(settings, env, log_dir)

@@ -29,6 +29,7 @@ COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "deploy" / "Dockerfile"
 ENV_EXAMPLE = ROOT / "deploy" / "env.example"
 INFRA = {"redis", "postgres", "flower"}
+ONE_SHOT = {"migrate"}  # runs the migrations, then exits; not a Procfile process
 APP_IMAGE = "policy-pipeline:latest"
 WEB_PORTS = {"ingest_web": 5001, "translation_status_web": 5002, "rendering_web": 5003, "notification_web": 5004}
 
@@ -93,7 +94,7 @@ def config(compose_bin, empty_env_file) -> dict:
 
 
 def app_services(config: dict) -> dict:
-    return {name: svc for name, svc in config["services"].items() if name not in INFRA}
+    return {name: svc for name, svc in config["services"].items() if name not in INFRA | ONE_SHOT}
 
 
 def unescape(text: str) -> str:
@@ -237,6 +238,8 @@ def test_postgres_runs_the_init_script(config):
 
 def test_every_container_has_a_healthcheck(config):
     for name, service in config["services"].items():
+        if name in ONE_SHOT:
+            continue  # it exits; compose waits for its exit status instead
         check = service.get("healthcheck") or {}
         test = check.get("test")
         assert test and not check.get("disable") and test not in (["NONE"], "NONE"), f"{name}: no healthcheck"
@@ -289,3 +292,22 @@ def test_dockerfile_installs_the_project_and_sets_the_environment():
     copied = " ".join(args for word, args in instructions if word == "COPY")
     for path in ("services/", "shared/", "deploy/", "pyproject.toml", "README.md"):
         assert path in copied.split(), path
+
+
+# --- migrations run first ----------------------------------------------------------------------
+
+def test_migrate_runs_once_with_the_app_image_and_settings(config):
+    migrate = config["services"]["migrate"]
+    command = migrate["command"]
+    assert (shlex.split(command) if isinstance(command, str) else command) == ["python", "-m", "shared.migrate", "upgrade"]
+    assert migrate.get("restart") in ("no", None), "a one-shot must not be restarted after it succeeds"
+    assert migrate["image"] == APP_IMAGE
+    apps_env = env_of(config["services"]["ingest_worker"])
+    assert {k: v for k, v in env_of(migrate).items()} == apps_env
+    assert {dep: c.get("condition") for dep, c in migrate["depends_on"].items()} == {
+        "redis": "service_healthy", "postgres": "service_healthy"}
+
+
+def test_every_app_container_waits_for_the_migrations(config):
+    for name, service in app_services(config).items():
+        assert service["depends_on"].get("migrate", {}).get("condition") == "service_completed_successfully", name

@@ -20,6 +20,7 @@ import contextlib
 import fcntl
 import hashlib
 import logging
+import re
 import sys
 import tempfile
 import time
@@ -31,7 +32,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import JSON, MetaData, text
+from sqlalchemy import JSON, MetaData, inspect, text
 from sqlalchemy.engine import Connection, Engine
 
 from shared.config import SERVICES, Settings, load_settings
@@ -39,6 +40,7 @@ from shared.db import make_engine
 
 log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
+RELEASE_0_1_0 = "0001"  # every service's first migration is release 0.1.0's schema
 
 
 def metadata_of(service: str) -> MetaData:
@@ -151,11 +153,34 @@ def migration_lock(engine: Engine, service: str, timeout: float = 600) -> Iterat
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def adopt_release_0_1_0(conn: Connection, service: str) -> bool:
+    """Stamp a database that release 0.1.0's ``create_all`` made (no history yet) as revision 0001.
+
+    Returns whether it did. A database with some of 0.1.0's tables but not all is refused, naming them.
+    """
+    if MigrationContext.configure(conn, opts={"version_table": version_table(service)}).get_current_revision():
+        return False
+    present = set(inspect(conn).get_table_names())
+    if "inbox" not in present:  # every service of 0.1.0 had an inbox: this database is empty
+        return False
+    script = ScriptDirectory.from_config(alembic_config(service)).get_revision(RELEASE_0_1_0)
+    expected = set(re.findall(r"op\.create_table\('(\w+)'", Path(script.path).read_text()))
+    missing = expected - present
+    if missing:
+        raise RuntimeError(f"{service}: the database has tables of release 0.1.0 but not {', '.join(sorted(missing))}; "
+                           "start release 0.1.0 once against it (it creates them), then upgrade again")
+    log.warning("%s: database made by release 0.1.0 (no migration history); recorded as revision %s",
+                service, RELEASE_0_1_0)
+    command.stamp(alembic_config(service, conn), RELEASE_0_1_0)
+    return True
+
+
 def upgrade(service: str, url: str, revision: str = "head") -> str | None:
     """Bring ``service``'s database at ``url`` to ``revision`` under the lock; return the new revision."""
     engine = make_engine(url)
     try:
         with migration_lock(engine, service) as conn:
+            adopt_release_0_1_0(conn, service)
             command.upgrade(alembic_config(service, conn), revision)
             conn.commit()
             return MigrationContext.configure(conn, opts={"version_table": version_table(service)}).get_current_revision()

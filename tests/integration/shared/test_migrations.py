@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import JSON, Boolean, DateTime, Integer, MetaData, String, Text, inspect, select
+from sqlalchemy import JSON, Boolean, DateTime, Integer, MetaData, String, Text, inspect, select, text
 
 from shared import migrate
 from shared.config import SERVICES
@@ -83,11 +83,16 @@ def _key(row: dict) -> str:
     return json.dumps(row, sort_keys=True, default=str)
 
 
-def test_upgrade_from_release_0_1_0_keeps_every_row(db_urls):
+@pytest.mark.parametrize("made_by", ["create_all", "migration 0001"])
+def test_upgrade_from_release_0_1_0_keeps_every_row(db_urls, made_by):
     for service in SERVICES:
         url = db_urls[service]
         assert migrate.upgrade(service, url, RELEASE_0_1_0) == RELEASE_0_1_0
         engine = make_engine(url)
+        if made_by == "create_all":  # what 0.1.0 left: its tables and no migration history
+            with engine.begin() as conn:
+                conn.execute(text(f"DROP TABLE {migrate.version_table(service)}"))
+            assert migrate.current(service, url) is None
         before = _fill(engine)
         started = time.monotonic()
         assert migrate.upgrade(service, url) == migrate.head(service)
@@ -175,3 +180,15 @@ def test_each_service_history_has_one_head():
     for service in SERVICES:
         heads = ScriptDirectory.from_config(migrate.alembic_config(service)).get_heads()
         assert len(heads) == 1, f"{service} has heads {heads}"
+
+
+def test_a_partial_release_0_1_0_database_is_refused_naming_the_missing_tables(tmp_path):
+    url = f"sqlite:///{tmp_path / 'rendering.db'}"
+    migrate.upgrade("rendering", url, RELEASE_0_1_0)
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE alembic_version_rendering"))
+        conn.execute(text("DROP TABLE redirects"))
+    engine.dispose()
+    with pytest.raises(RuntimeError, match="not redirects"):
+        migrate.upgrade("rendering", url)

@@ -87,3 +87,14 @@ def test_readyz_stays_ready_without_redis_but_not_without_the_database(redis_url
     assert degraded.json["checks"]["queue_depth"] is None
     down = _ops_app("ingest", redis_url, db_ok=False).get("/readyz")
     assert down.status_code == 503 and down.json["checks"]["db"] == "error: database is locked"
+
+
+def test_healthz_names_the_release(redis_url):
+    import tomllib
+    from pathlib import Path
+
+    import shared
+
+    pyproject = tomllib.loads((Path(__file__).resolve().parents[3] / "pyproject.toml").read_text())
+    assert shared.__version__ == pyproject["project"]["version"] == "0.2.0"
+    assert _ops_app("ingest", redis_url).get("/healthz").get_json()["version"] == "0.2.0"

@@ -5,18 +5,28 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed-test
 
-.PHONY: up test install migrate migration unit integration e2e browser screenshots chaos bench compose-config clean
+.PHONY: up test install lock migrate migration unit integration e2e browser screenshots chaos bench compose-config clean
 
-# `make up` installs the runtime dependencies only; `make test` adds the test tools.
-$(RUN_STAMP): pyproject.toml
+# `make up` installs the runtime dependencies and its local tools (requirements/local.lock);
+# `make test` adds the test tools (requirements/dev.lock). Both lock files pin every package,
+# transitive ones included, with hashes; `make lock` rewrites them after pyproject.toml changes.
+$(RUN_STAMP): pyproject.toml requirements/local.lock
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/local.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $(RUN_STAMP)
 
-$(STAMP): $(RUN_STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+$(STAMP): $(RUN_STAMP) requirements/dev.lock
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/dev.lock
 	@touch $(STAMP)
+
+LOCK_ARGS := --universal --python-version 3.11 --generate-hashes --no-header --quiet
+## Rewrite requirements/*.lock from pyproject.toml (every package pinned, with hashes, for Python 3.11-3.13).
+lock: $(RUN_STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[lock]'
+	$(BIN)/uv pip compile pyproject.toml $(LOCK_ARGS) -o requirements/runtime.lock
+	$(BIN)/uv pip compile pyproject.toml $(LOCK_ARGS) --extra local -o requirements/local.lock
+	$(BIN)/uv pip compile pyproject.toml $(LOCK_ARGS) --extra local --extra test -o requirements/dev.lock
 
 install: $(STAMP)
 

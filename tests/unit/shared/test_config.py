@@ -35,3 +35,21 @@ def test_environment_wins(tmp_path):
 def test_bad_values_name_the_variable(tmp_path, env, name):
     with pytest.raises(ConfigError, match=name):
         load_settings(dict(env, DATA_DIR=str(tmp_path)))
+
+
+def test_database_password_comes_from_a_file_not_the_url(tmp_path):
+    secret = tmp_path / "pw"
+    secret.write_text("p@ss:w/rd\n")
+    s = load_settings({"DATA_DIR": str(tmp_path), "API_TOKEN": "t", "DATABASE_PASSWORD_FILE": str(secret),
+                       "INGEST_DATABASE_URL": "postgresql://pipeline@postgres:5432/ingest"})
+    from sqlalchemy.engine import make_url
+
+    url = make_url(s.database_url("ingest"))
+    assert (url.username, url.password, url.host, url.database) == ("pipeline", "p@ss:w/rd", "postgres", "ingest")
+    assert s.database_url("rendering").startswith("sqlite:///"), "SQLite URLs are left alone"
+
+
+def test_unreadable_password_file_names_the_setting(tmp_path):
+    with pytest.raises(ConfigError, match="DATABASE_PASSWORD_FILE: cannot read .*mount the password file"):
+        load_settings({"DATA_DIR": str(tmp_path), "API_TOKEN": "t", "DATABASE_PASSWORD_FILE": str(tmp_path / "nope"),
+                       "INGEST_DATABASE_URL": "postgresql://pipeline@postgres:5432/ingest"})

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed-test
 
-.PHONY: up test install lock migrate migration unit integration e2e browser screenshots chaos bench compose-config clean
+.PHONY: up test install lock migrate migration backup restore unit integration e2e browser screenshots chaos bench compose-config clean
 
 # `make up` installs the runtime dependencies and its local tools (requirements/local.lock);
 # `make test` adds the test tools (requirements/dev.lock). Both lock files pin every package,
@@ -42,6 +42,14 @@ migrate: $(RUN_STAMP)
 migration: $(RUN_STAMP)
 	@test -n "$(SERVICE)" && test -n "$(MESSAGE)" || { echo 'usage: make migration SERVICE=ingest MESSAGE="add import jobs"' >&2; exit 2; }
 	$(BIN)/python -m shared.migrate revision $(SERVICE) -m "$(MESSAGE)"
+
+## Back up every database while running or not (SQLite online backup) into $DATA_DIR/backups/<UTC time>/.
+backup: $(RUN_STAMP)
+	$(BIN)/python -m deploy.backup backup
+
+## Restore the newest backup, or BACKUP=var/backups/<time>; stop make up first. Migrates it and rebuilds the site.
+restore: $(RUN_STAMP)
+	$(BIN)/python -m deploy.backup restore $(BACKUP)
 
 ## Run the whole test suite: unit, integration (real Redis, workers, HTTP and SMTP servers,
 ## PostgreSQL), browser, then the chaos tests (worker kills, Redis outage) with their figures.

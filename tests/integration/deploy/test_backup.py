@@ -10,7 +10,7 @@ import pytest
 
 from deploy import launcher
 from shared.config import load_settings
-from tests.helpers import wait_for
+from tests.helpers import free_port, wait_for
 from tests.stack import Stack, make_env
 
 pytestmark = pytest.mark.integration
@@ -35,8 +35,18 @@ def _facts(stack: Stack) -> dict:
     }
 
 
-def test_backup_wipe_restore_finds_everything_again(tmp_path, redis_url, receiver):
-    env = make_env(tmp_path / "data", redis_url)
+@pytest.fixture
+def own_redis_url(tmp_path):
+    """A Redis of this test's own: the session stack's workers listen on the shared one's queues."""
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    proc = launcher.start_redis(url, tmp_path / "redis", log=lambda *_: None)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def test_backup_wipe_restore_finds_everything_again(tmp_path, own_redis_url, receiver):
+    env = make_env(tmp_path / "data", own_redis_url)
     settings = load_settings(env)
     launcher.migrate_databases(settings)
     (tmp_path / "logs").mkdir()

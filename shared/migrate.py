@@ -82,7 +82,7 @@ def run_env(service: str) -> None:
         # shared.db's SQLite engines issue BEGIN themselves, so DDL rolls back with a failed migration.
         transactional_ddl=True,
         compare_type=True,
-        include_name=_own_tables(service),
+        include_name=_not_version_tables(service),
         render_item=_render_item,
     )
     with context.begin_transaction():
@@ -97,7 +97,7 @@ def _render_item(type_, obj, autogen_context):
     return False
 
 
-def _own_tables(service: str):
+def _not_version_tables(service: str):
     """Autogenerate ignores the version tables."""
     def include(name, type_, _parent_names):
         if type_ != "table":
@@ -210,7 +210,7 @@ def differences(service: str, url: str) -> list:
         with engine.connect() as conn:
             ctx = MigrationContext.configure(conn, opts={
                 "compare_type": True, "version_table": version_table(service),
-                "include_name": _own_tables(service), "target_metadata": metadata_of(service)})
+                "include_name": _not_version_tables(service), "target_metadata": metadata_of(service)})
             return compare_metadata(ctx, metadata_of(service))
     finally:
         engine.dispose()

@@ -5,24 +5,51 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed-test
 
-.PHONY: up test install unit integration e2e browser screenshots chaos bench compose-config clean
+.PHONY: up test install lock migrate migration backup restore unit integration e2e browser screenshots chaos bench compose-config clean
 
-# `make up` installs the runtime dependencies only; `make test` adds the test tools.
-$(RUN_STAMP): pyproject.toml
+# `make up` installs the runtime dependencies and its local tools (requirements/local.lock);
+# `make test` adds the test tools (requirements/dev.lock). Both lock files pin every package,
+# transitive ones included, with hashes; `make lock` rewrites them after pyproject.toml changes.
+$(RUN_STAMP): pyproject.toml requirements/local.lock
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/local.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $(RUN_STAMP)
 
-$(STAMP): $(RUN_STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+$(STAMP): $(RUN_STAMP) requirements/dev.lock
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/dev.lock
 	@touch $(STAMP)
+
+LOCK_ARGS := --universal --python-version 3.11 --generate-hashes --no-header --quiet
+## Rewrite requirements/*.lock from pyproject.toml (every package pinned, with hashes, for Python 3.11-3.13).
+lock: $(RUN_STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[lock]'
+	$(BIN)/uv pip compile pyproject.toml $(LOCK_ARGS) -o requirements/runtime.lock
+	$(BIN)/uv pip compile pyproject.toml $(LOCK_ARGS) --extra local -o requirements/local.lock
+	$(BIN)/uv pip compile pyproject.toml $(LOCK_ARGS) --extra local --extra test -o requirements/dev.lock
 
 install: $(STAMP)
 
-## Start Redis (if none answers), the four web apps, the four workers and beat; load demo content.
+## Migrate the databases, start Redis (if none answers), the four web apps, the four workers and beat; load demo content.
 up: $(RUN_STAMP)
 	$(BIN)/python -m deploy.launcher up
+
+## Bring every service's database to its newest migration (make up does this before starting anything).
+migrate: $(RUN_STAMP)
+	$(BIN)/python -m deploy.migrate upgrade
+
+## Write the next migration of one service from its models: make migration SERVICE=ingest MESSAGE="add import jobs"
+migration: $(RUN_STAMP)
+	@test -n "$(SERVICE)" && test -n "$(MESSAGE)" || { echo 'usage: make migration SERVICE=ingest MESSAGE="add import jobs"' >&2; exit 2; }
+	$(BIN)/python -m deploy.migrate revision $(SERVICE) -m "$(MESSAGE)"
+
+## Back up every database while running or not (SQLite online backup) into $DATA_DIR/backups/<UTC time>/.
+backup: $(RUN_STAMP)
+	$(BIN)/python -m deploy.backup backup
+
+## Restore the newest backup, or BACKUP=var/backups/<time>; stop make up first. Migrates it and rebuilds the site.
+restore: $(RUN_STAMP)
+	$(BIN)/python -m deploy.backup restore $(BACKUP)
 
 ## Run the whole test suite: unit, integration (real Redis, workers, HTTP and SMTP servers,
 ## PostgreSQL), browser, then the chaos tests (worker kills, Redis outage) with their figures.

@@ -104,7 +104,7 @@ class Stack:
     def start(self) -> None:
         """Start Redis, create the databases, start every Procfile process and wait until healthy."""
         self.redis_proc = launcher.start_redis(self.settings.redis_url, self.tmp, log=lambda *_: None)
-        launcher.create_databases(self.settings)
+        launcher.migrate_databases(self.settings)
         for name, command in launcher.read_procfile().items():
             self.procs[name] = subprocess.Popen(
                 ["/bin/sh", "-c", f"exec {command}"], cwd=ROOT, env=self.env, start_new_session=True,

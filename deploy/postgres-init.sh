@@ -6,7 +6,7 @@
 # whose entrypoint runs it once, when the data volume is initialised (first start). It is
 # idempotent anyway, so running it by hand against an existing server is harmless:
 #   docker-compose exec postgres sh /docker-entrypoint-initdb.d/10-create-databases.sh
-# The services create their own tables on start-up.
+# Tables come from the migrations (the one-shot `migrate` container: python -m shared.migrate upgrade).
 set -e
 
 for db in ingest translation_status rendering notification; do

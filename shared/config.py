@@ -131,6 +131,26 @@ def _float(env: dict, name: str, default: float) -> float:
         raise ConfigError(f"{name}: {raw!r} is not a number") from exc
 
 
+def _with_password(env: dict, service: str, url: str) -> str:
+    """``url`` with the password read from ``<SERVICE>_DATABASE_PASSWORD_FILE`` or ``DATABASE_PASSWORD_FILE``.
+
+    So the password lives in a file (a compose secret), never in a URL or an environment variable.
+    """
+    name = next((n for n in (f"{service.upper()}_DATABASE_PASSWORD_FILE", "DATABASE_PASSWORD_FILE") if env.get(n)), None)
+    if name is None or url.startswith("sqlite"):
+        return url
+    from sqlalchemy.engine import make_url
+
+    try:
+        password = Path(env[name]).read_text().rstrip("\r\n")
+    except OSError as exc:
+        raise ConfigError(f"{name}: cannot read {env[name]} ({exc.strerror}); mount the password file there "
+                          "or unset the variable") from exc
+    if not password:
+        raise ConfigError(f"{name}: {env[name]} is empty; write the database password into it")
+    return make_url(url).set(password=password).render_as_string(hide_password=False)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every setting of the pipeline, read once from the environment."""
@@ -186,7 +206,7 @@ def load_settings(env: dict | None = None) -> Settings:
         raise ConfigError("LANGUAGES: empty; set a comma-separated list such as en,tr,ru")
     ports = {svc: _int(env, f"{svc.upper()}_PORT", DEFAULT_PORTS[svc]) for svc in SERVICES}
     db_urls = {
-        svc: env.get(f"{svc.upper()}_DATABASE_URL") or f"sqlite:///{data_dir / (svc + '.db')}"
+        svc: _with_password(env, svc, env.get(f"{svc.upper()}_DATABASE_URL") or f"sqlite:///{data_dir / (svc + '.db')}")
         for svc in SERVICES
     }
     service_urls = {

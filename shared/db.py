@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from sqlalchemy import JSON, MetaData, create_engine, event, text
+from sqlalchemy import JSON, create_engine, event, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine, make_url
 
@@ -46,11 +46,6 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     return create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=5)
-
-
-def init_db(engine: Engine, metadata: MetaData) -> None:
-    """Create the service's tables if they do not exist."""
-    metadata.create_all(engine)
 
 
 def read_only(engine: Engine):

@@ -20,6 +20,7 @@ from flask import Blueprint, Response, jsonify, request
 from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from shared import __version__
 from shared.auth import public
 from shared.errors import ApiError
 from shared.metrics import metrics_registry, metrics_redis, queue_depth
@@ -62,7 +63,8 @@ def ops_blueprint(service: str, redis_url: str, check_db: Callable[[], None],
             except Exception as exc:  # a failing dependency is the answer, not a crash
                 results[name] = f"error: {exc}"
                 ok = False
-        return jsonify({"service": service, "status": "ok" if ok else "degraded", "checks": results}), (
+        return jsonify({"service": service, "version": __version__, "status": "ok" if ok else "degraded",
+                        "checks": results}), (
             200 if ok else 503)
 
     @bp.get("/readyz")

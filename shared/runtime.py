@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from shared.celery_app import make_celery
 from shared.config import Settings, private_dir
-from shared.db import init_db, make_engine
+from shared.db import make_engine
 from shared.errors import ApiError
 from shared.events import Event, parse
 from shared.logs import bound_correlation_id, correlation_headers, current_correlation_id
@@ -70,11 +70,9 @@ class Runtime:
 
 
 def build_runtime(service: str, settings: Settings, metadata: MetaData) -> Runtime:
-    """Create the engine (and tables) and the Celery app of ``service``."""
+    """Create the engine and the Celery app of ``service``; the schema is migrations' (deploy/migrate.py)."""
     private_dir(settings.data_dir)
     engine = make_engine(settings.database_url(service))
-    init_db(engine, metadata)
-    engine.dispose()  # no connection outlives set-up, so forking servers start clean
     tables = metadata.tables
     return Runtime(service, settings, engine, make_celery(service, settings), tables.get("outbox"), tables["inbox"])
 

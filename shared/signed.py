@@ -113,7 +113,8 @@ def stored_answer(conn: Connection, table: Table, webhook_id: str, request_hash:
     row = conn.execute(select(table).where(table.c.webhook_id == webhook_id)).mappings().first()
     if row is None:
         return None
-    if row["request_hash"] != request_hash:
+    # An empty hash is a row migrated from 0.1.0, which did not keep one: answer it as 0.1.0 did.
+    if row["request_hash"] and row["request_hash"] != request_hash:
         raise Conflict(f"webhook-id {webhook_id!r} was already used for a different body; "
                        "every new message needs a new webhook-id", field="webhook-id")
     return row["status_code"], row["response"]

@@ -1,12 +1,19 @@
 """Helpers for tests: free ports, waiting for a condition, a real loopback webhook receiver."""
 from __future__ import annotations
 
+import atexit
 import json
+import shutil
 import socket
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+# One SQLite file per service migrated to head once per test process; tests copy it (fast).
+_SCHEMA_TEMPLATES: dict[str, Path] = {}
 
 
 def free_port() -> int:
@@ -92,12 +99,47 @@ def start_receiver() -> Receiver:
     return receiver
 
 
+def migrated_db(service: str, url: str) -> str:
+    """Bring ``service``'s database at ``url`` to its migration head (what ``make up`` does first); return ``url``.
+
+    A new SQLite file is a copy of a template migrated once per test process; anything else
+    (an existing file, PostgreSQL) is upgraded by the migration runner itself.
+    """
+    from sqlalchemy.engine import make_url
+
+    from deploy import migrate
+
+    database = make_url(url).database
+    if not url.startswith("sqlite") or not database or database == ":memory:" or Path(database).exists():
+        migrate.upgrade(service, url)
+        return url
+    template = _SCHEMA_TEMPLATES.get(service)
+    if template is None:
+        folder = Path(tempfile.mkdtemp(prefix="pipeline-schema-"))
+        atexit.register(shutil.rmtree, folder, True)
+        template = folder / f"{service}.db"
+        migrate.upgrade(service, f"sqlite:///{template}")
+        _SCHEMA_TEMPLATES[service] = template
+    Path(database).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(template, database)
+    return url
+
+
+def migrated(settings):
+    """``settings`` after every service's database was brought to head."""
+    from shared.config import SERVICES
+
+    for service in SERVICES:
+        migrated_db(service, settings.database_url(service))
+    return settings
+
+
 def unit_settings(tmp_path, redis_url, **extra):
-    """Settings for an app or worker built in a unit test, with fixed secrets."""
+    """Settings for an app or worker built in a unit test, with fixed secrets and migrated databases."""
     from shared.config import load_settings
 
-    return load_settings(dict({"DATA_DIR": str(tmp_path), "REDIS_URL": redis_url, "API_TOKEN": "t",
-                               "SECRET_KEY": "s", "INBOUND_WEBHOOK_SECRET": "whsec_x"}, **extra))
+    return migrated(load_settings(dict({"DATA_DIR": str(tmp_path), "REDIS_URL": redis_url, "API_TOKEN": "t",
+                                        "SECRET_KEY": "s", "INBOUND_WEBHOOK_SECRET": "whsec_x"}, **extra)))
 
 
 def dead_redis_url() -> str:

@@ -158,7 +158,7 @@ def stack(tmp_path_factory, redis_url, smtp_server):
     tmp = tmp_path_factory.mktemp("stack")
     env = make_env(tmp, redis_url, {"SMTP_URL": smtp_server.url})
     settings = load_settings(env)
-    launcher.create_databases(settings)
+    launcher.migrate_databases(settings)
     log_dir = tmp / "logs"
     log_dir.mkdir()
     running = Stack(settings, env, log_dir)

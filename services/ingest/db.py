@@ -98,8 +98,7 @@ idempotency_keys = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
-# Where an imported article came from. A table rather than a column on ``articles``: schema
-# creation is ``create_all``, which adds new tables to existing databases but never new columns.
+# Where an imported article came from (a table of its own, one row per imported article).
 article_imports = Table(
     "article_imports",
     metadata,

@@ -14,10 +14,9 @@ import time
 from pathlib import Path
 
 from shared.config import load_settings
-from shared.db import init_db, make_engine
+from shared.db import make_engine
 
 from . import site
-from .db import metadata
 
 BAR_WIDTH = 30
 
@@ -60,7 +59,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.site_dir:
         settings = dataclasses.replace(settings, site_dir=args.site_dir.resolve())
     engine = make_engine(settings.database_url("rendering"))
-    init_db(engine, metadata)
     started = time.perf_counter()
     try:
         with engine.begin() as conn:

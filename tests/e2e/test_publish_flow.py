@@ -158,4 +158,4 @@ def test_every_route_needs_the_token(stack):
 def test_healthz_reports_redis_and_db(stack):
     for service in ("ingest", "translation_status", "rendering", "notification"):
         body = requests.get(stack.url(service) + "/healthz", timeout=5).json()
-        assert body == {"service": service, "status": "ok", "checks": {"redis": "ok", "db": "ok"}}
+        assert body == {"service": service, "version": "0.2.0", "status": "ok", "checks": {"redis": "ok", "db": "ok"}}

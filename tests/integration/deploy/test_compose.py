@@ -18,6 +18,7 @@ import shlex
 import shutil
 import subprocess
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -28,7 +29,8 @@ ROOT = Path(__file__).resolve().parents[3]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "deploy" / "Dockerfile"
 ENV_EXAMPLE = ROOT / "deploy" / "env.example"
-INFRA = {"redis", "postgres", "flower"}
+INFRA = {"redis", "postgres", "flower", "site"}
+ONE_SHOT = {"migrate"}  # runs the migrations, then exits; not a Procfile process
 APP_IMAGE = "policy-pipeline:latest"
 WEB_PORTS = {"ingest_web": 5001, "translation_status_web": 5002, "rendering_web": 5003, "notification_web": 5004}
 
@@ -79,6 +81,9 @@ def load_config(compose_bin: str, env_file: Path) -> dict:
     return yaml.safe_load(result.stdout)
 
 
+REQUIRED = {"API_TOKEN": "t", "SECRET_KEY": "s", "INBOUND_WEBHOOK_SECRET": "whsec_x", "FLOWER_BASIC_AUTH": "u:p"}
+
+
 @pytest.fixture(scope="module")
 def empty_env_file(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("compose") / "empty.env"
@@ -87,13 +92,21 @@ def empty_env_file(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def config(compose_bin, empty_env_file) -> dict:
-    """The resolved configuration with no settings at all (every default in force)."""
-    return load_config(compose_bin, empty_env_file)
+def required_env_file(tmp_path_factory) -> Path:
+    """Only the required secrets set (placeholders): every other default in force."""
+    path = tmp_path_factory.mktemp("compose") / "required.env"
+    path.write_text("".join(f"{k}={v}\n" for k, v in REQUIRED.items()))
+    return path
+
+
+@pytest.fixture(scope="module")
+def config(compose_bin, required_env_file) -> dict:
+    """The resolved configuration with only the required secrets set (every default in force)."""
+    return load_config(compose_bin, required_env_file)
 
 
 def app_services(config: dict) -> dict:
-    return {name: svc for name, svc in config["services"].items() if name not in INFRA}
+    return {name: svc for name, svc in config["services"].items() if name not in INFRA | ONE_SHOT}
 
 
 def unescape(text: str) -> str:
@@ -133,17 +146,27 @@ def env_of(service: dict) -> dict:
 
 # --- validation ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("env_file", ["none", "env.example"])
-def test_compose_file_validates(compose_bin, empty_env_file, env_file):
-    path = empty_env_file if env_file == "none" else ENV_EXAMPLE
-    result = run_config(compose_bin, path, "-q")
+def test_compose_file_validates(compose_bin, required_env_file):
+    result = run_config(compose_bin, required_env_file, "-q")
     assert result.returncode == 0, f"docker-compose config -q failed:\n{result.stderr}"
     assert "WARNING" not in result.stderr, result.stderr  # e.g. an unset variable with no default
 
 
+@pytest.mark.parametrize("missing", sorted(REQUIRED))
+def test_a_missing_secret_stops_compose_naming_it(compose_bin, tmp_path, missing):
+    env_file = tmp_path / "partial.env"
+    env_file.write_text("".join(f"{k}={v}\n" for k, v in REQUIRED.items() if k != missing))
+    result = run_config(compose_bin, env_file, "-q")
+    assert result.returncode != 0 and f"set {missing}" in result.stderr, result.stderr[-2000:]
+
+
+def test_the_unfilled_env_example_does_not_start(compose_bin):
+    assert run_config(compose_bin, ENV_EXAMPLE, "-q").returncode != 0, "placeholders must not pass for secrets"
+
+
 def test_env_example_documents_every_interpolated_variable():
     referenced = interpolated_variables()
-    assert "POSTGRES_PASSWORD" in referenced
+    assert {"API_TOKEN", "POSTGRES_PASSWORD_FILE"} <= referenced
     documented = set(re.findall(r"^(\w+)=", ENV_EXAMPLE.read_text(), flags=re.M))
     assert referenced - documented == set(), "add these to deploy/env.example"
 
@@ -179,7 +202,7 @@ def test_app_containers_share_the_image_and_settings(config):
         assert (env.get("DATA_DIR"), env.get("SITE_DIR"), env.get("BIND_HOST")) == ("/data", "/site", "0.0.0.0"), name
         for svc in SERVICES:
             url = env.get(f"{svc.upper()}_DATABASE_URL", "")
-            assert url.startswith("postgresql://pipeline:") and url.endswith(f"@postgres:5432/{svc}"), (name, url)
+            assert url == f"postgresql://pipeline@postgres:5432/{svc}", (name, url)  # no password in it
         depends = service.get("depends_on") or {}
         for dep in ("redis", "postgres"):
             assert depends.get(dep, {}).get("condition") == "service_healthy", f"{name} -> {dep}"
@@ -189,13 +212,13 @@ def test_app_containers_share_the_image_and_settings(config):
 
 def test_settings_from_the_env_file_reach_the_containers(compose_bin, tmp_path):
     env_file = tmp_path / "filled.env"
-    env_file.write_text("POSTGRES_PASSWORD=pw-from-env-file\nAPI_TOKEN=token-from-env-file\n"
-                        "LANGUAGES=en,de\nINGEST_HOST_PORT=6001\n")
+    env_file.write_text("".join(f"{k}={v}\n" for k, v in dict(REQUIRED, API_TOKEN="token-from-env-file").items()) +
+                        "LANGUAGES=en,de\nINGEST_HOST_PORT=6001\nPOSTGRES_PASSWORD_FILE=/srv/pw\n")
     config = load_config(compose_bin, env_file)
-    assert env_of(config["services"]["postgres"])["POSTGRES_PASSWORD"] == "pw-from-env-file"
+    assert config["secrets"]["postgres_password"]["file"] == "/srv/pw"
     for name, service in app_services(config).items():
         env = env_of(service)
-        assert env["INGEST_DATABASE_URL"] == "postgresql://pipeline:pw-from-env-file@postgres:5432/ingest", name
+        assert env["INGEST_DATABASE_URL"] == "postgresql://pipeline@postgres:5432/ingest", name
         assert env["API_TOKEN"] == "token-from-env-file", name
         assert env["LANGUAGES"] == "en,de", name
     ports = config["services"]["ingest_web"]["ports"]
@@ -237,6 +260,8 @@ def test_postgres_runs_the_init_script(config):
 
 def test_every_container_has_a_healthcheck(config):
     for name, service in config["services"].items():
+        if name in ONE_SHOT:
+            continue  # it exits; compose waits for its exit status instead
         check = service.get("healthcheck") or {}
         test = check.get("test")
         assert test and not check.get("disable") and test not in (["NONE"], "NONE"), f"{name}: no healthcheck"
@@ -289,3 +314,62 @@ def test_dockerfile_installs_the_project_and_sets_the_environment():
     copied = " ".join(args for word, args in instructions if word == "COPY")
     for path in ("services/", "shared/", "deploy/", "pyproject.toml", "README.md"):
         assert path in copied.split(), path
+
+
+# --- migrations run first ----------------------------------------------------------------------
+
+def test_migrate_runs_once_with_the_app_image_and_settings(config):
+    migrate = config["services"]["migrate"]
+    command = migrate["command"]
+    assert (shlex.split(command) if isinstance(command, str) else command) == ["python", "-m", "deploy.migrate", "upgrade"]
+    assert migrate.get("restart") in ("no", None), "a one-shot must not be restarted after it succeeds"
+    assert migrate["image"] == APP_IMAGE
+    apps_env = env_of(config["services"]["ingest_worker"])
+    assert {k: v for k, v in env_of(migrate).items()} == apps_env
+    assert {dep: c.get("condition") for dep, c in migrate["depends_on"].items()} == {
+        "redis": "service_healthy", "postgres": "service_healthy"}
+
+
+def test_every_app_container_waits_for_the_migrations(config):
+    for name, service in app_services(config).items():
+        assert service["depends_on"].get("migrate", {}).get("condition") == "service_completed_successfully", name
+
+
+# --- operations details ---------------------------------------------------------------------------
+
+def test_the_database_password_is_a_secret_file_not_a_variable(config):
+    assert "postgres_password" in config["secrets"]
+    pg = config["services"]["postgres"]
+    assert env_of(pg).get("POSTGRES_PASSWORD_FILE") == "/run/secrets/postgres_password" and "POSTGRES_PASSWORD" not in env_of(pg)
+    for name, service in list(app_services(config).items()) + [("migrate", config["services"]["migrate"])]:
+        assert env_of(service)["DATABASE_PASSWORD_FILE"] == "/run/secrets/postgres_password", name
+        secrets = [s if isinstance(s, str) else s["source"] for s in service.get("secrets", [])]
+        assert secrets == ["postgres_password"], name
+        for key, value in env_of(service).items():
+            if key.endswith("_DATABASE_URL"):
+                assert urlsplit(value).password is None, (name, key)
+
+
+def test_every_container_rotates_its_logs(config):
+    for name, service in config["services"].items():
+        logging = service.get("logging") or {}
+        assert logging.get("driver") == "json-file", name
+        assert logging.get("options", {}).get("max-size") and logging.get("options", {}).get("max-file"), name
+
+
+def test_nginx_serves_the_site_volume_and_rendering_web_stays(config):
+    site = config["services"]["site"]
+    assert site["image"].startswith("nginx:")
+    assert ("site", "/usr/share/nginx/html", True) in mounts(site)
+    assert 80 in published_targets(site)
+    conf = (ROOT / "deploy" / "nginx.conf").read_text()
+    assert "try_files $uri $uri/index.html @rendering" in conf and "proxy_pass http://rendering_web:5003" in conf
+    assert "rendering_web" in config["services"]
+
+
+def test_procfile_turns_gunicorn_control_socket_off_and_task_events_on():
+    for name, command in read_procfile().items():
+        if command.startswith("gunicorn"):
+            assert "--no-control-socket" in command.split(), name
+        if " worker " in command:
+            assert "-E" in command.split(), name

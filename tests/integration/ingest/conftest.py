@@ -24,6 +24,7 @@ from services.ingest.app import create_app
 from services.ingest.db import articles
 from shared.config import load_settings
 from tests import sample_page
+from tests.helpers import migrated
 
 TOKEN = "ingest-live-token"
 SECRET = "whsec_" + base64.b64encode(b"inbound-webhook-secret-for-tests").decode()
@@ -74,7 +75,7 @@ def serve(data_dir: Path) -> Iterator[Live]:
     """Serve a fresh ingest app (its SQLite database under ``data_dir``) over real HTTP."""
     settings = load_settings({"DATA_DIR": str(data_dir), "API_TOKEN": TOKEN, "INBOUND_WEBHOOK_SECRET": SECRET,
                               "REDIS_URL": "redis://127.0.0.1:1/0", "MAX_BODY_BYTES": str(MAX_BODY)})
-    app = create_app({"SETTINGS": settings})
+    app = create_app({"SETTINGS": migrated(settings)})
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from services.ingest.app import create_app
 from services.ingest.db import articles, outbox
 from shared.config import load_settings
+from tests.helpers import migrated
 
 pytestmark = pytest.mark.integration
 TOKEN = "api-test-token"
@@ -21,7 +22,7 @@ def app(tmp_path):
     # Nothing listens on this Redis port: relays fail and events wait in the outbox, as they must.
     settings = load_settings({"DATA_DIR": str(tmp_path), "API_TOKEN": TOKEN, "REDIS_URL": "redis://127.0.0.1:1/0",
                               "MAX_BODY_BYTES": "20000"})
-    return create_app({"SETTINGS": settings, "TESTING": True})
+    return create_app({"SETTINGS": migrated(settings), "TESTING": True})
 
 
 @pytest.fixture

@@ -8,14 +8,14 @@ import pytest
 from services.ingest import users
 from services.ingest.app import create_app
 from shared.config import load_settings
-from tests.helpers import quiet_redis
+from tests.helpers import migrated, quiet_redis
 
 pytestmark = pytest.mark.integration
 
 
 def test_overdue_schedule_is_listed(tmp_path, redis_url):
     settings = load_settings({"DATA_DIR": str(tmp_path), "API_TOKEN": "t", "REDIS_URL": quiet_redis(redis_url)})
-    app = create_app({"SETTINGS": settings, "WTF_CSRF_ENABLED": False})
+    app = create_app({"SETTINGS": migrated(settings), "WTF_CSRF_ENABLED": False})
     with app.extensions["pipeline"].engine.begin() as conn:
         users.create_user(conn, "ed@example.org", "a long password", "editor")
     api = {"Authorization": "Bearer t"}

@@ -14,10 +14,10 @@ from standardwebhooks.webhooks import Webhook
 from services.notification import delivery as svc
 from services.notification import subscriptions as subscriptions_svc
 from services.notification import mail
-from services.notification.db import deliveries, emails, metadata, subscriptions
-from shared.db import init_db, make_engine
+from services.notification.db import deliveries, emails, subscriptions
+from shared.db import make_engine
 from shared.events import utcnow
-from tests.helpers import free_port, start_receiver
+from tests.helpers import free_port, migrated_db, start_receiver
 from tests.stack import running_smtp
 
 pytestmark = pytest.mark.integration
@@ -26,8 +26,7 @@ LOOPBACK = (ipaddress.ip_network("127.0.0.1/32"),)
 
 @pytest.fixture
 def engine(tmp_path):
-    eng = make_engine(f"sqlite:///{tmp_path / 'notification.db'}")
-    init_db(eng, metadata)
+    eng = make_engine(migrated_db("notification", f"sqlite:///{tmp_path / 'notification.db'}"))
     yield eng
     eng.dispose()
 

@@ -11,8 +11,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from shared.config import load_settings
-from shared.db import init_db, make_engine
-from services.rendering.db import metadata
+from shared.db import make_engine
+from tests.helpers import migrated_db
 from shared.markup import make_slug
 from tests import sample_page
 
@@ -65,8 +65,7 @@ def settings_for(tmp: Path, site_dir: Path | None = None):
 
 def engine_for(settings):
     """A real SQLite engine with the rendering tables."""
-    engine = make_engine(settings.database_url("rendering"))
-    init_db(engine, metadata)
+    engine = make_engine(migrated_db("rendering", settings.database_url("rendering")))
     return engine
 
 

@@ -219,7 +219,8 @@ def test_a_changed_slug_leaves_a_redirect_and_the_app_answers_301(tmp_path):
     assert fallback.xpath("//meta[@http-equiv='refresh']/@content") == [f"0; url={url}"]
 
     from services.rendering.app import create_app
-    app = create_app({"SETTINGS": settings, "TESTING": True})
+    from tests.helpers import migrated
+    app = create_app({"SETTINGS": migrated(settings), "TESTING": True})
     client = app.test_client()
     resp = client.get(f"/en/{first['slug']}/")
     assert resp.status_code == 301 and resp.headers["Location"] == "/en/water-diplomacy-aral/"

@@ -13,7 +13,7 @@ from services.ingest.db import outbox
 from deploy import launcher
 from shared.config import load_settings
 from shared.outbox import pending_count, redeliver
-from tests.helpers import free_port
+from tests.helpers import free_port, migrated
 
 pytestmark = pytest.mark.integration
 
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.integration
 def test_redis_down_at_commit_loses_nothing(tmp_path):
     url = f"redis://127.0.0.1:{free_port()}/0"
     settings = load_settings({"DATA_DIR": str(tmp_path), "API_TOKEN": "t", "REDIS_URL": url, "OUTBOX_SWEEP_SECONDS": "0"})
-    app = create_app({"SETTINGS": settings})
+    app = create_app({"SETTINGS": migrated(settings)})
     rt = app.extensions["pipeline"]
     client = app.test_client()
     headers = {"Authorization": "Bearer t"}
@@ -61,7 +61,7 @@ def test_sent_events_are_sent_once_more_later(tmp_path):
 
 def _resend_once(tmp_path, redis_url):
     settings = load_settings({"DATA_DIR": str(tmp_path), "API_TOKEN": "t", "REDIS_URL": redis_url})
-    app = create_app({"SETTINGS": settings})
+    app = create_app({"SETTINGS": migrated(settings)})
     rt = app.extensions["pipeline"]
     client = redis.Redis.from_url(redis_url)
     resp = app.test_client().post("/api/articles", headers={"Authorization": "Bearer t"}, json={

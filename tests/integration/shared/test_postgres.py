@@ -1,11 +1,8 @@
 """Every service's schema and ingest's unit of work on a real PostgreSQL database."""
 from __future__ import annotations
 
-import os
-import uuid
-
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
 from services.ingest.app import create_app
 from services.ingest.db import articles, audit_log, outbox
@@ -13,38 +10,14 @@ from deploy import launcher
 from shared.config import load_settings
 
 pytestmark = pytest.mark.integration
-ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-
-
-@pytest.fixture
-def pg_urls():
-    """Four fresh PostgreSQL databases, one per service, dropped afterwards."""
-    try:
-        admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-        admin.connect().close()
-    except Exception as exc:
-        if os.environ.get("REQUIRE_POSTGRES") == "1":
-            pytest.fail(f"PostgreSQL does not answer at {ADMIN_URL}: {exc}")
-        pytest.skip(f"PostgreSQL does not answer at {ADMIN_URL} (set REQUIRE_POSTGRES=1 to make this a failure)")
-    suffix = uuid.uuid4().hex[:8]
-    names = {svc: f"pipeline_test_{svc}_{suffix}" for svc in ("ingest", "translation_status", "rendering", "notification")}
-    with admin.connect() as conn:
-        for name in names.values():
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    base = ADMIN_URL.rsplit("/", 1)[0]
-    yield {svc: f"{base}/{name}" for svc, name in names.items()}
-    with admin.connect() as conn:
-        for name in names.values():
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def test_all_schemas_and_ingest_flow_on_postgres(tmp_path, pg_urls):
     env = {"DATA_DIR": str(tmp_path), "API_TOKEN": "t", "REDIS_URL": "redis://127.0.0.1:1/0"}
     env.update({f"{svc.upper()}_DATABASE_URL": url for svc, url in pg_urls.items()})
     settings = load_settings(env)
-    launcher.create_databases(settings)
-    launcher.create_databases(settings)  # idempotent
+    launcher.migrate_databases(settings)
+    launcher.migrate_databases(settings)  # idempotent
 
     app = create_app({"SETTINGS": settings})
     client = app.test_client()

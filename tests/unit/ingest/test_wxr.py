@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 
 from services.ingest import authors
 from services.ingest import wxr
-from services.ingest.db import articles, audit_log, metadata, outbox
-from shared.db import init_db, make_engine
+from services.ingest.db import articles, audit_log, outbox
+from shared.db import make_engine
+from tests.helpers import migrated_db
 from shared.errors import InvalidInput
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "ingest"
@@ -23,8 +24,7 @@ def fixture(name: str) -> bytes:
 
 @pytest.fixture
 def engine(tmp_path):
-    eng = make_engine(f"sqlite:///{tmp_path / 'ingest.db'}")
-    init_db(eng, metadata)
+    eng = make_engine(migrated_db("ingest", f"sqlite:///{tmp_path / 'ingest.db'}"))
     yield eng
     eng.dispose()
 
@@ -156,6 +156,7 @@ def test_cli_prints_progress_and_summary(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("DATA_DIR", str(tmp_path))
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
     monkeypatch.delenv("INGEST_DATABASE_URL", raising=False)
+    migrated_db("ingest", f"sqlite:///{tmp_path / 'ingest.db'}")  # the CLI works on a migrated database
     assert wxr.main([str(FIXTURES / "wxr-polylang.xml")]) == 0
     out, err = capsys.readouterr()
     assert "2/2 posts" in err and "created 2 article(s)" in out and "approved" in out

@@ -44,3 +44,21 @@ def test_the_webhook_allowlist_takes_networks_and_host_port_pairs(tmp_path):
                            "10.0.0.0/8, 127.0.0.1:8080, [::1]:9000, 192.168.0.0/16:443, Hooks.Internal:8443"}).webhook_allowlist
     assert [(str(r.network) if r.network else r.host, r.port) for r in rules] == [
         ("10.0.0.0/8", None), ("127.0.0.1/32", 8080), ("::1/128", 9000), ("192.168.0.0/16", 443), ("hooks.internal", 8443)]
+
+
+def test_database_password_comes_from_a_file_not_the_url(tmp_path):
+    secret = tmp_path / "pw"
+    secret.write_text("p@ss:w/rd\n")
+    s = load_settings({"DATA_DIR": str(tmp_path), "API_TOKEN": "t", "DATABASE_PASSWORD_FILE": str(secret),
+                       "INGEST_DATABASE_URL": "postgresql://pipeline@postgres:5432/ingest"})
+    from sqlalchemy.engine import make_url
+
+    url = make_url(s.database_url("ingest"))
+    assert (url.username, url.password, url.host, url.database) == ("pipeline", "p@ss:w/rd", "postgres", "ingest")
+    assert s.database_url("rendering").startswith("sqlite:///"), "SQLite URLs are left alone"
+
+
+def test_unreadable_password_file_names_the_setting(tmp_path):
+    with pytest.raises(ConfigError, match="DATABASE_PASSWORD_FILE: cannot read .*mount the password file"):
+        load_settings({"DATA_DIR": str(tmp_path), "API_TOKEN": "t", "DATABASE_PASSWORD_FILE": str(tmp_path / "nope"),
+                       "INGEST_DATABASE_URL": "postgresql://pipeline@postgres:5432/ingest"})

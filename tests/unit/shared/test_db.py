@@ -3,14 +3,14 @@ import threading
 
 from sqlalchemy import Column, Integer, MetaData, Table, select
 
-from shared.db import init_db, make_engine, read_only
+from shared.db import make_engine, read_only
 
 
 def test_reader_does_not_wait_for_a_writer(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
     md = MetaData()
     t = Table("t", md, Column("id", Integer, primary_key=True))
-    init_db(engine, md)
+    md.create_all(engine)
     with engine.begin() as conn:
         conn.execute(t.insert().values(id=1))
     holding, release = threading.Event(), threading.Event()

@@ -105,3 +105,14 @@ def test_readiness_and_metrics_need_the_metrics_token_and_healthz_does_not(redis
         assert resp.status_code == 401 and "METRICS_TOKEN" in resp.get_json()["error"], headers
     assert client.get(path, headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
     assert client.get("/healthz").status_code == 200
+
+
+def test_healthz_names_the_release(redis_url):
+    import tomllib
+    from pathlib import Path
+
+    import shared
+
+    pyproject = tomllib.loads((Path(__file__).resolve().parents[3] / "pyproject.toml").read_text())
+    assert shared.__version__ == pyproject["project"]["version"] == "0.2.0"
+    assert _ops_app("ingest", redis_url).get("/healthz").get_json()["version"] == "0.2.0"

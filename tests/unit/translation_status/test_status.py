@@ -7,9 +7,10 @@ import pytest
 from sqlalchemy import select
 
 from services.translation_status import status as svc
-from services.translation_status.db import metadata, outbox, statuses
+from services.translation_status.db import outbox, statuses
 from shared import events as ev
-from shared.db import init_db, make_engine
+from shared.db import make_engine
+from tests.helpers import migrated_db
 from shared.errors import InvalidInput
 
 LANGS = ("en", "tr", "ru")
@@ -86,8 +87,7 @@ def test_overdue_means_past_due_and_not_done():
 
 @pytest.fixture
 def conn(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'ts.db'}")
-    init_db(engine, metadata)
+    engine = make_engine(migrated_db("translation_status", f"sqlite:///{tmp_path / 'ts.db'}"))
     with engine.begin() as connection:
         yield connection
 

@@ -11,7 +11,7 @@ from shared.metrics import observe_publish_latency
 from shared.workflow import Role, State
 
 from .commands import create_article, transition, update_article
-from .db import articles, audit_log, translation_assignments
+from .db import articles, audit_log, revisions, translation_assignments
 from .queries import get_article, source_article
 from .validation import parse_article_update
 
@@ -52,12 +52,17 @@ def store_delivered_translation(conn: Connection, event: ev.TranslationDelivered
     if existing is None:
         article = create_article(conn, dict(clean, lang=event.lang, group_id=event.group_id), actor=actor, role=Role.SYSTEM)
         conn.execute(update(articles).where(articles.c.id == article["id"]).values(source_hash=event.source_hash))
+        conn.execute(update(revisions).where(and_(revisions.c.article_id == article["id"], revisions.c.revision == 1))
+                     .values(source_hash=event.source_hash))
     else:
         if existing["state"] in (State.PUBLISHING, State.ARCHIVED):
             raise Conflict(f"the {event.lang} translation is {existing['state']}; it cannot take a delivery now")
+        # A published (approved, scheduled) translation keeps its live revision: the delivery becomes a
+        # revision that waits for an editor, and the audit log says who made it from which source revision.
         article = update_article(conn, existing["id"], dict(clean, source_hash=event.source_hash), actor=actor,
-                                 role=Role.SYSTEM)
-        conn.execute(update(articles).where(articles.c.id == article["id"]).values(source_hash=event.source_hash))
+                                 role=Role.SYSTEM,
+                                 origin=f"delivered by {event.vendor or 'a vendor'}, translated from source revision "
+                                        f"{event.source_revision}")
     article = get_article(conn, article["id"])
     if article["state"] == State.DRAFT:
         article = transition(conn, article["id"], "submit", actor=actor, role=Role.SYSTEM, site_url=site_url)

@@ -8,11 +8,12 @@ from shared import events as ev
 from shared.errors import Conflict, NotFound
 from shared.events import aware, utcnow
 from shared.metrics import observe_publish_latency
+from shared.outbox import emit
 from shared.workflow import Role, State
 
-from .commands import create_article, transition, update_article
-from .db import articles, audit_log, revisions, translation_assignments
-from .queries import get_article, source_article
+from .commands import create_article, event_fields, transition, update_article, waiting_revision
+from .db import articles, audit_log, outbox, revisions, translation_assignments
+from .queries import editor_recipients, get_article, source_article
 from .validation import parse_article_update
 
 
@@ -66,6 +67,11 @@ def store_delivered_translation(conn: Connection, event: ev.TranslationDelivered
     article = get_article(conn, article["id"])
     if article["state"] == State.DRAFT:
         article = transition(conn, article["id"], "submit", actor=actor, role=Role.SYSTEM, site_url=site_url)
+    elif waiting_revision(article) is not None:
+        # No transition (the article keeps its state and live revision), but the new revision is
+        # submitted for review all the same: editors hear of it as of any submission.
+        emit(conn, outbox, ev.ArticleSubmitted(**dict(event_fields(conn, article, actor),
+                                                      recipients=editor_recipients(conn))))
     return article
 
 

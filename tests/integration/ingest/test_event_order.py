@@ -6,11 +6,12 @@ import pytest
 from sqlalchemy import select
 
 from services.ingest.commands import create_article, transition, update_article
-from services.ingest.db import audit_log, metadata, outbox
+from services.ingest.db import audit_log, metadata, outbox, users
 from services.ingest.handlers import store_delivered_translation
 from services.ingest.queries import get_article
 from shared import events as ev
 from shared.db import init_db, make_engine
+from shared.events import utcnow
 from shared.workflow import Role
 
 SITE = "http://site.test"
@@ -53,6 +54,8 @@ def _deliver(conn, group_id, source, body, translator="Ayşe Kaya"):
 
 
 def test_a_delivery_for_a_published_translation_waits_for_review(conn):
+    conn.execute(users.insert().values(email="ed@example.org", name="Ed", role="editor", lang="tr", password_hash="x",
+                                       active=True, created_at=utcnow()))
     src = _source(conn)
     tr = _deliver(conn, src["group_id"], src, "Metin.")
     transition(conn, tr["id"], "publish", actor="api", role=Role.ADMIN, site_url=SITE)
@@ -65,6 +68,9 @@ def test_a_delivery_for_a_published_translation_waits_for_review(conn):
                         .order_by(audit_log.c.id.desc())).first()
     assert note.actor == "vendor:Lingo"
     assert note.note.startswith("delivered by Lingo, translated from source revision 2; revision 2 waits for approval")
-    updated = _events(conn, tr["id"])[-1]
+    updated, submitted = _events(conn, tr["id"])[-2:]
     assert updated["type"] == ev.ARTICLE_UPDATED and updated["data"]["waiting_revision"] == 2
     assert updated["data"]["live_source_hash"] != updated["data"]["source_hash"], "the live page follows source revision 1"
+    assert submitted["type"] == ev.ARTICLE_SUBMITTED and submitted["data"]["state"] == "published"
+    assert submitted["data"]["recipients"] == [{"email": "ed@example.org", "lang": "tr"}], "editors are emailed"
+    assert submitted["data"]["seq"] == updated["data"]["seq"] + 1

@@ -198,6 +198,7 @@ def parse_request(data: dict, languages: tuple[str, ...]) -> dict:
 def request_translation(conn: Connection, group_id: str, fields: dict, source: dict, *, requested_by: str,
                         callback_url: str) -> dict:
     """Mark the language ``requested`` and emit TranslationRequested carrying the source."""
+    _lock_group(conn, group_id)  # the row is read, then written: no article event may land in between
     group = conn.execute(select(groups).where(groups.c.group_id == group_id)).mappings().first()
     if group is None:
         raise InvalidInput("group_id", f"no translation group {group_id}", status=404)
@@ -256,6 +257,7 @@ def parse_delivery(data: dict, languages: tuple[str, ...]) -> dict:
 
 def deliver_translation(conn: Connection, fields: dict, *, vendor: str | None) -> None:
     """Accept a vendor's translation for a requested language and emit TranslationDelivered."""
+    _lock_group(conn, fields["group_id"])
     row = conn.execute(select(statuses).where(
         and_(statuses.c.group_id == fields["group_id"], statuses.c.lang == fields["lang"]))).mappings().first()
     if row is None or not (row["vendor"] or row["translator"]):

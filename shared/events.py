@@ -95,6 +95,14 @@ class ArticleChanged(Event):
     source_revision: int | None = None
     # People to email about this event: [{"email", "lang"}] (ingest owns the accounts).
     recipients: list = field(default_factory=list)
+    # The article's sequence number: ingest bumps it with every event of the article, so a consumer
+    # applies an event only when its seq is newer than the one it holds (0: sent before seq existed).
+    seq: int = 0
+    # A revision newer than the approved (or live) one that waits for an editor, while the article
+    # keeps its state; None when there is none.
+    waiting_revision: int | None = None
+    # For a published translation: the source's hash its live revision was made from.
+    live_source_hash: str | None = None
 
 
 @dataclass(frozen=True)
@@ -181,6 +189,7 @@ class ArticleRendered(Event):
     revision: int
     url: str
     files_written: int = 0
+    seq: int | None = None  # the seq of the publish_requested event (its snapshot's ``seq``) this answers
 
 
 @dataclass(frozen=True)
@@ -189,6 +198,7 @@ class ArticleRenderFailed(Event):
     article_id: str
     revision: int
     error: str
+    seq: int | None = None  # the seq of the publish_requested event this answers
 
 
 @dataclass(frozen=True)
@@ -201,6 +211,7 @@ class TranslationStatusChanged(Event):
     article_id: str | None = None
     url: str | None = None
     title: str | None = None
+    sequence: int = 0  # counts the status changes of this group and language: receivers order by it
 
 
 @dataclass(frozen=True)

@@ -37,8 +37,36 @@ def _unique_slug(conn: Connection, lang: str, title: str, exclude_id: str | None
         slug = f"{base}-{n}"
 
 
+def next_seq(conn: Connection, article_id: str) -> int:
+    """Bump and return the article's sequence number (in the caller's transaction, with the event it numbers)."""
+    # An UPDATE, not read-then-write: concurrent transactions on one article queue on the row lock,
+    # so seq order is commit order.
+    conn.execute(update(articles).where(articles.c.id == article_id).values(seq=articles.c.seq + 1))
+    return conn.execute(select(articles.c.seq).where(articles.c.id == article_id)).scalar_one()
+
+
+def waiting_revision(article: dict) -> int | None:
+    """The revision saved after the approved one that waits for an editor, while the article keeps its state."""
+    if article["state"] in (State.APPROVED, State.SCHEDULED, State.PUBLISHED) and article["approved_revision"] is not None \
+            and article["revision"] > article["approved_revision"]:
+        return article["revision"]
+    return None
+
+
+def live_source_hash(conn: Connection, article: dict) -> str | None:
+    """For a published translation: the source's hash its live revision was made from."""
+    if article["is_source"] or article["published_revision"] is None:
+        return None
+    return conn.execute(select(revisions.c.source_hash).where(and_(
+        revisions.c.article_id == article["id"], revisions.c.revision == article["published_revision"]))).scalar()
+
+
 def event_fields(conn: Connection, article: dict, actor: str) -> dict:
+    """The ArticleChanged fields of ``article``, numbered with the article's next seq."""
     return {
+        "seq": next_seq(conn, article["id"]),
+        "waiting_revision": waiting_revision(article),
+        "live_source_hash": live_source_hash(conn, article),
         "article_id": article["id"],
         "group_id": article["group_id"],
         "lang": article["lang"],
@@ -113,7 +141,8 @@ def _add_revision(conn: Connection, row: dict, actor: str, now: datetime) -> Non
     conn.execute(revisions.insert().values(
         article_id=row["id"], revision=row["revision"], title=row["title"], body=row["body"],
         author=row["author"], authors=row["authors"], references=row["references"], tags=row["tags"],
-        categories=row["categories"], content_hash=row["content_hash"], created_by=actor, created_at=now,
+        categories=row["categories"], content_hash=row["content_hash"],
+        source_hash=None if row["is_source"] else row.get("source_hash"), created_by=actor, created_at=now,
     ))
 
 
@@ -126,12 +155,13 @@ def check_edit(conn: Connection, article: dict, *, actor: str, role: Role | str)
 
 
 def update_article(conn: Connection, article_id: str, changes: dict, *, actor: str, role: Role | str,
-                   base_revision: int | None = None) -> dict:
+                   base_revision: int | None = None, origin: str | None = None) -> dict:
     """Save an edit as a new revision, if ``role`` may edit the article and nobody saved since ``base_revision``.
 
     The state does not change: an approved or scheduled article keeps its approved revision (that is
     what a schedule or a publish ships) and the new revision waits for an editor's approval; a
-    published article keeps its live revision until an editor publishes the new one.
+    published article keeps its live revision until an editor publishes the new one. ``origin`` (a
+    vendor delivery) opens the audit note of such an edit.
     """
     article = get_article(conn, article_id)
     check_edit(conn, article, actor=actor, role=role)
@@ -160,7 +190,8 @@ def update_article(conn: Connection, article_id: str, changes: dict, *, actor: s
         conn.execute(audit_log.insert().values(
             article_id=article_id, action="edit", from_state=article["state"], to_state=article["state"],
             actor=actor, role=Role(role).value, revision=values["revision"], at=now,
-            note=f"revision {values['revision']} waits for approval; revision {article['approved_revision']} {kept}"))
+            note=(f"{origin}; " if origin else "")
+            + f"revision {values['revision']} waits for approval; revision {article['approved_revision']} {kept}"))
     article = get_article(conn, article_id)
     _add_revision(conn, article, actor, now)
     emit(conn, outbox, ev.ArticleUpdated(**event_fields(conn, article, actor)))
@@ -267,7 +298,7 @@ def transition(conn: Connection, article_id: str, action: str, *, actor: str, ro
     fields = event_fields(conn, article, actor)
     event_cls = ev.ACTION_EVENTS[action]
     if event_cls is ev.ArticlePublishRequested:
-        shipped = snapshot(conn, article)
+        shipped = dict(snapshot(conn, article), seq=fields["seq"])
         # The event names the revision it ships, so a stale render answer can be told apart.
         fields.update(revision=shipped["revision"],
                       content_hash=revision_content(conn, article["id"], shipped["revision"])["content_hash"])

@@ -41,6 +41,9 @@ articles = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("published_at", DateTime(timezone=True), nullable=True),
+    # Bumped in the transaction of every article event ingest emits: consumers apply an event only
+    # when its seq is newer than the one they hold, whatever order the events arrive in.
+    Column("seq", Integer, nullable=False, default=0, server_default="0"),
     UniqueConstraint("group_id", "lang", name="uq_articles_group_lang"),
     UniqueConstraint("lang", "slug", name="uq_articles_lang_slug"),
 )
@@ -69,6 +72,7 @@ revisions = Table(
     Column("tags", JSONType, nullable=False),
     Column("categories", JSONType, nullable=True),
     Column("content_hash", String(64), nullable=False),
+    Column("source_hash", String(64), nullable=True),  # a translation revision: the source's hash it was made from
     Column("created_by", String(100), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )

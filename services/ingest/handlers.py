@@ -8,11 +8,12 @@ from shared import events as ev
 from shared.errors import Conflict, NotFound
 from shared.events import aware, utcnow
 from shared.metrics import observe_publish_latency
+from shared.outbox import emit
 from shared.workflow import Role, State
 
-from .commands import create_article, transition, update_article
-from .db import articles, audit_log, translation_assignments
-from .queries import get_article, source_article
+from .commands import create_article, event_fields, transition, update_article, waiting_revision
+from .db import articles, audit_log, outbox, revisions, translation_assignments
+from .queries import editor_recipients, get_article, source_article
 from .validation import parse_article_update
 
 
@@ -53,15 +54,25 @@ def store_delivered_translation(conn: Connection, event: ev.TranslationDelivered
     if existing is None:
         article = create_article(conn, dict(clean, lang=event.lang, group_id=event.group_id), actor=actor, role=Role.SYSTEM)
         conn.execute(update(articles).where(articles.c.id == article["id"]).values(source_hash=event.source_hash))
+        conn.execute(update(revisions).where(and_(revisions.c.article_id == article["id"], revisions.c.revision == 1))
+                     .values(source_hash=event.source_hash))
     else:
         if existing["state"] in (State.PUBLISHING, State.ARCHIVED):
             raise Conflict(f"the {event.lang} translation is {existing['state']}; it cannot take a delivery now")
+        # A published (approved, scheduled) translation keeps its live revision: the delivery becomes a
+        # revision that waits for an editor, and the audit log says who made it from which source revision.
         article = update_article(conn, existing["id"], dict(clean, source_hash=event.source_hash), actor=actor,
-                                 role=Role.SYSTEM)
-        conn.execute(update(articles).where(articles.c.id == article["id"]).values(source_hash=event.source_hash))
+                                 role=Role.SYSTEM,
+                                 origin=f"delivered by {event.vendor or 'a vendor'}, translated from source revision "
+                                        f"{event.source_revision}")
     article = get_article(conn, article["id"])
     if article["state"] == State.DRAFT:
         article = transition(conn, article["id"], "submit", actor=actor, role=Role.SYSTEM, site_url=site_url)
+    elif waiting_revision(article) is not None:
+        # No transition (the article keeps its state and live revision), but the new revision is
+        # submitted for review all the same: editors hear of it as of any submission.
+        emit(conn, outbox, ev.ArticleSubmitted(**dict(event_fields(conn, article, actor),
+                                                      recipients=editor_recipients(conn))))
     return article
 
 

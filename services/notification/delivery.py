@@ -39,7 +39,8 @@ _PAYLOAD_FIELDS = {
     ev.ARTICLE_PUBLISHED: ("article_id", "group_id", "lang", "title", "url", "slug", "revision", "published_at", "translations"),
     ev.ARTICLE_UNPUBLISHED: ("article_id", "group_id", "lang", "title", "url", "slug"),
     ev.ARTICLE_SUBMITTED: ("article_id", "group_id", "lang", "title", "revision"),
-    ev.TRANSLATION_STATUS_CHANGED: ("group_id", "lang", "old_status", "new_status", "article_id", "url", "title"),
+    ev.TRANSLATION_STATUS_CHANGED: ("group_id", "lang", "old_status", "new_status", "sequence", "article_id", "url",
+                                    "title"),
     ev.ARTICLE_SCHEDULE_MISSED: ("article_id", "group_id", "lang", "title", "publish_at", "late_seconds"),
     # A vendor needs the source itself and where to send the translation back.
     ev.TRANSLATION_REQUESTED: ("group_id", "lang", "source_lang", "source_article_id", "source_revision", "source_hash",

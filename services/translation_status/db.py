@@ -37,7 +37,13 @@ statuses = Table(
     Column("requested_by", String(320), nullable=True),
     Column("requested_at", DateTime(timezone=True), nullable=True),
     Column("due_at", DateTime(timezone=True), nullable=True),
-    Column("last_event_at", String(40), nullable=False),
+    Column("last_event_at", String(40), nullable=False),  # orders events sent before seq existed (seq 0)
+    # The seq of the last article event applied to this row: an event is applied only when newer.
+    Column("seq", Integer, nullable=False, default=0, server_default="0"),
+    # Bumped with every status change; translation.status_changed carries it as ``sequence``.
+    Column("status_seq", Integer, nullable=False, default=0, server_default="0"),
+    Column("waiting_revision", Integer, nullable=True),  # a newer revision waiting for an editor
+    Column("live_source_hash", String(64), nullable=True),  # the source's hash the live translation was made from
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 

@@ -1,7 +1,7 @@
 """Per-language translation status, maintained from ingest's article events."""
 from __future__ import annotations
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, select, text, update
 from sqlalchemy.engine import Connection
 
 from shared import events as ev
@@ -30,34 +30,69 @@ STATE_TO_STATUS = {
 }
 
 
-def status_for(state: str, follows_hash: str | None, source_hash: str, is_source: bool) -> str:
-    """The status of one language: from its article state, or needs_update when the source moved on."""
+def status_for(state: str, follows_hash: str | None, source_hash: str, is_source: bool,
+               waiting_revision: int | None = None) -> str:
+    """The status of one language: from its article state, needs_update when the source moved on, in_review
+    when a newer revision of an approved or published translation waits for an editor."""
     status = STATE_TO_STATUS[state]
     if not is_source and status != MISSING and follows_hash and follows_hash != source_hash:
         return NEEDS_UPDATE
+    if not is_source and waiting_revision and status in (READY, PUBLISHED):
+        return IN_REVIEW  # a second round: the live (or approved) revision stays until this one is approved
     return status
 
 
-def _set_status(conn: Connection, group_id: str, lang: str, new: str, values: dict, occurred_at: str) -> None:
-    row = conn.execute(select(statuses).where(and_(statuses.c.group_id == group_id, statuses.c.lang == lang))).mappings().first()
+def _lock_group(conn: Connection, group_id: str) -> None:
+    """Serialise the handlers of one group's events until the transaction ends."""
+    # A status depends on the group's source hash and a source event rewrites its siblings' rows, so a
+    # row lock is not enough and the group's row may not exist yet: a transaction-scoped advisory lock
+    # on the group id covers both. SQLite needs none: BEGIN IMMEDIATE already serialises writers.
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:group_id))"), {"group_id": group_id})
+
+
+def _is_newer(event: ev.ArticleChanged, occurred_at: str, row: dict | None) -> bool:
+    """Whether ``event`` is newer than what ``row`` holds (events sent before seq existed: by time, and only then)."""
+    if row is None:
+        return True
+    if event.seq:
+        return event.seq > row["seq"]
+    return row["seq"] == 0 and occurred_at >= row["last_event_at"]
+
+
+def _set_status(conn: Connection, group_id: str, lang: str, new: str, values: dict, occurred_at: str,
+                seq: int | None = None) -> bool:
+    """Write the row (only over an older seq when ``seq`` is given) and emit the change; False when stale."""
+    where = and_(statuses.c.group_id == group_id, statuses.c.lang == lang)
+    row = conn.execute(select(statuses).where(where)).mappings().first()
     now = utcnow()
     values = dict(values, status=new, last_event_at=occurred_at, updated_at=now)
+    old = row["status"] if row else MISSING
+    changed = old != new
+    if changed:
+        values["status_seq"] = (row["status_seq"] if row else 0) + 1
     if row is None:
         conn.execute(statuses.insert().values(group_id=group_id, lang=lang, **values))
-        old = MISSING
     else:
-        conn.execute(update(statuses).where(and_(statuses.c.group_id == group_id, statuses.c.lang == lang)).values(**values))
-        old = row["status"]
-    if old != new:
+        stmt = update(statuses).where(where)
+        if seq:
+            # Compare-and-set: whatever this transaction read, an event older than the row's changes nothing.
+            stmt = stmt.where(statuses.c.seq < seq)
+        if conn.execute(stmt.values(**values)).rowcount == 0:
+            return False
+    if changed:
         emit(conn, outbox, ev.TranslationStatusChanged(
             group_id=group_id, lang=lang, old_status=old, new_status=new,
             article_id=values.get("article_id") or (row and row["article_id"]),
             url=values.get("url") or (row and row["url"]), title=values.get("title") or (row and row["title"]),
+            sequence=values["status_seq"],
         ))
+    return True
 
 
 def record_article_event(conn: Connection, event: ev.ArticleChanged, occurred_at: str) -> None:
-    """Apply one article event to its group's statuses (older events than the last seen are ignored)."""
+    """Apply one article event to its group's statuses, once and in order: only when its seq is newer than the row's."""
+    _lock_group(conn, event.group_id)
     now = utcnow()
     group = conn.execute(select(groups).where(groups.c.group_id == event.group_id)).mappings().first()
     if event.is_source:
@@ -75,27 +110,28 @@ def record_article_event(conn: Connection, event: ev.ArticleChanged, occurred_at
 
     current = conn.execute(select(statuses).where(
         and_(statuses.c.group_id == event.group_id, statuses.c.lang == event.lang))).mappings().first()
-    if current is None or occurred_at >= current["last_event_at"]:
+    if _is_newer(event, occurred_at, current):
         if event.is_source:
             follows = event.content_hash
         else:  # what ingest says it was made from, else what we knew, else the source as it is now
             follows = event.source_hash or (current["source_hash"] if current else None) or source_hash or None
         values = {"article_id": event.article_id, "article_state": event.state, "revision": event.revision,
-                  "title": event.title, "source_hash": follows}
+                  "title": event.title, "source_hash": follows, "seq": event.seq,
+                  "waiting_revision": event.waiting_revision, "live_source_hash": event.live_source_hash}
         if isinstance(event, ev.ArticlePublished):
             values["url"] = event.url
         elif isinstance(event, ev.ArticleUnpublished):
             values["url"] = None
-        new = status_for(event.state, follows, source_hash, event.is_source)
-        _set_status(conn, event.group_id, event.lang, new, values, occurred_at)
+        new = status_for(event.state, follows, source_hash, event.is_source, event.waiting_revision)
+        _set_status(conn, event.group_id, event.lang, new, values, occurred_at, seq=event.seq)
 
     if event.is_source:
         # The source changed: translations made from an older source now need an update.
         for row in conn.execute(select(statuses).where(and_(
                 statuses.c.group_id == event.group_id, statuses.c.lang != event.lang))).mappings().all():
-            if row["article_state"] is None:
-                continue
-            new = status_for(row["article_state"], row["source_hash"], source_hash, False)
+            if row["article_state"] is None or row["status"] == REQUESTED:
+                continue  # requested stays requested until that language's next version arrives
+            new = status_for(row["article_state"], row["source_hash"], source_hash, False, row["waiting_revision"])
             if new != row["status"]:
                 _set_status(conn, event.group_id, row["lang"], new, {}, row["last_event_at"])
 
@@ -117,6 +153,8 @@ def group_view(conn: Connection, group_id: str, languages: tuple[str, ...]) -> d
             "url": row["url"] if row else None,
             "translator": row["translator"] if row else None,
             "vendor": row["vendor"] if row else None,
+            "sequence": row["status_seq"] if row else 0,
+            "waiting_revision": row["waiting_revision"] if row else None,
             "requested_by": row["requested_by"] if row else None,
             "due_at": iso(row["due_at"]) if row else None,
             "overdue": bool(row and is_overdue(row)),
@@ -131,7 +169,8 @@ def group_view(conn: Connection, group_id: str, languages: tuple[str, ...]) -> d
     }
 
 
-REQUESTABLE = (MISSING, NEEDS_UPDATE, REQUESTED)
+# A published or needs_update language can be requested again: a second round.
+REQUESTABLE = (MISSING, NEEDS_UPDATE, REQUESTED, PUBLISHED)
 
 
 def is_overdue(row: dict) -> bool:
@@ -159,6 +198,7 @@ def parse_request(data: dict, languages: tuple[str, ...]) -> dict:
 def request_translation(conn: Connection, group_id: str, fields: dict, source: dict, *, requested_by: str,
                         callback_url: str) -> dict:
     """Mark the language ``requested`` and emit TranslationRequested carrying the source."""
+    _lock_group(conn, group_id)  # the row is read, then written: no article event may land in between
     group = conn.execute(select(groups).where(groups.c.group_id == group_id)).mappings().first()
     if group is None:
         raise InvalidInput("group_id", f"no translation group {group_id}", status=404)
@@ -173,11 +213,8 @@ def request_translation(conn: Connection, group_id: str, fields: dict, source: d
     now = utcnow()
     values = {"translator": fields["translator"], "vendor": fields["vendor"], "due_at": fields["due_at"],
               "requested_by": requested_by, "requested_at": now}
-    if current is None or current["article_state"] is None:
-        _set_status(conn, group_id, fields["lang"], REQUESTED, values, current["last_event_at"] if current else "")
-    else:  # a needs_update translation keeps its status until the new version arrives
-        conn.execute(update(statuses).where(and_(statuses.c.group_id == group_id, statuses.c.lang == fields["lang"]))
-                     .values(**values, updated_at=now))
+    # A second round too: requested (with the new due date) until the new version arrives.
+    _set_status(conn, group_id, fields["lang"], REQUESTED, values, current["last_event_at"] if current else "")
     recipients = [{"email": fields["translator"], "lang": fields["lang"]}] if fields["translator"] else []
     emit(conn, outbox, ev.TranslationRequested(
         group_id=group_id, lang=fields["lang"], source_lang=group["source_lang"],
@@ -220,12 +257,16 @@ def parse_delivery(data: dict, languages: tuple[str, ...]) -> dict:
 
 def deliver_translation(conn: Connection, fields: dict, *, vendor: str | None) -> None:
     """Accept a vendor's translation for a requested language and emit TranslationDelivered."""
+    _lock_group(conn, fields["group_id"])
     row = conn.execute(select(statuses).where(
         and_(statuses.c.group_id == fields["group_id"], statuses.c.lang == fields["lang"]))).mappings().first()
     if row is None or not (row["vendor"] or row["translator"]):
         raise InvalidInput("data.lang", "no translation was requested for this group and language", status=409)
     group = conn.execute(select(groups).where(groups.c.group_id == fields["group_id"])).mappings().one()
     author = {"name": fields["translator"].get("name") or row["vendor"] or "Translation vendor", "bio": ""}
+    if fields["translator"].get("name"):
+        conn.execute(update(statuses).where(and_(statuses.c.group_id == fields["group_id"], statuses.c.lang == fields["lang"]))
+                     .values(translator=fields["translator"]["name"][:320], updated_at=utcnow()))
     requester = row["requested_by"]
     emit(conn, outbox, ev.TranslationDelivered(
         group_id=fields["group_id"], lang=fields["lang"], title=fields["title"], body=fields["body"],

@@ -33,10 +33,13 @@ def source_changes(rt: Runtime, group_id: str, lang: str) -> dict:
     with rt.engine.begin() as conn:
         group = conn.execute(select(groups).where(groups.c.group_id == group_id)).mappings().first()
         cell = conn.execute(select(statuses).where(and_(statuses.c.group_id == group_id, statuses.c.lang == lang))).mappings().first()
-    if group is None or cell is None or not cell["source_hash"]:
+    # A published translation is compared from the source its live revision was made from, not from a
+    # newer delivery that still waits for review.
+    follows = (cell["live_source_hash"] or cell["source_hash"]) if cell else None
+    if group is None or not follows:
         raise NotFound(f"no {lang} translation with a known source revision in group {group_id}")
     revs = read_service("ingest", f"/api/articles/{group['source_article_id']}/revisions")["revisions"]
-    made_from = max((r["revision"] for r in revs if r["content_hash"] == cell["source_hash"]), default=None)
+    made_from = max((r["revision"] for r in revs if r["content_hash"] == follows), default=None)
     if made_from is None:
         raise NotFound("the source revision this translation was made from is unknown")
     current = revs[-1]["revision"]

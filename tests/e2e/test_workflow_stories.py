@@ -65,6 +65,8 @@ def tokens(stack):
 def test_vendor_translation_story_and_needs_update(stack, receiver, tokens, smtp_server):
     vendor = stack.api("notification", "POST", "/api/subscriptions", json={
         "url": receiver.url + "/vendor", "events": ["translation.requested"], "languages": ["tr"]}).json()
+    watcher = stack.api("notification", "POST", "/api/subscriptions", json={
+        "url": receiver.url + "/statuses", "events": ["translation.status_changed"], "languages": ["tr"]}).json()
     editor = tokens["editor"]["token"]
 
     source = stack.api("ingest", "POST", "/api/articles", json=SOURCE).json()
@@ -140,6 +142,54 @@ def test_vendor_translation_story_and_needs_update(stack, receiver, tokens, smtp
     assert change["translated_from_revision"] == 1 and change["source_revision"] == 2
     assert "-Ferry capacity across the Caspian doubled" in change["diff"]
     assert "+Ferry capacity across the Caspian tripled" in change["diff"]
+
+    # A second round: the Turkish translation is requested again, with a new due date.
+    due2 = (datetime.now(timezone.utc) + timedelta(days=3)).replace(microsecond=0)
+    asked = stack.api("translation_status", "POST", f"/api/groups/{source['group_id']}/translations",
+                      json={"lang": "tr", "vendor": "Acme Translations", "due_at": due2.isoformat()})
+    assert asked.status_code == 201, asked.text
+    assert asked.json()["status"] == "requested" and asked.json()["due_at"] == due2.isoformat()
+    second = wait_for(lambda: [h for h in receiver.for_path("/vendor")
+                               if Webhook(vendor["secret"]).verify(h.body, h.headers)["data"]["source_revision"] == 2],
+                      timeout=20, message="second translation.requested")[0]
+    data = Webhook(vendor["secret"]).verify(second.body, second.headers)["data"]
+    delivery["data"].update(source_revision=2, source_hash=data["source_hash"],
+                            body="Hazar'daki feribot kapasitesi iki yılda üç katına çıktı.[1]\n\nLimanlar kış fırtınalarında hâlâ kapanıyor.",
+                            translator={"name": "Deniz Yılmaz"})
+    raw = json.dumps(delivery)
+    msg_id, now = f"msg_{uuid.uuid4().hex}", datetime.now(timezone.utc)
+    signed = {"webhook-id": msg_id, "webhook-timestamp": str(int(now.timestamp())), "Content-Type": "application/json",
+              "webhook-signature": Webhook(stack.settings.inbound_webhook_secret).sign(msg_id, now, raw)}
+    assert requests.post(data["callback_url"], data=raw, headers=signed, timeout=5).status_code == 202
+
+    # The delivery waits for review; the article stays published and its page keeps the live revision.
+    cell = wait_for(lambda: (c := stack.api("translation_status", "GET", f"/api/groups/{source['group_id']}").json()
+                             ["languages"]["tr"])["status"] == "in_review" and c, timeout=30, message="second round in review")
+    assert (cell["translator"], cell["vendor"]) == ("Deniz Yılmaz", "Acme Translations")
+    tr_now = _state(stack, tr["id"])
+    assert tr_now["state"] == "published" and tr_now["revision"] == 2 and tr_now["published_revision"] == 1
+    entry = next(e for e in tr_now["audit"] if e["action"] == "edit" and e["revision"] == 2)
+    assert entry["actor"] == "vendor:Acme Translations" and "translated from source revision 2" in entry["note"]
+    live = requests.get(tr_now["public_url"], timeout=5).text
+    assert "ikiye katlandı" in live and "üç katına" not in live
+    change = stack.api("translation_status", "GET", f"/api/groups/{source['group_id']}/languages/tr/source-diff").json()
+    assert change["translated_from_revision"] == 1, "the live page was made from source revision 1"
+
+    # The editor publishes the new revision: now it is live and the status says so.
+    assert _move(stack, tr["id"], "publish", editor).status_code == 202
+    wait_for(lambda: _state(stack, tr["id"])["published_revision"] == 2, timeout=30, message="second round live")
+    assert "üç katına" in requests.get(tr_now["public_url"], timeout=5).text
+    wait_for(lambda: stack.api("translation_status", "GET", f"/api/groups/{source['group_id']}").json()
+             ["languages"]["tr"]["status"] == "published", timeout=20, message="published again")
+
+    # Status webhooks carry their sequence: ordered by it, they are the language's whole history.
+    def status_chain():
+        hooks = [Webhook(watcher["secret"]).verify(h.body, h.headers)["data"] for h in receiver.for_path("/statuses")]
+        chain = sorted({d["sequence"]: d for d in hooks}.values(), key=lambda d: d["sequence"])
+        return chain and chain[-1]["new_status"] == "published" and len(chain) == chain[-1]["sequence"] and chain
+    chain = wait_for(status_chain, timeout=30, message="every status webhook")
+    assert all(after["old_status"] == before["new_status"] for before, after in zip(chain, chain[1:]))
+    assert [d["new_status"] for d in chain][-4:] == ["requested", "in_review", "ready", "published"]
 
 
 def test_translator_is_emailed_in_their_language(stack, tokens, smtp_server):

@@ -26,3 +26,9 @@ def test_payload_is_small_and_typed():
     assert payload["type"] == "article.published" and payload["timestamp"]
     assert set(payload["data"]) == {"article_id", "group_id", "lang", "title", "url", "slug", "revision",
                                     "published_at", "translations"}
+
+
+def test_a_status_change_carries_its_sequence():
+    event = ev.TranslationStatusChanged(group_id="g", lang="tr", old_status="in_progress", new_status="in_review",
+                                        sequence=2)
+    assert delivery.payload_for(event.envelope())["data"]["sequence"] == 2

@@ -118,3 +118,66 @@ def test_an_older_event_arriving_late_changes_nothing(conn):
     svc.record_article_event(conn, _event(state="in_review", revision=2), "2026-12-01T10:05:00")
     svc.record_article_event(conn, _event(state="draft"), "2026-12-01T10:00:00")
     assert _status(conn, "en") == svc.IN_REVIEW
+
+
+def test_the_article_seq_decides_not_the_arrival_time(conn):
+    """Events are applied by seq: a later-sent, older event (even with a newer timestamp) changes nothing."""
+    svc.record_article_event(conn, _event(state="in_review", seq=2), "2026-12-01T10:00:00")
+    svc.record_article_event(conn, _event(state="draft", seq=1), "2026-12-01T10:05:00")
+    assert _status(conn, "en") == svc.IN_REVIEW
+    svc.record_article_event(conn, _event(state="approved", seq=3), "2026-12-01T09:00:00")
+    assert _status(conn, "en") == svc.READY
+
+
+def test_a_newer_revision_of_a_published_translation_is_in_review():
+    assert svc.status_for("published", "s1", "s1", is_source=False, waiting_revision=3) == svc.IN_REVIEW
+    assert svc.status_for("approved", "s1", "s1", is_source=False, waiting_revision=3) == svc.IN_REVIEW
+    assert svc.status_for("published", "s0", "s1", is_source=False, waiting_revision=3) == svc.NEEDS_UPDATE
+    assert svc.status_for("published", "s1", "s1", is_source=True, waiting_revision=3) == svc.PUBLISHED
+
+
+def _published_pair(conn):
+    svc.record_article_event(conn, _event(state="published", seq=1), "2026-12-01T10:00:00")
+    svc.record_article_event(conn, _event(article_id="a-tr", lang="tr", is_source=False, state="published",
+                                          content_hash="t1", source_hash="s1", live_source_hash="s1", seq=5),
+                             "2026-12-01T10:01:00")
+
+
+SOURCE = {"revision": 2, "content_hash": "s2", "title": "Water", "body": "Text.", "references": []}
+
+
+@pytest.mark.parametrize("source_edit", [True, False])
+def test_a_second_round_is_requested_again_then_in_review_and_keeps_the_live_source(conn, source_edit):
+    _published_pair(conn)
+    made_from = "s2" if source_edit else "s1"
+    if source_edit:
+        svc.record_article_event(conn, _event(state="published", revision=2, content_hash="s2", seq=2),
+                                 "2026-12-01T10:02:00")
+        assert _status(conn, "tr") == svc.NEEDS_UPDATE
+    due = datetime(2026, 12, 20, tzinfo=timezone.utc)
+    view = svc.request_translation(conn, GROUP, {"lang": "tr", "translator": None, "vendor": "Lingo", "due_at": due},
+                                   SOURCE, requested_by="ed@example.org", callback_url="http://cb")
+    assert view["status"] == svc.REQUESTED and view["due_at"] == due.isoformat() and view["vendor"] == "Lingo"
+    svc.deliver_translation(conn, {"group_id": GROUP, "lang": "tr", "title": "Su", "body": "Metin.", "references": [],
+                                   "source_revision": 2, "source_hash": made_from, "translator": {"name": "Ayşe Kaya"}},
+                            vendor="Lingo")
+    row = conn.execute(select(statuses).where(statuses.c.lang == "tr")).mappings().one()
+    assert (row["translator"], row["vendor"]) == ("Ayşe Kaya", "Lingo"), "the delivery names who translated"
+    # ingest keeps it published with revision 1 live; revision 2 waits for approval.
+    svc.record_article_event(conn, _event(article_id="a-tr", lang="tr", is_source=False, state="published",
+                                          revision=2, content_hash="t2", source_hash=made_from, live_source_hash="s1",
+                                          waiting_revision=2, seq=6), "2026-12-01T10:03:00")
+    row = conn.execute(select(statuses).where(statuses.c.lang == "tr")).mappings().one()
+    assert row["status"] == svc.IN_REVIEW
+    assert row["live_source_hash"] == "s1", "source-diff compares from what the live page was made from"
+
+
+def test_status_changes_are_numbered_per_language(conn):
+    _published_pair(conn)
+    svc.record_article_event(conn, _event(state="published", revision=2, content_hash="s2", seq=2), "2026-12-01T10:02:00")
+    svc.request_translation(conn, GROUP, {"lang": "tr", "translator": "a@example.org", "vendor": None, "due_at": None},
+                            SOURCE, requested_by="ed@example.org", callback_url="http://cb")
+    changes = [r.envelope["data"] for r in conn.execute(select(outbox).order_by(outbox.c.created_at))
+               if r.event_type == ev.TRANSLATION_STATUS_CHANGED and r.envelope["data"]["lang"] == "tr"]
+    assert [(c["sequence"], c["old_status"], c["new_status"]) for c in changes] == [
+        (1, "missing", "published"), (2, "published", "needs_update"), (3, "needs_update", "requested")]

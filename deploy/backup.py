@@ -27,7 +27,8 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from deploy.launcher import process_env
-from shared import __version__, migrate
+from deploy import migrate
+from shared import __version__
 from shared.config import SERVICES, Settings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent

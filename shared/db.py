@@ -22,11 +22,11 @@ def make_engine(url: str) -> Engine:
         if file is not None:
             file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        _make_private(file)
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn, _record):
-            if file is not None and file.exists() and file.stat().st_mode & 0o077 and file.stat().st_uid == os.getuid():
-                file.chmod(0o600)  # SQLite gives its -wal and -shm files the database file's mode
+            _make_private(file)
             # Let SQLAlchemy's "begin" event issue BEGIN IMMEDIATE: a deferred transaction that
             # later writes can fail with SQLITE_BUSY instead of waiting for the lock.
             dbapi_conn.isolation_level = None
@@ -46,6 +46,14 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     return create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+def _make_private(file: Path | None) -> None:
+    """A SQLite file readable by its owner only (SQLite gives its -wal and -shm files the same mode)."""
+    if file is not None and file.exists():
+        st = file.stat()
+        if st.st_mode & 0o077 and st.st_uid == os.getuid():
+            file.chmod(0o600)
 
 
 def read_only(engine: Engine):

@@ -30,13 +30,14 @@ from shared.web import register_errors
 _FROM_SETTINGS = (("SECRET_KEY", "secret_key"), ("API_TOKEN", "api_token"), ("MAX_CONTENT_LENGTH", "max_body_bytes"))
 
 
-def create_service_app(service: str, metadata: MetaData, *, blueprints: Iterable[Blueprint],
+def create_service_app(service: str, metadata: MetaData, *, import_name: str, blueprints: Iterable[Blueprint],
                        csrf_exempt: Iterable[Blueprint] = (), editor_pages: bool = True,
                        token_resolver: Callable[[Runtime], TokenResolver] | None = None,
                        setup: Callable[[Flask, Runtime], None] | None = None,
                        test_config: dict | None = None) -> Flask:
     """A service's Flask app: runtime, JSON errors, correlation ids, /healthz, /readyz, /metrics and its blueprints.
 
+    ``import_name`` is the service's app module (``__name__``): its folder holds the templates.
     ``test_config`` may carry ``SETTINGS`` and Flask config overrides. ``editor_pages`` adds the
     session login, CSRF and shared templates; blueprints in ``csrf_exempt`` authenticate by bearer
     token or signature instead of a cookie. ``token_resolver(rt)`` returns the function that maps
@@ -45,7 +46,7 @@ def create_service_app(service: str, metadata: MetaData, *, blueprints: Iterable
     configure_logging(service)
     test_config = dict(test_config or {})
     settings: Settings = test_config.pop("SETTINGS", None) or load_settings()
-    app = Flask(f"services.{service}")
+    app = Flask(import_name)
     app.config.update(test_config)
     # Flask pre-sets some keys to None, so "setdefault" would not apply ours.
     for key, attr in _FROM_SETTINGS:

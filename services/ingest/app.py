@@ -18,7 +18,8 @@ from .db import metadata
 
 def create_app(test_config: dict | None = None) -> Flask:
     """The ingest web app; ``test_config`` may carry ``SETTINGS`` and Flask config overrides."""
-    return create_service_app("ingest", metadata, blueprints=[api.bp, webhooks.bp, views.bp],
+    return create_service_app("ingest", metadata, import_name=__name__,
+                              blueprints=[api.bp, webhooks.bp, views.bp],
                               csrf_exempt=[api.bp, webhooks.bp], token_resolver=users.token_resolver,
                               setup=_setup, test_config=test_config)
 

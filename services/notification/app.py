@@ -11,5 +11,6 @@ from .db import metadata
 
 def create_app(test_config: dict | None = None) -> Flask:
     """The notification web app; ``test_config`` may carry ``SETTINGS`` and Flask config."""
-    return create_service_app("notification", metadata, blueprints=[api.bp, views.bp], csrf_exempt=[api.bp],
+    return create_service_app("notification", metadata, import_name=__name__, blueprints=[api.bp, views.bp],
+                              csrf_exempt=[api.bp],
                               test_config=test_config)

@@ -11,7 +11,7 @@ from .db import metadata
 
 def create_app(test_config: dict | None = None) -> Flask:
     """The rendering web app; ``test_config`` may carry ``SETTINGS`` and Flask config overrides."""
-    return create_service_app("rendering", metadata, blueprints=[api.bp, views.bp],
+    return create_service_app("rendering", metadata, import_name=__name__, blueprints=[api.bp, views.bp],
                               editor_pages=False, setup=_make_site_dir, test_config=test_config)
 
 

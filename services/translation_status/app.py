@@ -11,5 +11,6 @@ from .db import metadata
 
 def create_app(test_config: dict | None = None) -> Flask:
     """The translation_status web app; ``test_config`` may carry ``SETTINGS`` and Flask config."""
-    return create_service_app("translation_status", metadata, blueprints=[api.bp, webhooks.bp, views.bp],
+    return create_service_app("translation_status", metadata, import_name=__name__,
+                              blueprints=[api.bp, webhooks.bp, views.bp],
                               csrf_exempt=[api.bp, webhooks.bp], test_config=test_config)

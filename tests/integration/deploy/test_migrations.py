@@ -112,7 +112,12 @@ def test_upgrade_from_release_0_1_0_keeps_every_row(db_urls, made_by):
                 # Release 0.1.0 never wrote here; sent rows go with the table (unsent ones stop the upgrade).
                 assert name not in tables
             else:
-                assert sorted(map(_key, _read(engine, name))) == sorted(map(_key, expected)), (service, name)
+                # Later releases add columns; every value the row had is still there.
+                columns = set(expected[0]) if expected else set()
+                after = [{k: v for k, v in row.items() if k in columns} for row in _read(engine, name)]
+                assert sorted(map(_key, after)) == sorted(map(_key, expected)), (service, name)
+                if (service, name) == ("ingest", "wxr_imports"):
+                    assert all(r["dedupe_key"] == "guid:" + r["guid"] for r in _read(engine, name))
         engine.dispose()
 
 

@@ -16,7 +16,7 @@ from services.ingest.app import create_app
 from services.ingest.db import articles, audit_log, outbox
 from shared import events as ev
 from shared.config import load_settings
-from tests.helpers import quiet_redis
+from tests.helpers import migrated, quiet_redis
 
 pytestmark = pytest.mark.integration
 TOKEN = "edit-test-token"
@@ -31,7 +31,7 @@ def app(tmp_path, redis_url):
     # A real Redis holds the editor sessions; no worker consumes, so events stay in the outbox to read.
     settings = load_settings({"DATA_DIR": str(tmp_path), "API_TOKEN": TOKEN, "REDIS_URL": quiet_redis(redis_url),
                               "INBOUND_WEBHOOK_SECRET": SECRET})
-    app = create_app({"SETTINGS": settings, "TESTING": True})
+    app = create_app({"SETTINGS": migrated(settings), "TESTING": True})
     with app.extensions["pipeline"].engine.begin() as conn:
         for email, role in (("editor@example.org", "editor"), ("author@example.org", "author"),
                             ("other@example.org", "author"), ("tr@example.org", "translator"),

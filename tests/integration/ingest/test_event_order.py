@@ -6,11 +6,12 @@ import pytest
 from sqlalchemy import select
 
 from services.ingest.commands import create_article, transition, update_article
-from services.ingest.db import audit_log, metadata, outbox, users
+from services.ingest.db import audit_log, outbox, users
 from services.ingest.handlers import store_delivered_translation
 from services.ingest.queries import get_article
 from shared import events as ev
-from shared.db import init_db, make_engine
+from shared.db import make_engine
+from tests.helpers import migrated_db
 from shared.events import utcnow
 from shared.workflow import Role
 
@@ -19,8 +20,7 @@ SITE = "http://site.test"
 
 @pytest.fixture
 def conn(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'ingest.db'}")
-    init_db(engine, metadata)
+    engine = make_engine(migrated_db("ingest", f"sqlite:///{tmp_path / 'ingest.db'}"))
     with engine.begin() as connection:
         yield connection
 

@@ -14,7 +14,7 @@ from services.ingest import users
 from services.ingest.app import create_app as ingest_app
 from services.translation_status.app import create_app as translation_app
 from shared.config import load_settings
-from tests.helpers import quiet_redis
+from tests.helpers import migrated, quiet_redis
 
 pytestmark = pytest.mark.integration
 TOKEN = "sessions-test-token"
@@ -22,9 +22,9 @@ PASSWORD = "a long enough password"
 
 
 def _settings(tmp_path, redis_url, **extra):
-    return load_settings(dict({"DATA_DIR": str(tmp_path), "API_TOKEN": TOKEN, "SECRET_KEY": "same-key-everywhere",
+    return migrated(load_settings(dict({"DATA_DIR": str(tmp_path), "API_TOKEN": TOKEN, "SECRET_KEY": "same-key-everywhere",
                                "REDIS_URL": quiet_redis(redis_url), "INBOUND_WEBHOOK_SECRET": "whsec_x",
-                               "LOGIN_THROTTLE": "5 per 4 seconds", "TOKEN_THROTTLE": "3 per 4 seconds"}, **extra))
+                               "LOGIN_THROTTLE": "5 per 4 seconds", "TOKEN_THROTTLE": "3 per 4 seconds"}, **extra)))
 
 
 @pytest.fixture

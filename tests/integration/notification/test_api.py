@@ -5,6 +5,7 @@ import pytest
 
 from services.notification.app import create_app
 from shared.config import load_settings
+from tests.helpers import migrated
 
 pytestmark = pytest.mark.integration
 
@@ -12,7 +13,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def client(tmp_path):
     settings = load_settings({"DATA_DIR": str(tmp_path), "API_TOKEN": "t", "REDIS_URL": "redis://127.0.0.1:1/0"})
-    c = create_app({"SETTINGS": settings, "TESTING": True}).test_client()
+    c = create_app({"SETTINGS": migrated(settings), "TESTING": True}).test_client()
     c.environ_base["HTTP_AUTHORIZATION"] = "Bearer t"
     return c
 

@@ -7,6 +7,7 @@ import pytest
 
 from services.rendering.app import create_app
 from shared.config import load_settings
+from tests.helpers import migrated
 
 pytestmark = pytest.mark.integration
 
@@ -24,7 +25,7 @@ def client(tmp_path):
     settings = load_settings({"DATA_DIR": str(tmp_path), "API_TOKEN": "t", "REDIS_URL": "redis://127.0.0.1:1/0"})
     (settings.site_dir / "en" / "page").mkdir(parents=True)
     (settings.site_dir / "en" / "page" / "index.html").write_text("<!DOCTYPE html><title>p</title>")
-    return create_app({"SETTINGS": settings, "TESTING": True}).test_client()
+    return create_app({"SETTINGS": migrated(settings), "TESTING": True}).test_client()
 
 
 @pytest.mark.parametrize("path", PATHS)

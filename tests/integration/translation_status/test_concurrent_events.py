@@ -25,7 +25,8 @@ from services.translation_status import db as ts_db
 from services.translation_status import status as svc
 from shared import events as ev
 from shared import tasks
-from shared.db import init_db, make_engine
+from shared.db import make_engine
+from tests.helpers import migrated_db
 from shared.runtime import Runtime
 from shared.workflow import Role
 
@@ -56,7 +57,7 @@ class Captured:
 
 
 def _runtime(service: str, engine, metadata) -> Runtime:
-    init_db(engine, metadata)
+    migrated_db(service, engine.url.render_as_string(hide_password=False))
     return Runtime(service, None, engine, Captured(), metadata.tables.get("outbox"), metadata.tables["inbox"])
 
 

@@ -11,6 +11,7 @@ import pytest
 from services.ingest import batch_import
 from services.ingest.html_import import looks_like_html, parse_html
 from services.ingest.importer import NotAnArticle, parse_any
+from tests.helpers import migrated_db
 
 HTML = Path(__file__).resolve().parents[2] / "fixtures" / "ingest" / "html"
 PAGES = HTML.parent / "pages"
@@ -83,6 +84,7 @@ def test_batch_cli_imports_a_folder_and_a_zip_with_a_per_page_report(tmp_path, c
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
     monkeypatch.delenv("INGEST_DATABASE_URL", raising=False)
+    migrated_db("ingest", f"sqlite:///{tmp_path / 'data' / 'ingest.db'}")  # make up migrates before anything runs
     archive = tmp_path / "pages.zip"
     with zipfile.ZipFile(archive, "w") as z:
         z.write(PAGES / "caspian-gas.txt", "caspian-gas.txt")
@@ -106,6 +108,7 @@ def test_batch_cli_reads_a_saved_page_in_its_own_charset(tmp_path, capsys, monke
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
     monkeypatch.delenv("INGEST_DATABASE_URL", raising=False)
+    migrated_db("ingest", f"sqlite:///{tmp_path / 'data' / 'ingest.db'}")  # make up migrates before anything runs
     saved = tmp_path / "vybory.html"
     page = html("ghost-vybory-doverie.ru.html").replace('charset="utf-8"', 'charset="windows-1251"')
     saved.write_bytes(page.replace("¹", "[1]").replace("²", "[2]").replace("³", "[3]").encode("cp1251"))

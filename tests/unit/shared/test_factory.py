@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from shared import logs
-from tests.helpers import metric_families, metric_value, unit_settings
+from tests.helpers import metric_families, metric_value, migrated, unit_settings
 
 
 def test_every_service_app_has_readyz_metrics_and_the_log_context(tmp_path, redis_url, r):
@@ -33,7 +33,7 @@ def test_data_dir_databases_and_secrets_are_private(tmp_path, redis_url):
 
     data = tmp_path / "data"
     settings = load_settings({"DATA_DIR": str(data), "REDIS_URL": redis_url})  # secrets generated here
-    create_app({"SETTINGS": settings, "TESTING": True})
+    create_app({"SETTINGS": migrated(settings), "TESTING": True})
     mode = lambda p: stat.S_IMODE(p.stat().st_mode)  # noqa: E731
     assert mode(data) == 0o700
     assert mode(data / "secrets.json") == 0o600

@@ -1,4 +1,4 @@
-"""PostgreSQL fixtures shared by this folder's tests: fresh databases, one per service."""
+"""PostgreSQL fixtures of the integration tests: fresh databases, one per service."""
 from __future__ import annotations
 
 import os

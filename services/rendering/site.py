@@ -10,8 +10,9 @@ change is applied to the database and to the model together, and the model names
 change reports (``SiteModel.put`` / ``SiteModel.drop``): the article, its group, its listing pages,
 the pages whose similar list changed, feeds and sitemaps. A version row (``site_version``) bumped
 with every change to the read model tells a process when another one changed it; only then is the
-model loaded again. Listing pages are numbered from the oldest (the newest articles are on the
-landing page), so a new article rewrites a bounded number of them.
+model loaded again. Listing pages (a language's, and each author's, tag's and category's in it; an
+article is in the listing of every one of its authors) are numbered from the oldest (the newest
+articles are on the landing page), so a new article rewrites a bounded number of them.
 
 Files are written atomically (temp file + rename), and only when their bytes change: the digest of
 every written file is kept in ``page_hashes`` (with its size and mtime, so a file changed behind our
@@ -344,6 +345,7 @@ class SiteModel:
         self.author_listing: dict[str, dict[str, Listing]] = {}
         self.tag_listing: dict[str, dict[str, Listing]] = {}
         self.category_listing: dict[str, dict[str, Listing]] = {}
+        self._tables = {"authors": self.author_listing, "tags": self.tag_listing, "categories": self.category_listing}
         self.by_group: dict[str, list[dict]] = {}
         self.moved: dict[tuple[str, str], str] = {}  # (lang, slug) -> article id
         self.similar_index: dict[str, similar.SimilarIndex] = {}
@@ -520,7 +522,7 @@ class SiteModel:
                 + [("categories", key) for key in cls.page_category_keys(page)])
 
     def _table(self, kind: str) -> dict[str, dict[str, Listing]]:
-        return {"authors": self.author_listing, "tags": self.tag_listing, "categories": self.category_listing}[kind]
+        return self._tables[kind]
 
     @property
     def languages(self) -> list[str]:

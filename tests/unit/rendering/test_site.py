@@ -1,4 +1,4 @@
-"""Rendering helpers: footnote links, localised labels, dates and language names, atomic writes."""
+"""Rendering helpers: footnote links, localised labels, dates, language names and name lists, authors and categories of a snapshot, atomic writes."""
 from datetime import date
 
 from lxml import html

@@ -346,7 +346,7 @@ def phase_incremental(stack: Stack, api: Api, receiver: Receiver, record: dict) 
     for p in changed:
         parts = p.split("/")
         kind = ("index" if parts[1:2] in (["index.html"], ["page"]) else parts[1] if len(parts) > 2 and
-                parts[1] in ("authors", "tags") else "article" if len(parts) == 3 else parts[-1])
+                parts[1] in ("authors", "tags", "categories") else "article" if len(parts) == 3 else parts[-1])
         kinds[kind] = kinds.get(kind, 0) + 1
     return {"site_files_before": len(before), "files_changed": len(changed) + len(removed),
             "files_new": len(set(after) - set(before)), "files_removed": len(removed), "by_kind": kinds,

@@ -1,4 +1,4 @@
-"""Addresses and text rules shared by the renderers: site paths, URL keys, footnote markers."""
+"""Addresses and text rules shared by the renderers: site paths, URL keys, authors and categories, footnote markers."""
 from __future__ import annotations
 
 import re
@@ -48,9 +48,25 @@ def link_footnotes(body_html: str, numbers: set[int]) -> str:
     return link_footnotes_found(body_html, numbers)[0]
 
 
+def page_authors(page: dict) -> list[dict]:
+    """A page's authors, the main author first (``[author]`` for snapshots older than ``authors``)."""
+    snap = page["snapshot"]
+    return snap.get("authors") or [snap["author"]]
+
+
 def author_key(page: dict) -> str:
-    """The URL key of a page's author (their name as a slug)."""
-    return tag_key(page["snapshot"]["author"]["name"])
+    """The URL key of a page's main author (their name as a slug)."""
+    return tag_key(page_authors(page)[0]["name"])
+
+
+def author_keys(page: dict) -> list[str]:
+    """The URL keys of all a page's authors, each once, the main author first."""
+    return list(dict.fromkeys(tag_key(a["name"]) for a in page_authors(page)))
+
+
+def page_categories(page: dict) -> list[str]:
+    """A page's category names (none for snapshots older than ``categories``)."""
+    return page["snapshot"].get("categories") or []
 
 
 @lru_cache(maxsize=8192)

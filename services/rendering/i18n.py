@@ -18,6 +18,11 @@ LABELS = {
         "feed": "Atom feed",
         "back_to_text": "Back to text",
         "by": "By",
+        "by_many": "By",
+        "and": "and",
+        "category": "Category",
+        "categories": "Categories",
+        "category_title": "Category: {category}",
         "not_found": "Page not found",
         "home": "Home",
         "languages": "Languages",
@@ -48,6 +53,11 @@ LABELS = {
         "feed": "Atom beslemesi",
         "back_to_text": "Metne dön",
         "by": "Yazar",
+        "by_many": "Yazarlar",
+        "and": "ve",
+        "category": "Kategori",
+        "categories": "Kategoriler",
+        "category_title": "Kategori: {category}",
         "not_found": "Sayfa bulunamadı",
         "home": "Ana sayfa",
         "languages": "Diller",
@@ -78,6 +88,11 @@ LABELS = {
         "feed": "Лента Atom",
         "back_to_text": "Назад к тексту",
         "by": "Автор",
+        "by_many": "Авторы",
+        "and": "и",
+        "category": "Рубрика",
+        "categories": "Рубрики",
+        "category_title": "Рубрика: {category}",
         "not_found": "Страница не найдена",
         "home": "Главная",
         "languages": "Языки",
@@ -104,6 +119,20 @@ LABELS = {
 def labels(lang: str) -> dict:
     """The site labels in ``lang`` (English for a language without its own)."""
     return {**LABELS["en"], **LABELS.get(lang, {})}
+
+
+def list_separators(count: int, lang: str) -> list[str]:
+    """What follows each of ``count`` names in a running list: ", " between them and the language's
+    "and" before the last ("A, B and C", "A, B ve C", "A, B и C"); the last is followed by nothing."""
+    if count <= 0:
+        return []
+    last = f" {labels(lang)['and']} "
+    return [", "] * (count - 2) + ([last] if count > 1 else []) + [""]
+
+
+def join_names(names: list[str], lang: str) -> str:
+    """Names joined as a running list in ``lang``: "A and B", "A, B ve C"."""
+    return "".join(n + sep for n, sep in zip(names, list_separators(len(names), lang)))
 
 
 def native_name(lang: str) -> str:

@@ -20,7 +20,7 @@ from markupsafe import Markup
 from shared.content import page_path
 
 from . import i18n, similar
-from .content import author_key, link_footnotes_found, listing_file, tag_key
+from .content import link_footnotes_found, listing_file, page_authors, page_categories, tag_key
 
 if TYPE_CHECKING:
     from .site import SiteModel
@@ -81,14 +81,24 @@ class Renderer:
             "site_url": self.base,
         }
 
+    @staticmethod
+    def author_path(lang: str, name: str) -> str:
+        """The site path of an author's page in a language."""
+        return f"/{lang}/authors/{tag_key(name)}/"
+
+    def _bylines(self, page: dict, lang: str) -> list[dict]:
+        """The page's authors as linked names, each with what follows it in the running list."""
+        authors = page_authors(page)
+        return [{"name": a["name"], "url": self.author_path(lang, a["name"]), "sep": sep}
+                for a, sep in zip(authors, i18n.list_separators(len(authors), lang))]
+
     def _item(self, page: dict, lang: str) -> dict:
         return {
             "title": page["title"],
             "url": self.article_path(page),
             "date_iso": page["published_at"].isoformat(),
             "date_text": i18n.long_date(page["published_at"].date(), lang),
-            "author": page["snapshot"]["author"]["name"],
-            "author_url": f"/{lang}/authors/{author_key(page)}/",
+            "authors": self._bylines(page, lang),
         }
 
     def _alternates(self, page: dict) -> list[tuple[str, str]]:
@@ -113,10 +123,9 @@ class Renderer:
 
     # --- article ---
 
-    def _bio(self, page: dict) -> tuple[str, str]:
-        """The author bio to show and its language: the page's language when any version has one."""
+    def _bio(self, page: dict, author: dict) -> tuple[str, str]:
+        """One author's bio to show and its language: the page's language when any version has one."""
         lang = page["lang"]
-        author = page["snapshot"]["author"]
         own_lang = author.get("bio_lang") or lang
         if author.get("bio") and own_lang == lang:
             return author["bio"], lang
@@ -124,9 +133,9 @@ class Renderer:
         if isinstance(bios, dict) and bios.get(lang):
             return bios[lang], lang
         for s in self.m.siblings(page):
-            other = s["snapshot"]["author"]
-            if other.get("name") == author["name"] and other.get("bio") and (other.get("bio_lang") or s["lang"]) == lang:
-                return other["bio"], lang
+            for other in page_authors(s):
+                if other.get("name") == author["name"] and other.get("bio") and (other.get("bio_lang") or s["lang"]) == lang:
+                    return other["bio"], lang
         return author.get("bio") or "", own_lang
 
     def _references(self, refs: list[dict], linked: set[int], lang: str) -> list[dict]:
@@ -172,10 +181,13 @@ class Renderer:
         translations = [{"lang": s["lang"], "name": i18n.native_name(s["lang"]), "url": self.article_path(s)}
                         for s in siblings if s["article_id"] != page["article_id"]]
         source = self.source_of(page)
-        author = snap["author"]
-        author_path = f"/{lang}/authors/{author_key(page)}/"
-        bio, bio_lang = self._bio(page)
+        bylines = self._bylines(page, lang)
+        authors = []
+        for author, byline in zip(page_authors(page), bylines):
+            bio, bio_lang = self._bio(page, author)
+            authors.append({**byline, "bio": bio, "bio_lang": bio_lang})
         tags = [{"name": t, "url": f"/{lang}/tags/{tag_key(t)}/"} for t in snap.get("tags", [])]
+        categories = [{"name": c, "url": f"/{lang}/categories/{tag_key(c)}/"} for c in page_categories(page)]
         description = frag["description"]
         ld = {
             "@context": "https://schema.org",
@@ -184,7 +196,7 @@ class Renderer:
             "inLanguage": lang,
             "url": url,
             "mainEntityOfPage": url,
-            "author": {"@type": "Person", "name": author["name"], "url": self.url(author_path)},
+            "author": [{"@type": "Person", "name": a["name"], "url": self.url(a["url"])} for a in authors],
             "datePublished": page["published_at"].isoformat(),
             "dateModified": page["updated_at"].isoformat(),
         }
@@ -192,6 +204,8 @@ class Renderer:
             ld["description"] = description
         if tags:
             ld["keywords"] = [t["name"] for t in tags]
+        if categories:
+            ld["articleSection"] = [c["name"] for c in categories]
         citations = self._citations(refs)
         if citations:
             ld["citation"] = citations
@@ -220,12 +234,10 @@ class Renderer:
             show_modified=page["updated_at"].date() != page["published_at"].date(),
             body=Markup(body),
             references=self._references(refs, linked, lang),
-            author=author,
-            author_url=author_path,
-            bio=bio,
-            bio_lang=bio_lang,
+            authors=authors,
             translations=translations,
             tags=tags,
+            categories=categories,
             similar=[self._item(p, lang) for p in self.m.similar(page["article_id"])],
             share=[
                 ("X", f"https://twitter.com/intent/tweet?url={share_url}&text={share_text}"),
@@ -240,8 +252,8 @@ class Renderer:
     # --- listings ---
 
     def listing(self, kind: str, lang: str, key: str, k: int | None) -> str:
-        """A listing page: a language's index (``lang``), an author's (``authors``) or a tag's (``tags``)
-        articles; ``k`` None is the landing page (the newest), else archive page ``k`` (1 = the oldest)."""
+        """A listing page: a language's index (``lang``), an author's (``authors``), a tag's (``tags``) or a
+        category's (``categories``) articles; ``k`` None is the landing page (the newest), else archive page ``k`` (1 = the oldest)."""
         listing = self.m.listing(kind, lang, key)
         count = listing.archive_count() if listing else 0
         items = (listing.landing() if k is None else listing.archive(k)) if listing else []
@@ -254,7 +266,11 @@ class Renderer:
         if kind == "lang":
             heading = t["latest"]
         elif kind == "authors":
-            heading = t["author_title"].format(name=items[0]["snapshot"]["author"]["name"])
+            heading = t["author_title"].format(
+                name=next(a["name"] for a in page_authors(items[0]) if tag_key(a["name"]) == key))
+        elif kind == "categories":
+            heading = t["category_title"].format(
+                category=next(c for c in page_categories(items[0]) if tag_key(c) == key))
         else:
             heading = t["tag_title"].format(tag=next(x for x in items[0]["snapshot"]["tags"] if tag_key(x) == key))
         alternates = []
@@ -310,11 +326,13 @@ class Renderer:
             entry.id(link)
             entry.title(p["title"])
             entry.link(href=link, rel="alternate")
-            entry.author({"name": p["snapshot"]["author"]["name"]})
+            entry.author([{"name": a["name"]} for a in page_authors(p)])
             entry.published(p["published_at"])
             entry.updated(p["updated_at"])
             for tag in p["snapshot"].get("tags", []):
                 entry.category(term=tag)
+            for name in page_categories(p):
+                entry.category(term=name, scheme=self.url(f"/{p['lang']}/categories/"))
             frag = self.m.fragment(p)
             if frag["description"]:
                 entry.summary(frag["description"])
@@ -336,7 +354,8 @@ class Renderer:
         return "\n".join(lines) + "\n"
 
     def sitemap(self, lang: str) -> str:
-        """One language's sitemap, each URL with ``xhtml:link`` alternates for its whole group."""
+        """One language's sitemap: its articles, each with ``xhtml:link`` alternates for its whole group, then
+        its category pages."""
         lines = ['<?xml version="1.0" encoding="UTF-8"?>',
                  '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:xhtml="http://www.w3.org/1999/xhtml">']
         for p in sorted(self.m.articles(lang), key=lambda p: p["slug"]):
@@ -345,5 +364,13 @@ class Renderer:
             for hreflang, href in self._alternates(p):
                 lines.append(f'    <xhtml:link rel="alternate" hreflang={quoteattr(hreflang)} href={quoteattr(href)}/>')
             lines.append("  </url>")
+        # Category pages are where readers browse a subject; they have no translations.
+        for key, listing in sorted(self.m.category_listing.get(lang, {}).items()):
+            base = f"{lang}/categories/{key}/"
+            for k in [None, *range(1, listing.archive_count() + 1)]:
+                items = listing.landing() if k is None else listing.archive(k)
+                loc = self.url("/" + listing_file(base, k)[: -len("index.html")])
+                lastmod = max(p["updated_at"] for p in items).isoformat()
+                lines.append(f"  <url><loc>{xml_escape(loc)}</loc><lastmod>{lastmod}</lastmod></url>")
         lines.append("</urlset>")
         return "\n".join(lines) + "\n"

@@ -10,8 +10,9 @@ change is applied to the database and to the model together, and the model names
 change reports (``SiteModel.put`` / ``SiteModel.drop``): the article, its group, its listing pages,
 the pages whose similar list changed, feeds and sitemaps. A version row (``site_version``) bumped
 with every change to the read model tells a process when another one changed it; only then is the
-model loaded again. Listing pages are numbered from the oldest (the newest articles are on the
-landing page), so a new article rewrites a bounded number of them.
+model loaded again. Listing pages (a language's, and each author's, tag's and category's in it; an
+article is in the listing of every one of its authors) are numbered from the oldest (the newest
+articles are on the landing page), so a new article rewrites a bounded number of them.
 
 Files are written atomically (temp file + rename), and only when their bytes change: the digest of
 every written file is kept in ``page_hashes`` (with its size and mtime, so a file changed behind our
@@ -41,11 +42,13 @@ from shared.events import aware
 from shared.markup import sanitize_html
 
 from . import content, similar
-from .content import article_file, author_key, listing_file, tag_key
+from .content import article_file, author_keys, listing_file, page_categories, tag_key
 from .db import fragments, page_hashes, pages, redirects, similar_tables, site_version
 from .render import Renderer, excerpt
 
 SIMILAR_COUNT = 3
+# Listings keyed by a name under /<lang>/<kind>/<key>/, besides the language's own.
+LISTING_KINDS = ("authors", "tags", "categories")
 # Output names the site owns; a rebuild may delete stale files with these names, nothing else.
 OUTPUT_NAMES = ("index.html", "404.html", "feed.xml", "sitemap.xml", "robots.txt")
 # Below this many files a rebuild renders in its own process (forking costs more than it saves).
@@ -341,6 +344,8 @@ class SiteModel:
         self.lang_listing: dict[str, Listing] = {}
         self.author_listing: dict[str, dict[str, Listing]] = {}
         self.tag_listing: dict[str, dict[str, Listing]] = {}
+        self.category_listing: dict[str, dict[str, Listing]] = {}
+        self._tables = {"authors": self.author_listing, "tags": self.tag_listing, "categories": self.category_listing}
         self.by_group: dict[str, list[dict]] = {}
         self.moved: dict[tuple[str, str], str] = {}  # (lang, slug) -> article id
         self.similar_index: dict[str, similar.SimilarIndex] = {}
@@ -360,9 +365,8 @@ class SiteModel:
         self.by_id[page["article_id"]] = page
         self.by_address[(lang, page["slug"])] = page
         self.lang_listing.setdefault(lang, Listing()).insert(page)
-        self.author_listing.setdefault(lang, {}).setdefault(author_key(page), Listing()).insert(page)
-        for key in self.page_tags(page):
-            self.tag_listing.setdefault(lang, {}).setdefault(key, Listing()).insert(page)
+        for kind, key in self.keyed_listings(page):
+            self._table(kind).setdefault(lang, {}).setdefault(key, Listing()).insert(page)
         group = self.by_group.setdefault(page["group_id"], [])
         group.append(page)
         group.sort(key=lambda p: (_key_order(self.settings, p["lang"]), p["article_id"]))
@@ -374,14 +378,11 @@ class SiteModel:
         self.lang_listing[lang].remove(page)
         if not self.lang_listing[lang]:
             del self.lang_listing[lang]
-        authors = self.author_listing[lang]
-        authors[author_key(page)].remove(page)
-        if not authors[author_key(page)]:
-            del authors[author_key(page)]
-        for key in self.page_tags(page):
-            self.tag_listing[lang][key].remove(page)
-            if not self.tag_listing[lang][key]:
-                del self.tag_listing[lang][key]
+        for kind, key in self.keyed_listings(page):
+            table = self._table(kind)[lang]
+            table[key].remove(page)
+            if not table[key]:
+                del table[key]
         group = self.by_group[page["group_id"]]
         group.remove(page)
         if not group:
@@ -398,9 +399,8 @@ class SiteModel:
             fp.files.update({article_file(sibling), f"{sibling['lang']}/sitemap.xml"})
         for old in self.redirects_of(article_id):
             fp.files.add(f"{old['lang']}/{old['slug']}/index.html")
-        listings = [(("lang", lang, ""), self.lang_listing[lang]),
-                    (("authors", lang, author_key(page)), self.author_listing[lang][author_key(page)])]
-        listings += [(("tags", lang, key), self.tag_listing[lang][key]) for key in self.page_tags(page)]
+        listings = [(("lang", lang, ""), self.lang_listing[lang])]
+        listings += [((kind, lang, key), self._table(kind)[lang][key]) for kind, key in self.keyed_listings(page)]
         for name, listing in listings:
             fp.listings[name] = (listing.oldest_index(page), len(listing))
         index = self.similar_index.get(lang)
@@ -510,6 +510,20 @@ class SiteModel:
         """The URL keys of a page's tags, each once."""
         return list(dict.fromkeys(tag_key(t) for t in page["snapshot"].get("tags", [])))
 
+    @staticmethod
+    def page_category_keys(page: dict) -> list[str]:
+        """The URL keys of a page's categories, each once."""
+        return list(dict.fromkeys(tag_key(c) for c in page_categories(page)))
+
+    @classmethod
+    def keyed_listings(cls, page: dict) -> list[tuple[str, str]]:
+        """(kind, key) of every author, tag and category listing the page is in."""
+        return ([("authors", key) for key in author_keys(page)] + [("tags", key) for key in cls.page_tags(page)]
+                + [("categories", key) for key in cls.page_category_keys(page)])
+
+    def _table(self, kind: str) -> dict[str, dict[str, Listing]]:
+        return self._tables[kind]
+
     @property
     def languages(self) -> list[str]:
         """Configured languages, then any other language that has pages."""
@@ -522,11 +536,10 @@ class SiteModel:
         return listing.items if listing else []
 
     def listing(self, kind: str, lang: str, key: str = "") -> Listing | None:
-        """The listing of a language (``lang``), an author (``authors``) or a tag (``tags``)."""
+        """The listing of a language (``lang``), an author (``authors``), a tag (``tags``) or a category (``categories``)."""
         if kind == "lang":
             return self.lang_listing.get(lang)
-        table = self.author_listing if kind == "authors" else self.tag_listing
-        return table.get(lang, {}).get(key)
+        return self._table(kind).get(lang, {}).get(key)
 
     def siblings(self, page: dict) -> list[dict]:
         """The live versions of the page's group, itself included, in configured language order."""
@@ -572,8 +585,8 @@ class SiteModel:
             if listing:
                 out.append(f"{lang}/sitemap.xml")
                 out += [listing_file(f"{lang}/", k) for k in range(1, listing.archive_count() + 1)]
-            for kind, table in (("authors", self.author_listing), ("tags", self.tag_listing)):
-                for key, listing in table.get(lang, {}).items():
+            for kind in LISTING_KINDS:
+                for key, listing in self._table(kind).get(lang, {}).items():
                     base = f"{lang}/{kind}/{key}/"
                     out += [listing_file(base, None)] + [listing_file(base, k) for k in range(1, listing.archive_count() + 1)]
         out += [f"{lang}/{slug}/index.html" for (lang, slug), i in sorted(self.moved.items())
@@ -616,7 +629,7 @@ class SiteModel:
         middle = parts[1:-1]
         kind, key = ("lang", "") if middle[0] == "page" else (middle[0], middle[1] if len(middle) > 1 else "")
         rest = middle if kind == "lang" else middle[2:]
-        if kind not in ("lang", "authors", "tags") or (kind != "lang" and not key):
+        if kind not in ("lang", *LISTING_KINDS) or (kind != "lang" and not key):
             return None
         listing = self.listing(kind, lang, key)
         if listing is None:

@@ -134,6 +134,27 @@ def test_translation_joins_group_and_language_line(stack, receiver):
     assert langs == ["tr"], langs
 
 
+def test_co_authors_and_categories_reach_the_public_site(stack):
+    fields = {k: v for k, v in ARTICLE.items() if k != "author"}
+    co = stack.api("ingest", "POST", "/api/articles", json=dict(
+        fields, title="Border Posts and Grain Trucks", categories=["Trade Policy"],
+        authors=[{"name": "First Writer", "bio": "Writes about ports.", "bio_lang": "en"},
+                 {"name": "Second Writer", "bio": "Limanlar üzerine yazar.", "bio_lang": "tr"}]))
+    assert co.status_code == 201, co.text
+    art = co.json()
+    assert stack.api("ingest", "POST", f"/api/articles/{art['id']}/transitions", json={"action": "publish"}).status_code == 202
+    wait_for(lambda: stack.api("ingest", "GET", f"/api/articles/{art['id']}").json()["state"] == "published",
+             timeout=30, message="co-authored article published")
+    doc = html.fromstring(requests.get(f"{stack.settings.site_url}/en/{art['slug']}/", timeout=10).content)
+    assert doc.xpath("//p[@class='byline']/a[@class='author']/text()") == ["First Writer", "Second Writer"]
+    assert [b.xpath("string(h2)") for b in doc.xpath("//section[@class='author-box']")] == ["First Writer", "Second Writer"]
+    assert doc.xpath("//p[@class='categories']/a/@href") == ["/en/categories/trade-policy/"]
+    second = html.fromstring(requests.get(f"{stack.settings.site_url}/en/authors/second-writer/", timeout=10).content)
+    assert second.xpath("//ul[contains(@class,'articles')]/li/a[1]/@href") == [f"/en/{art['slug']}/"]
+    category = requests.get(f"{stack.settings.site_url}/en/categories/trade-policy/", timeout=10)
+    assert category.status_code == 200 and art["slug"] in category.text
+
+
 def test_illegal_and_forbidden_transitions(stack):
     art = stack.api("ingest", "POST", "/api/articles", json=dict(ARTICLE, title="Transition Table Check")).json()
     resp = stack.api("ingest", "POST", f"/api/articles/{art['id']}/transitions", json={"action": "unpublish"})

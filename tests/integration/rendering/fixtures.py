@@ -72,9 +72,11 @@ def engine_for(settings):
 def snapshot(article_id: str, lang: str, *, group_id: str = GROUP, slug: str | None = None, title: str | None = None,
              body_html: str | None = None, tags: list[str] | None = None, references: list[dict] | None = None,
              author: dict | None = None, revision: int = 1, published_at: datetime = BASE_TIME,
-             updated_at: datetime | None = None, is_source: bool | None = None, source_lang: str = "en") -> dict:
-    """A publish snapshot shaped like ingest's ``snapshot()``."""
-    return {
+             updated_at: datetime | None = None, is_source: bool | None = None, source_lang: str = "en",
+             authors: list[dict] | None = None, categories: list[str] | None = None) -> dict:
+    """A publish snapshot shaped like ingest's ``snapshot()``; without ``authors`` and ``categories`` it has
+    the older shape (``author`` alone), with them ``author`` is the first of ``authors``."""
+    snap = {
         "article_id": article_id, "group_id": group_id, "lang": lang,
         "is_source": (lang == source_lang) if is_source is None else is_source, "source_lang": source_lang,
         "slug": slug or SLUGS[lang], "title": title or TITLES[lang],
@@ -86,6 +88,11 @@ def snapshot(article_id: str, lang: str, *, group_id: str = GROUP, slug: str | N
         "published_at": published_at.isoformat(),
         "updated_at": (updated_at or published_at).isoformat(),
     }
+    if authors is not None:
+        snap["author"], snap["authors"] = authors[0], authors
+    if categories is not None:
+        snap["categories"] = categories
+    return snap
 
 
 def group_snapshots() -> list[dict]:

@@ -19,8 +19,10 @@ from . import fixtures as fx
 LANGS = ("en", "tr", "ru")
 WORDS = ("water canal river glacier grain port rail border customs energy gas grid budget farm delta "
          "summit treaty security corridor trade railway steppe caspian drought harvest").split()
-AUTHORS = ("Deniz Aralbay", "Aylin Kaya", "Timur Sadykov", "Olga Petrova")
+# Two spellings of one name share one author page (and of one category, one category page).
+AUTHORS = ("Deniz Aralbay", "Aylin Kaya", "Timur Sadykov", "Olga Petrova", "OLGA PETROVA")
 TAGS = ("Water", "Trade", "Energy", "Security", "Transport", "Climate")
+CATEGORIES = ("Water Policy", "Regional Security", "Economy", "water policy")
 
 
 def tree(root: Path) -> dict[str, bytes]:
@@ -82,9 +84,14 @@ class World:
         refs = [{"number": i + 1, "title": self.text(3), "source": "Source", "url": f"https://example.org/{i}",
                  "accessed": "2022-10-14", "note": None} for i in range(rng.randint(0, 2))]
         body = "".join(f"<p>{self.text(12)}[{i + 1}]</p>" for i in range(len(refs))) + f"<p>{self.text(20)}</p>"
+        authors = [{"name": name, "bio": self.text(5) if rng.random() < 0.7 else "",
+                    "bio_lang": rng.choice((None, "tr", "ru"))} for name in rng.sample(AUTHORS, rng.choice((1, 1, 2, 3)))]
+        # One snapshot in five has the older shape: ``author`` alone, no ``authors`` or ``categories``.
+        old_shape = rng.random() < 0.2
         return fx.snapshot(article_id, lang, group_id=group, slug=f"{lang}-article-{self.n}-{rng.randint(0, 2)}",
                            title=title, body_html=body, tags=rng.sample(TAGS, rng.randint(0, 2)), references=refs,
-                           author={"name": rng.choice(AUTHORS), "bio": self.text(5), "bio_lang": rng.choice((None, "tr"))},
+                           author=authors[0], authors=None if old_shape else authors,
+                           categories=None if old_shape else rng.sample(CATEGORIES, rng.randint(0, 2)),
                            revision=revision, published_at=published_at, updated_at=self.clock,
                            source_lang=source_lang)
 
@@ -132,9 +139,11 @@ def test_200_random_steps_match_a_full_rebuild(tmp_path, monkeypatch):
             _assert_equal_to_rebuild(engine, settings, tmp_path / f"rebuild-{i}")
     assert {"publish", "republish", "unpublish"} <= set(kinds)
     _assert_equal_to_rebuild(engine, settings, tmp_path / "rebuild-final")
-    # Pagination, redirects and groups of three were exercised.
+    # Pagination, redirects, groups of three, co-authors and categories were exercised.
     files = tree(settings.site_dir)
     assert any("/page/2/" in p for p in files)
+    assert any(p.startswith(("en/categories/", "tr/categories/", "ru/categories/")) and "/page/1/" in p for p in files)
+    assert any(b' and <a class="author"' in body for body in files.values())
     assert any(b'http-equiv="refresh"' in body for body in files.values())
     engine.dispose()
 

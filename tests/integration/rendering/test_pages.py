@@ -99,7 +99,8 @@ def test_head_metadata(rendered):
         assert og["og:locale"] == {"en": "en_US", "tr": "tr_TR", "ru": "ru_RU"}[lang]
         ld = json.loads(doc.xpath("string(//script[@type='application/ld+json'])"))
         assert ld["@type"] == "Article" and ld["inLanguage"] == lang and ld["headline"] == fx.TITLES[lang]
-        assert ld["author"]["name"] == "Deniz Aralbay"
+        assert [(a["@type"], a["name"], a["url"]) for a in ld["author"]] == [
+            ("Person", "Deniz Aralbay", f"{base}/{lang}/authors/deniz-aralbay/")]
         assert ld["datePublished"].startswith("2022-10-13")
         assert "dateModified" in ld
         assert [(c["url"], c["lastReviewed"]) for c in ld["citation"]] == [

@@ -1,4 +1,4 @@
-"""Rendering helpers: footnote links, localised labels, dates and language names, atomic writes."""
+"""Rendering helpers: footnote links, localised labels, dates, language names and name lists, authors and categories of a snapshot, atomic writes."""
 from datetime import date
 
 from lxml import html
@@ -58,3 +58,22 @@ def test_url_keys_are_transliterated_slugs():
     assert content.tag_key("Центральная Азия") == "tsentralnaia-aziia"
     assert content.listing_file("tr/", None) == "tr/index.html" and content.listing_file("tr/", 3) == "tr/page/3/index.html"
     assert content.listing_file("tr/tags/su/", 2) == "tr/tags/su/page/2/index.html"
+
+
+def test_names_are_joined_with_the_language_and():
+    assert i18n.join_names(["A"], "en") == "A"
+    assert i18n.join_names(["A", "B"], "en") == "A and B"
+    assert i18n.join_names(["A", "B", "C"], "tr") == "A, B ve C"
+    assert i18n.join_names(["A", "B", "C", "D"], "ru") == "A, B, C и D"
+    assert i18n.list_separators(0, "en") == []
+    assert i18n.labels("ru")["category"] == "Рубрика" and i18n.labels("tr")["category"] == "Kategori"
+
+
+def test_older_snapshots_read_as_one_author_and_no_categories():
+    old = {"snapshot": {"author": {"name": "Aylin Kaya"}, "tags": []}}
+    assert content.page_authors(old) == [{"name": "Aylin Kaya"}]
+    assert content.author_keys(old) == ["aylin-kaya"] and content.page_categories(old) == []
+    new = {"snapshot": {"author": {"name": "A B"}, "authors": [{"name": "A B"}, {"name": "a b"}, {"name": "C"}],
+                        "categories": ["Water Policy"]}}
+    assert content.author_keys(new) == ["a-b", "c"], "two spellings of one name share one author page"
+    assert content.page_categories(new) == ["Water Policy"]

@@ -27,7 +27,7 @@ from shared.outbox import emit
 from shared.runtime import Runtime
 
 from . import site
-from .db import outbox, pending_renders, render_log
+from .db import applied_seq, outbox, pending_renders, render_log
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +48,29 @@ def _log(conn, article_id: str, revision, action: str, written: int, started: fl
                                             duration_ms=int((time.perf_counter() - started) * 1000)))
 
 
+def newer_than_applied(conn, article_id: str, seq: int) -> bool:
+    """Record ``seq`` as the article's newest applied event unless a newer one was applied; False then.
+
+    A compare-and-set: concurrent handlers of one article cannot both pass with stale numbers.
+    Events from before sequences existed (seq 0) always pass, as they did before.
+    """
+    if not seq:
+        return True
+    moved = conn.execute(update(applied_seq).where(applied_seq.c.article_id == article_id, applied_seq.c.seq < seq)
+                         .values(seq=seq)).rowcount
+    if moved:
+        return True
+    if conn.execute(select(applied_seq.c.seq).where(applied_seq.c.article_id == article_id)).first() is not None:
+        return False
+    conn.execute(applied_seq.insert().values(article_id=article_id, seq=seq))
+    return True
+
+
 def queue_change(conn, event: ev.ArticleChanged, action: str) -> None:
-    """Queue a publish (with the event's snapshot) or a remove for the next flush."""
+    """Queue a publish (with the event's snapshot) or a remove for the next flush; an out-of-date event is dropped."""
+    if not newer_than_applied(conn, event.article_id, event.seq):
+        log.info("%s of %s (seq %s) is older than what was applied; dropped", action, event.article_id, event.seq)
+        return
     conn.execute(pending_renders.insert().values(
         article_id=event.article_id, action=action,
         snapshot=event.snapshot if action == "publish" else None,

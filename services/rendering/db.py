@@ -106,5 +106,14 @@ pending_renders = Table(
     Column("queued_at", DateTime(timezone=True), nullable=False, index=True),
 )
 
+# The newest article event applied per article (ingest's per-article sequence): an older event that
+# arrives late, such as a publish overtaken by its unpublish, changes nothing.
+applied_seq = Table(
+    "applied_seq",
+    metadata,
+    Column("article_id", String(36), primary_key=True),
+    Column("seq", Integer, nullable=False),
+)
+
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)

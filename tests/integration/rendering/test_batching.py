@@ -146,3 +146,19 @@ def test_warm_loads_the_site_model_before_the_first_flush(tmp_path, monkeypatch)
         batching.flush_pending(rt)
     assert loads == [1], "every flush works on the model loaded at start"
     rt.engine.dispose()
+
+
+def test_a_publish_overtaken_by_its_unpublish_changes_nothing(tmp_path):
+    rt = _runtime(tmp_path)
+    snap = fx.other_snapshots()[0]
+    fields = _fields(snap)
+    unpublish = ev.ArticleUnpublished(**dict(fields, state="unpublished", seq=6)).envelope()
+    late_publish = ev.ArticlePublishRequested(snapshot=snap, **dict(fields, seq=5)).envelope()
+    rt.consume(unpublish, tasks.REMOVE_ARTICLE, lambda conn, e: batching.queue_change(conn, e, "remove"))
+    rt.consume(late_publish, tasks.RENDER_ARTICLE, lambda conn, e: batching.queue_change(conn, e, "publish"))
+    with rt.engine.begin() as conn:
+        actions = conn.execute(select(pending_renders.c.action)).scalars().all()
+    assert actions == ["remove"], "the older publish arrived late and was dropped"
+    newer = ev.ArticlePublishRequested(snapshot=snap, **dict(fields, seq=7)).envelope()
+    rt.consume(newer, tasks.RENDER_ARTICLE, lambda conn, e: batching.queue_change(conn, e, "publish"))
+    assert _pending(rt) == 2, "a newer publish is applied"

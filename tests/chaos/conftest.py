@@ -129,10 +129,10 @@ def start_chaos_stack(tmp: Path, extra_env: dict | None = None) -> ChaosStack:
         stack.start(name)
     try:
         launcher.wait_healthy(settings, timeout=60)
-        # /healthz covers the web apps; a chaos run also needs every worker consuming.
-        # The probe is a relay task; notification has none since it lost its outbox (0.2.0).
+        # /healthz covers the web apps; a chaos run also needs every worker consuming (each queue
+        # gets a harmless periodic task: a relay, or notification's delivery sweep).
         consuming = checks.probe_queues(redis_url, timeout=60)
-        if set(consuming) != set(tasks.RELAY_TASKS):
+        if set(consuming) != set(tasks.QUEUES):
             raise RuntimeError(f"workers not consuming after 60 s; only {sorted(consuming)}")
     except RuntimeError:
         print(stack.logs(), file=sys.stderr)

@@ -302,13 +302,7 @@ def group_of_article(conn: Connection, group_id: str) -> list[dict]:
     return [dict(r) for r in rows]
 
 
-def base_revision(form: ArticleForm) -> int | None:
-    """The revision an edit form was loaded from, None when the form did not carry one."""
-    raw = (form.base_revision.data or "").strip()
-    return int(raw) if raw.isdigit() else None
-
-
-def shown_revision(form: TransitionForm) -> int | None:
-    """The revision the workflow button's page showed, None when the form did not carry one."""
-    raw = (form.revision.data or "").strip()
+def revision_of(field) -> int | None:
+    """The revision number a hidden form field carries (the one the page showed), None when it carries none."""
+    raw = (field.data or "").strip()
     return int(raw) if raw.isdigit() else None

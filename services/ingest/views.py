@@ -174,13 +174,13 @@ def edit_article(article_id: str):
             del data["lang"]
             changes = parse_article_update(data, languages, max_body=rt.settings.max_body_bytes)
             saved = commands.update_article(conn, article_id, changes, actor=user["email"], role=user["role"],
-                                            base_revision=forms.base_revision(form))
+                                            base_revision=forms.revision_of(form.base_revision))
     except InvalidInput as exc:
         forms.attach_error(form, exc, lang=article["lang"], rows=rows)
     except PreconditionFailed as exc:
         # Keep the editor's text and show what the other save changed; nothing is overwritten.
         with rt.engine.begin() as conn:
-            conflict = queries.diff(conn, article_id, forms.base_revision(form), exc.extra["current_revision"])
+            conflict = queries.diff(conn, article_id, forms.revision_of(form.base_revision), exc.extra["current_revision"])
         forms.pad_references(form)
         return _render_form(form, article=article, conflict=conflict, status=409)
     except ApiError as exc:  # the edit table refused (403) or the state forbids edits (409)
@@ -256,7 +256,7 @@ def post_transition(article_id: str):
             before = _load(conn, article_id)["state"]
             article = commands.transition(conn, article_id, action, actor=user["email"], role=user["role"],
                                           site_url=rt.settings.site_url, publish_at=publish_at,
-                                          expected_revision=forms.shown_revision(form))
+                                          expected_revision=forms.revision_of(form.revision))
     except InvalidInput as exc:
         form.publish_at.errors = [exc.message]
         return _article_page(article_id, form, status=422)

@@ -54,11 +54,6 @@ def page_authors(page: dict) -> list[dict]:
     return snap.get("authors") or [snap["author"]]
 
 
-def author_key(page: dict) -> str:
-    """The URL key of a page's main author (their name as a slug)."""
-    return tag_key(page_authors(page)[0]["name"])
-
-
 def author_keys(page: dict) -> list[str]:
     """The URL keys of all a page's authors, each once, the main author first."""
     return list(dict.fromkeys(tag_key(a["name"]) for a in page_authors(page)))

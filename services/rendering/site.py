@@ -165,12 +165,6 @@ def _page_dict(row) -> dict:
     return page
 
 
-def find_page(conn: Connection, lang: str, slug: str) -> dict | None:
-    """The read-model row of a live page."""
-    row = conn.execute(select(pages).where(and_(pages.c.lang == lang, pages.c.slug == slug))).mappings().first()
-    return _page_dict(row) if row else None
-
-
 def find_redirect(conn: Connection, lang: str, slug: str) -> str | None:
     """The current path of the live article that used to be at ``/<lang>/<slug>/``, if any."""
     row = conn.execute(

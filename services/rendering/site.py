@@ -14,9 +14,10 @@ model loaded again. Listing pages (a language's, and each author's, tag's and ca
 article is in the listing of every one of its authors) are numbered from the oldest (the newest
 articles are on the landing page), so a new article rewrites a bounded number of them.
 
-Files are written atomically (temp file + rename), and only when their bytes change: the digest of
-every written file is kept in ``page_hashes`` (with its size and mtime, so a file changed behind our
-back is noticed without reading it).
+Files are written only when their bytes change: the digest of every written file is kept in
+``page_hashes`` (with its size and mtime, so a file changed behind our back is noticed without reading
+it). A render is staged first (every changed file in a hidden temporary file beside its target) and
+moved into place only when every file of it rendered, so a render that fails publishes nothing.
 """
 from __future__ import annotations
 
@@ -57,22 +58,8 @@ POOL_MIN_FILES = 2000
 # sparse product, instead of change by change.
 BULK_CHANGES = 16
 _CHUNK = 64
-
-
-def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+# Hidden name of a file rendered but not yet moved into place (nginx and the app serve no dotfiles).
+STAGED_PREFIX = ".tmp-"
 
 
 # --- the read model -------------------------------------------------------------------------
@@ -689,15 +676,17 @@ def _stored_hashes(conn: Connection, paths: list[str]) -> dict[str, tuple]:
     return out
 
 
-def _put_one(rel: str, data: str | None, stored: tuple | None, site_dir: Path) -> tuple:
-    """Write or remove one file when needed; return (path, outcome, digest, size, mtime_ns)."""
+def _stage_one(rel: str, data: str | None, stored: tuple | None, site_dir: Path) -> tuple:
+    """Decide what one file needs and stage new bytes in a hidden temporary file beside it.
+
+    Returns (path, outcome, digest, size, mtime_ns, temp path); nothing visible changes until
+    ``_publish_staged``, so a render that fails part way leaves the live site as it was.
+    """
     target = site_dir / rel
     if data is None:
         if target.is_file():
-            target.unlink()
-            _prune_empty_dirs(target.parent, site_dir)
-            return rel, "removed", None, None, None
-        return rel, "absent", None, None, None
+            return rel, "remove", None, None, None, None
+        return rel, "absent", None, None, None, None
     raw = data.encode("utf-8")
     digest = _digest(raw)
     try:
@@ -705,13 +694,44 @@ def _put_one(rel: str, data: str | None, stored: tuple | None, site_dir: Path) -
     except FileNotFoundError:
         st = None
     if st is not None and stored is not None and stored == (digest, st.st_size, st.st_mtime_ns):
-        return rel, "unchanged", None, None, None
+        return rel, "unchanged", None, None, None, None
     # The file was changed behind our back (or never recorded): its bytes decide.
     if st is not None and st.st_size == len(raw) and target.read_bytes() == raw:
-        return rel, "same", digest, st.st_size, st.st_mtime_ns
-    write_atomic(target, raw)
-    st = target.stat()
-    return rel, "written", digest, st.st_size, st.st_mtime_ns
+        return rel, "same", digest, st.st_size, st.st_mtime_ns, None
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=STAGED_PREFIX, suffix=target.suffix)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(raw)
+        os.chmod(tmp, 0o644)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return rel, "write", digest, len(raw), None, tmp
+
+
+def _discard_staged(staged: Iterable[tuple]) -> None:
+    """Delete the temporary files of a render that will not be published."""
+    for item in staged:
+        if item[5]:
+            Path(item[5]).unlink(missing_ok=True)
+
+
+def _publish_staged(staged: list[tuple], site_dir: Path) -> list[tuple]:
+    """Move every staged file into place and remove the files gone; return (path, outcome, digest, size, mtime_ns)."""
+    done = []
+    for rel, outcome, digest, size, mtime_ns, tmp in staged:
+        target = site_dir / rel
+        if outcome == "write":
+            os.replace(tmp, target)
+            done.append((rel, "written", digest, size, target.stat().st_mtime_ns))
+        elif outcome == "remove":
+            target.unlink(missing_ok=True)
+            _prune_empty_dirs(target.parent, site_dir)
+            done.append((rel, "removed", None, None, None))
+        else:
+            done.append((rel, outcome, digest, size, mtime_ns))
+    return done
 
 
 def _record(conn: Connection | None, results: list[tuple], report: RenderReport) -> None:
@@ -761,15 +781,20 @@ def apply(model: SiteModel, paths: Iterable[str], site_dir: Path, conn: Connecti
     ordered = sorted(paths)
     stored = _stored_hashes(conn, ordered) if conn is not None else {}
     r = Renderer(model)
-    results = []
-    for start in range(0, len(ordered), _CHUNK):
-        chunk = ordered[start:start + _CHUNK]
-        model.prefetch(_article_ids(model, chunk))
-        results += [_put_one(rel, model.render(rel, r), stored.get(rel), site_dir) for rel in chunk]
-        model.forget_fragments()
-        if progress:
-            progress(len(results), len(ordered))
-    _record(conn, results, report)
+    staged: list[tuple] = []
+    try:
+        for start in range(0, len(ordered), _CHUNK):
+            chunk = ordered[start:start + _CHUNK]
+            model.prefetch(_article_ids(model, chunk))
+            for rel in chunk:
+                staged.append(_stage_one(rel, model.render(rel, r), stored.get(rel), site_dir))
+            model.forget_fragments()
+            if progress:
+                progress(len(staged), len(ordered))
+    except BaseException:
+        _discard_staged(staged)
+        raise
+    _record(conn, _publish_staged(staged, site_dir), report)
     return report
 
 
@@ -893,18 +918,28 @@ def _pool_render(job: tuple[list[str], dict, str]) -> list[tuple]:
         model.loader = lambda ids: fetch_fragments(conn, ids)
         model.prefetch(_article_ids(model, paths))
         r = Renderer(model)
-        out = [_put_one(rel, model.render(rel, r), stored.get(rel), Path(site_dir)) for rel in paths]
+        out: list[tuple] = []
+        try:
+            for rel in paths:
+                out.append(_stage_one(rel, model.render(rel, r), stored.get(rel), Path(site_dir)))
+        except BaseException:
+            _discard_staged(out)
+            raise
         model.forget_fragments()
         model.loader = None
     return out
 
 
 def _stale_outputs(site_dir: Path, expected: set[str]) -> set[str]:
+    """Output files no page of the model names; staged files left by a render that died are deleted."""
     stale = set()
     if site_dir.is_dir():
         for dirpath, _, files in os.walk(site_dir):
             for name in files:
-                if name in OUTPUT_NAMES:
+                if name.startswith(STAGED_PREFIX):
+                    # Under the render lock no other render is staging: this one's process died.
+                    Path(dirpath, name).unlink(missing_ok=True)
+                elif name in OUTPUT_NAMES:
                     rel = Path(dirpath, name).relative_to(site_dir).as_posix()
                     if rel not in expected:
                         stale.add(rel)
@@ -950,8 +985,11 @@ def rebuild(conn: Connection, settings: Settings, progress: Callable[[int, int],
                 results += part
                 if progress:
                     progress(len(results), len(ordered))
+    except BaseException:
+        _discard_staged(results)
+        raise
     finally:
         _POOL_MODEL = None
         gc.unfreeze()
-    _record(conn if record else None, results, report)
+    _record(conn if record else None, _publish_staged(results, site_dir), report)
     return report

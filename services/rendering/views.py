@@ -45,9 +45,12 @@ def _not_found(path: str):
 
 
 def _local_path(path: str) -> bool:
-    """Whether ``path`` can only ever name a page of this site (no ``//host``, backslash, blank or control character)."""
+    """Whether ``path`` can only ever name a page of this site (no ``//host``, backslash, blank, control
+    character or hidden file)."""
     if path.startswith(("/", "\\")) or "\\" in path or "//" in path:
         return False
+    if any(part.startswith(".") for part in path.split("/")):
+        return False  # hidden files: renders staged but not yet in place, never part of the site
     return not any(ch.isspace() or unicodedata.category(ch)[0] == "C" for ch in path)
 
 

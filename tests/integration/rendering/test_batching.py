@@ -95,6 +95,37 @@ def test_a_failing_change_is_retried_then_answered_as_failed_without_holding_bac
     rt.engine.dispose()
 
 
+def _tree(site_dir) -> dict[str, bytes]:
+    return {p.relative_to(site_dir).as_posix(): p.read_bytes() for p in site_dir.rglob("*") if p.is_file()}
+
+
+def test_a_render_that_fails_part_way_publishes_nothing(tmp_path, monkeypatch):
+    rt = _runtime(tmp_path)
+    first, second = fx.other_snapshots()[:2]
+    _publish(rt, first)
+    batching.flush_pending(rt)
+    site_dir = rt.settings.site_dir
+    before = _tree(site_dir)
+    real = site.SiteModel.render
+
+    def fails_on_the_sitemap_index(self, rel, renderer=None):
+        # Sorted after the article's own page, so that page is rendered before the failure.
+        if rel == "sitemap.xml":
+            raise OSError("disk trouble")
+        return real(self, rel, renderer)
+
+    monkeypatch.setattr(site.SiteModel, "render", fails_on_the_sitemap_index)
+    _publish(rt, second)
+    batching.flush_pending(rt)
+    assert _pending(rt) == 1
+    assert _tree(site_dir) == before  # no page of the failed render is live, not even staged
+    monkeypatch.setattr(site.SiteModel, "render", real)
+    batching.flush_pending(rt)
+    assert (site_dir / "en" / second["slug"] / "index.html").is_file()
+    assert not [p for p in site_dir.rglob(".*")]
+    rt.engine.dispose()
+
+
 def test_the_sweep_finds_changes_left_waiting(tmp_path):
     rt = _runtime(tmp_path)
     _publish(rt, fx.other_snapshots()[0])

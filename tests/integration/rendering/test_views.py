@@ -46,3 +46,10 @@ def test_ordinary_addresses_still_redirect_to_their_directory(client):
     resp = client.get("/en/page")
     assert resp.status_code == 301 and resp.headers["Location"] == "/en/page/"
     assert client.get("/en/page/").status_code == 200
+
+
+def test_hidden_files_such_as_staged_renders_are_never_served(client, tmp_path):
+    staged = next(tmp_path.rglob("en/page/index.html")).with_name(".tmp-abc.html")
+    staged.write_text("<!DOCTYPE html><title>half rendered</title>")
+    assert client.get("/en/page/.tmp-abc.html").status_code == 404
+    assert client.get("/en/page/index.html").status_code == 200

@@ -30,12 +30,27 @@ def test_labels_per_language():
     assert i18n.labels("de")["share"] == "Share"
 
 
-def test_write_atomic_leaves_no_temp_files(tmp_path):
+def test_staged_files_are_hidden_until_published_and_discarded_without_trace(tmp_path):
     target = tmp_path / "en" / "a" / "index.html"
-    site.write_atomic(target, "one")
-    site.write_atomic(target, "two")
-    assert target.read_text() == "two"
+    staged = [site._stage_one("en/a/index.html", "one", None, tmp_path)]
+    assert not target.exists()
+    assert [p.name.startswith(".") for p in target.parent.iterdir()] == [True]
+    done = site._publish_staged(staged, tmp_path)
+    assert target.read_text() == "one"
+    assert done[0][:4] == ("en/a/index.html", "written", site._digest(b"one"), 3)
     assert [p.name for p in target.parent.iterdir()] == ["index.html"]
+    site._discard_staged([site._stage_one("en/a/index.html", "two", None, tmp_path)])
+    assert target.read_text() == "one"
+    assert [p.name for p in target.parent.iterdir()] == ["index.html"]
+
+
+def test_a_removal_waits_for_publishing(tmp_path):
+    target = tmp_path / "en" / "a" / "index.html"
+    site._publish_staged([site._stage_one("en/a/index.html", "one", None, tmp_path)], tmp_path)
+    staged = [site._stage_one("en/a/index.html", None, None, tmp_path)]
+    assert target.is_file()
+    assert site._publish_staged(staged, tmp_path)[0][1] == "removed"
+    assert not (tmp_path / "en").exists()
 
 
 def test_roman_markers_link_to_their_number_and_code_is_left_alone():

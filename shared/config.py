@@ -121,6 +121,14 @@ def _int(env: dict, name: str, default: int) -> int:
         raise ConfigError(f"{name}: {raw!r} is not an integer") from exc
 
 
+def _one_of(env: dict, name: str, choices: tuple[str, ...]) -> str:
+    """One of ``choices`` (the first when unset)."""
+    raw = (env.get(name) or choices[0]).strip().lower()
+    if raw not in choices:
+        raise ConfigError(f"{name}: {raw!r} is not one of {', '.join(choices)}")
+    return raw
+
+
 def _float(env: dict, name: str, default: float) -> float:
     raw = env.get(name)
     if raw in (None, ""):
@@ -174,6 +182,7 @@ class Settings:
     webhook_secret_overlap_hours: float = 24.0
     outbox_sweep_seconds: float = 5.0
     outbox_redelivery_seconds: float = 300.0
+    outbox_relay: str = "background"  # web apps: "background" (a thread sends after commit) or "inline"
     max_body_bytes: int = 2_000_000
     schedule_late_after_seconds: float = 60.0
     metrics_token: str = ""  # bearer token of /readyz and /metrics; the API token when empty
@@ -234,6 +243,7 @@ def load_settings(env: dict | None = None) -> Settings:
         webhook_secret_overlap_hours=_float(env, "WEBHOOK_SECRET_OVERLAP_HOURS", 24.0),
         outbox_sweep_seconds=_float(env, "OUTBOX_SWEEP_SECONDS", 5.0),
         outbox_redelivery_seconds=_float(env, "OUTBOX_REDELIVERY_SECONDS", 300.0),
+        outbox_relay=_one_of(env, "OUTBOX_RELAY", ("background", "inline")),
         max_body_bytes=_int(env, "MAX_BODY_BYTES", 2_000_000),
         schedule_late_after_seconds=_float(env, "SCHEDULE_LATE_AFTER_SECONDS", 60.0),
         metrics_token=env.get("METRICS_TOKEN") or "",

@@ -21,7 +21,7 @@ from shared.db import check_db
 from shared.health import ops_blueprint
 from shared.logs import CORRELATION_HEADER, configure_logging, correlation_id, current_correlation_id
 from shared.metrics import connect_signals, instrument_worker, set_metrics_redis
-from shared.outbox import pending_count
+from shared.outbox import BackgroundRelay, pending_count
 from shared.runtime import Runtime, build_runtime
 from shared.throttle import Throttle
 from shared.web import register_errors
@@ -54,6 +54,9 @@ def create_service_app(service: str, metadata: MetaData, *, import_name: str, bl
             app.config[key] = getattr(settings, attr)
 
     rt = build_runtime(service, settings, metadata)
+    if rt.outbox is not None and settings.outbox_relay == "background":
+        # A request answers once its transaction commits; the broker round trips happen after.
+        rt.background = BackgroundRelay(rt.engine, rt.outbox, rt.celery)
     app.extensions["pipeline"] = rt
     register_errors(app)
     _bind_correlation_ids(app, settings.redis_url)

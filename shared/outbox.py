@@ -3,11 +3,16 @@
 ``emit`` writes an event row in the caller's transaction, so the state change and its event
 commit together. ``relay`` sends committed rows to every subscriber task of the routing table and
 marks them sent; the beat sweep calls it for rows left behind (for example when Redis was down
-at commit). ``claim`` records a processed event id in the consumer's inbox so a repeat is skipped.
+at commit). Web apps hand the ids of committed rows to ``BackgroundRelay``, a thread of their own,
+so a request answers once its transaction commits, without waiting for the broker. ``claim`` records a processed event id in the consumer's inbox so a repeat is skipped.
 """
 from __future__ import annotations
 
+import atexit
 import logging
+import os
+import queue
+import threading
 from datetime import timedelta
 
 from celery import Celery
@@ -17,7 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from shared import tasks
 from shared.db import JSONType
 from shared.events import Event, utcnow
-from shared.logs import current_correlation_id
+from shared.logs import bound_correlation_id, current_correlation_id
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +89,14 @@ def send_envelope(celery: Celery, envelope: dict) -> None:
     subscribers = tasks.EVENT_SUBSCRIBERS.get(envelope["type"])
     if subscribers is None:
         raise LookupError(f"event type {envelope['type']!r} has no entry in EVENT_SUBSCRIBERS")
-    for task_name in subscribers:
-        celery.send_task(task_name, kwargs={"event": envelope}, queue=tasks.queue_for(task_name))
+    # A short repr: Celery would otherwise walk the whole event (a snapshot holds the article) to
+    # describe it in logs and task events.
+    described = f"{{'event': '{envelope['type']} {envelope['id']}'}}"
+    # The task's correlation header is the event's, also when a relay thread or the sweep sends it.
+    with bound_correlation_id(envelope.get("correlation_id") or current_correlation_id()):
+        for task_name in subscribers:
+            celery.send_task(task_name, kwargs={"event": envelope}, queue=tasks.queue_for(task_name),
+                             kwargsrepr=described)
 
 
 def relay(
@@ -152,3 +163,56 @@ def pending_count(engine: Engine, outbox: Table) -> int:
     """How many outbox rows are not sent yet (the backlog)."""
     with engine.begin() as conn:
         return conn.execute(select(func.count()).select_from(outbox).where(outbox.c.sent_at.is_(None))).scalar_one()
+
+
+class BackgroundRelay:
+    """Relays committed outbox rows from a thread of this process, off the request's critical path.
+
+    Only ids of committed rows are handed over, so an id lost with the process (killed before the
+    thread sent it) is still pending in the outbox and the sweep sends it, as after a failed send.
+    The thread is started in the process that first submits (a forked web worker gets its own).
+    """
+
+    def __init__(self, engine: Engine, outbox: Table, celery: Celery, *, batch: int = 500):
+        self.engine, self.outbox, self.celery, self.batch = engine, outbox, celery, batch
+        self._ids: queue.SimpleQueue[str] = queue.SimpleQueue()
+        self._unfinished = 0
+        self._idle = threading.Condition()
+        self._pid: int | None = None
+        atexit.register(self.drain, 5.0)
+
+    def submit(self, event_ids: list[str]) -> None:
+        """Queue ids of committed outbox rows for sending."""
+        if not event_ids:
+            return
+        with self._idle:
+            if self._pid != os.getpid():
+                # A fork copies the queue but not the thread: start this process's own.
+                self._pid, self._ids, self._unfinished = os.getpid(), queue.SimpleQueue(), 0
+                threading.Thread(target=self._run, name="outbox-relay", daemon=True).start()
+            self._unfinished += len(event_ids)
+        for event_id in event_ids:
+            self._ids.put(event_id)
+
+    def drain(self, timeout: float) -> bool:
+        """Wait until every submitted id was relayed (or failed and left to the sweep); False on timeout."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._unfinished == 0, timeout)
+
+    def _run(self) -> None:
+        ids = self._ids
+        while True:
+            taken = [ids.get()]
+            while len(taken) < self.batch:
+                try:
+                    taken.append(ids.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                relay(self.engine, self.outbox, self.celery, event_ids=taken, limit=len(taken))
+            except Exception:
+                # Most likely the database is unavailable; the rows stay pending and the sweep sends them.
+                log.warning("outbox relay: %d events left for the sweep", len(taken), exc_info=True)
+            with self._idle:
+                self._unfinished -= len(taken)
+                self._idle.notify_all()

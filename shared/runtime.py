@@ -19,7 +19,7 @@ from shared.db import make_engine
 from shared.errors import ApiError
 from shared.events import Event, parse
 from shared.logs import bound_correlation_id, correlation_headers, current_correlation_id
-from shared.outbox import claim, redeliver, relay
+from shared.outbox import BackgroundRelay, claim, redeliver, relay
 
 log = logging.getLogger(__name__)
 
@@ -34,10 +34,16 @@ class Runtime:
     celery: Celery
     outbox: Table | None  # None for a service that emits no events
     inbox: Table
+    # Set in web apps (OUTBOX_RELAY=background): events are sent by a thread after the commit.
+    background: BackgroundRelay | None = None
 
     def relay(self, envelopes: list[dict]) -> int:
-        """Send just-committed events now; failures stay in the outbox for the sweep."""
-        return relay(self.engine, self.outbox, self.celery, event_ids=[e["id"] for e in envelopes])
+        """Send just-committed events (now, or through the background relay); failures stay for the sweep."""
+        ids = [e["id"] for e in envelopes]
+        if self.background is not None:
+            self.background.submit(ids)
+            return len(ids)
+        return relay(self.engine, self.outbox, self.celery, event_ids=ids)
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:

@@ -75,6 +75,21 @@ def article_file(page: dict) -> str:
     return f"{page['lang']}/{page['slug']}/index.html"
 
 
+# URLs per language sitemap file, numbered from the oldest article so a new one rewrites only the last.
+SITEMAP_SIZE = 1000
+CATEGORY_SITEMAP = "sitemap-categories.xml"
+
+
+def sitemap_file(lang: str, k: int) -> str:
+    """Sitemap ``k`` of a language (1 holds its oldest articles)."""
+    return f"{lang}/sitemap-{k}.xml"
+
+
+def sitemap_count(n: int) -> int:
+    """How many sitemap files a language with ``n`` articles has."""
+    return -(-n // SITEMAP_SIZE)
+
+
 def listing_file(base: str, page: int | None) -> str:
     """The file of a listing page under ``base`` (``en/``, ``en/tags/water/``): None is its landing
     page (the newest articles), ``k`` its archive page ``k`` (counted from the oldest)."""

@@ -19,8 +19,9 @@ from markupsafe import Markup
 
 from shared.content import page_path
 
-from . import i18n, similar
-from .content import link_footnotes_found, listing_file, page_authors, page_categories, tag_key
+from . import content, i18n, similar
+from .content import (CATEGORY_SITEMAP, link_footnotes_found, listing_file, page_authors, page_categories, sitemap_file,
+                      tag_key)
 
 if TYPE_CHECKING:
     from .site import SiteModel
@@ -340,31 +341,48 @@ class Renderer:
         return fg.atom_str(pretty=True).decode("utf-8")
 
     def sitemap_index(self) -> str:
-        """The sitemap index naming one sitemap per language that has pages."""
+        """The sitemap index naming every sitemap file of every language that has pages."""
         lines = ['<?xml version="1.0" encoding="UTF-8"?>',
                  '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
         for lang in self.m.languages:
-            items = self.m.articles(lang)
-            if not items:
-                continue
-            lastmod = max(p["updated_at"] for p in items).isoformat()
-            lines.append(f"  <sitemap><loc>{xml_escape(self.url(f'/{lang}/sitemap.xml'))}</loc>"
-                         f"<lastmod>{lastmod}</lastmod></sitemap>")
+            for k, items in enumerate(self._sitemap_chunks(lang), start=1):
+                lastmod = max(p["updated_at"] for p in items).isoformat()
+                lines.append(f"  <sitemap><loc>{xml_escape(self.url('/' + sitemap_file(lang, k)))}</loc>"
+                             f"<lastmod>{lastmod}</lastmod></sitemap>")
+            if self.m.category_listing.get(lang):
+                newest = max(p["updated_at"] for listing in self.m.category_listing[lang].values() for p in listing.items)
+                lines.append(f"  <sitemap><loc>{xml_escape(self.url(f'/{lang}/{CATEGORY_SITEMAP}'))}</loc>"
+                             f"<lastmod>{newest.isoformat()}</lastmod></sitemap>")
         lines.append("</sitemapindex>")
         return "\n".join(lines) + "\n"
 
-    def sitemap(self, lang: str) -> str:
-        """One language's sitemap: its articles, each with ``xhtml:link`` alternates for its whole group, then
-        its category pages."""
+    def _sitemap_chunks(self, lang: str) -> list[list[dict]]:
+        """A language's articles from the oldest, ``SITEMAP_SIZE`` per sitemap file."""
+        oldest_first = self.m.articles(lang)[::-1]
+        size = content.SITEMAP_SIZE
+        return [oldest_first[i:i + size] for i in range(0, len(oldest_first), size)]
+
+    def sitemap(self, lang: str, k: int) -> str:
+        """Sitemap ``k`` of a language: its articles from oldest position ``(k-1) * SITEMAP_SIZE`` on, each with
+        ``xhtml:link`` alternates for its whole group."""
         lines = ['<?xml version="1.0" encoding="UTF-8"?>',
                  '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:xhtml="http://www.w3.org/1999/xhtml">']
-        for p in sorted(self.m.articles(lang), key=lambda p: p["slug"]):
+        items = self.m.articles(lang)
+        size, n = content.SITEMAP_SIZE, len(items)
+        for p in reversed(items[max(0, n - k * size): n - (k - 1) * size]):
             lines.append(f"  <url><loc>{xml_escape(self.url(self.article_path(p)))}</loc>"
                          f"<lastmod>{p['updated_at'].isoformat()}</lastmod>")
             for hreflang, href in self._alternates(p):
                 lines.append(f'    <xhtml:link rel="alternate" hreflang={quoteattr(hreflang)} href={quoteattr(href)}/>')
             lines.append("  </url>")
-        # Category pages are where readers browse a subject; they have no translations.
+        lines.append("</urlset>")
+        return "\n".join(lines) + "\n"
+
+    def category_sitemap(self, lang: str) -> str:
+        """A language's category pages (landing and archive pages): where readers browse a subject; they
+        have no translations."""
+        lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+                 '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
         for key, listing in sorted(self.m.category_listing.get(lang, {}).items()):
             base = f"{lang}/categories/{key}/"
             for k in [None, *range(1, listing.archive_count() + 1)]:

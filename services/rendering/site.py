@@ -25,6 +25,7 @@ import gc
 import hashlib
 import multiprocessing
 import os
+import re
 import tempfile
 import uuid
 from bisect import bisect_left
@@ -43,7 +44,8 @@ from shared.events import aware
 from shared.markup import sanitize_html
 
 from . import content, similar
-from .content import article_file, author_keys, listing_file, page_categories, tag_key
+from .content import (CATEGORY_SITEMAP, article_file, author_keys, listing_file, page_categories, sitemap_count,
+                      sitemap_file, tag_key)
 from .db import fragments, page_hashes, pages, redirects, similar_tables, site_version
 from .render import Renderer, excerpt
 
@@ -51,7 +53,8 @@ SIMILAR_COUNT = 3
 # Listings keyed by a name under /<lang>/<kind>/<key>/, besides the language's own.
 LISTING_KINDS = ("authors", "tags", "categories")
 # Output names the site owns; a rebuild may delete stale files with these names, nothing else.
-OUTPUT_NAMES = ("index.html", "404.html", "feed.xml", "sitemap.xml", "robots.txt")
+OUTPUT_NAMES = ("index.html", "404.html", "feed.xml", "sitemap.xml", "robots.txt", CATEGORY_SITEMAP)
+_NUMBERED_SITEMAP = re.compile(r"sitemap-([1-9][0-9]*)\.xml")
 # Below this many files a rebuild renders in its own process (forking costs more than it saves).
 POOL_MIN_FILES = 2000
 # A batch with this many changes in one language scores that language's similar lists once, in one
@@ -375,9 +378,12 @@ class SiteModel:
         if page is None:
             return fp
         lang = page["lang"]
-        fp.files.update({article_file(page), f"{lang}/feed.xml", f"{lang}/sitemap.xml"})
+        fp.files.update({article_file(page), f"{lang}/feed.xml", self.sitemap_of(page)})
+        if self.page_category_keys(page):
+            fp.files.add(f"{lang}/{CATEGORY_SITEMAP}")
         for sibling in self.siblings(page):
-            fp.files.update({article_file(sibling), f"{sibling['lang']}/sitemap.xml"})
+            # A sibling's sitemap entry lists this page among its alternates.
+            fp.files.update({article_file(sibling), self.sitemap_of(sibling)})
         for old in self.redirects_of(article_id):
             fp.files.add(f"{old['lang']}/{old['slug']}/index.html")
         listings = [(("lang", lang, ""), self.lang_listing[lang])]
@@ -410,6 +416,8 @@ class SiteModel:
             j = min(i for i in (old_index, new_index) if i is not None)
             base = self._listing_base(name)
             paths.update(listing_file(base, k) for k in Listing.changed_pages(j, old_n, new_n, old_index != new_index))
+            if name[0] == "lang":
+                paths.update(self._sitemaps_changed(name[1], j, old_n, new_n, old_index != new_index))
         by_id = self.by_id
         for other in before.listed_by | after.listed_by | similar_changed:
             if other in by_id:
@@ -417,6 +425,20 @@ class SiteModel:
         if everything_before is not None or self.languages != languages:
             paths |= (everything_before or set()) | set(self.paths())
         return paths
+
+    def sitemap_of(self, page: dict) -> str:
+        """The sitemap file that lists ``page``."""
+        return sitemap_file(page["lang"], self.lang_listing[page["lang"]].oldest_index(page) // content.SITEMAP_SIZE + 1)
+
+    @staticmethod
+    def _sitemaps_changed(lang: str, j: int, n_before: int, n_after: int, moved: bool) -> set[str]:
+        """Sitemap files of ``lang`` whose entries change when the article at oldest position ``j`` changed."""
+        # Sitemaps of 0.2.0 and before: one file per language, deleted (or found absent) here.
+        out = {f"{lang}/sitemap.xml"}
+        first = j // content.SITEMAP_SIZE + 1
+        last = max(sitemap_count(n_before), sitemap_count(n_after)) if moved or n_before != n_after else first
+        out.update(sitemap_file(lang, k) for k in range(first, last + 1))
+        return out
 
     def _in_configured_language(self, article_id: str) -> bool:
         # Only a page in a language outside the configured ones can add or remove a language.
@@ -564,8 +586,10 @@ class SiteModel:
             out += [f"{lang}/404.html", f"{lang}/feed.xml", listing_file(f"{lang}/", None)]
             listing = self.lang_listing.get(lang)
             if listing:
-                out.append(f"{lang}/sitemap.xml")
+                out += [sitemap_file(lang, k) for k in range(1, sitemap_count(len(listing)) + 1)]
                 out += [listing_file(f"{lang}/", k) for k in range(1, listing.archive_count() + 1)]
+            if self.category_listing.get(lang):
+                out.append(f"{lang}/{CATEGORY_SITEMAP}")
             for kind in LISTING_KINDS:
                 for key, listing in self._table(kind).get(lang, {}).items():
                     base = f"{lang}/{kind}/{key}/"
@@ -594,8 +618,12 @@ class SiteModel:
                 return r.feed(lang)
             if name == "index.html":
                 return r.listing("lang", lang, "", None)
-            if name == "sitemap.xml" and lang in self.lang_listing:
-                return r.sitemap(lang)
+            numbered = _NUMBERED_SITEMAP.fullmatch(name)
+            if numbered and lang in self.lang_listing:
+                k = int(numbered.group(1))
+                return r.sitemap(lang, k) if k <= sitemap_count(len(self.lang_listing[lang])) else None
+            if name == CATEGORY_SITEMAP and self.category_listing.get(lang):
+                return r.category_sitemap(lang)
             return None
         if parts[-1] != "index.html":
             return None
@@ -939,7 +967,7 @@ def _stale_outputs(site_dir: Path, expected: set[str]) -> set[str]:
                 if name.startswith(STAGED_PREFIX):
                     # Under the render lock no other render is staging: this one's process died.
                     Path(dirpath, name).unlink(missing_ok=True)
-                elif name in OUTPUT_NAMES:
+                elif name in OUTPUT_NAMES or _NUMBERED_SITEMAP.fullmatch(name):
                     rel = Path(dirpath, name).relative_to(site_dir).as_posix()
                     if rel not in expected:
                         stale.add(rel)

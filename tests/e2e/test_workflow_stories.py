@@ -291,7 +291,7 @@ def test_unpublish_removes_the_page_and_updates_the_siblings(stack, tokens):
     wait_for(lambda: requests.get(tr_live["public_url"], timeout=5).status_code == 404, timeout=20, message="page gone")
     assert wait_for(lambda: _lang_line(stack, en_live["public_url"]) == [], timeout=20, message="sibling updated")
     site = stack.settings.site_url
-    for path in ("/tr/", "/tr/feed.xml", "/sitemap.xml", "/tr/sitemap.xml", "/en/sitemap.xml", f"/en/{en['slug']}/"):
+    for path in ("/tr/", "/tr/feed.xml", "/sitemap.xml", "/tr/sitemap-1.xml", "/en/sitemap-1.xml", f"/en/{en['slug']}/"):
         body = requests.get(site + path, timeout=5).text
         assert tr_live["public_url"] not in body and f"/tr/{tr['slug']}/" not in body, path
     group = wait_for(lambda: (g := stack.api("translation_status", "GET", f"/api/groups/{en['group_id']}").json())

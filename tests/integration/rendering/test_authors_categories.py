@@ -214,7 +214,7 @@ def test_category_pages_are_numbered_from_the_oldest_with_canonical_prev_next_an
     assert oldest.xpath("//link[@rel='prev']/@href") == ["/en/categories/water-policy/page/2/"]
     assert oldest.xpath("//link[@rel='next']/@href") == []
 
-    sitemap = etree.fromstring((settings.site_dir / "en/sitemap.xml").read_bytes())
+    sitemap = etree.fromstring((settings.site_dir / "en/sitemap-categories.xml").read_bytes())
     entries = {u.findtext(f"{SM}loc"): u.findtext(f"{SM}lastmod") for u in sitemap.iter(f"{SM}url")}
     category_urls = [u for u in entries if "/categories/" in u]
     assert category_urls == [f"{base}/en/categories/water-policy/", f"{base}/en/categories/water-policy/page/1/",

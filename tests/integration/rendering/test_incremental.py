@@ -128,6 +128,7 @@ class World:
 
 def test_200_random_steps_match_a_full_rebuild(tmp_path, monkeypatch):
     monkeypatch.setattr("services.rendering.content.PAGE_SIZE", 4)  # several index pages per language
+    monkeypatch.setattr("services.rendering.content.SITEMAP_SIZE", 3)  # and several sitemaps
     settings = fx.settings_for(tmp_path)
     engine = fx.engine_for(settings)
     world = World(random.Random(20221013))
@@ -142,6 +143,7 @@ def test_200_random_steps_match_a_full_rebuild(tmp_path, monkeypatch):
     # Pagination, redirects, groups of three, co-authors and categories were exercised.
     files = tree(settings.site_dir)
     assert any("/page/2/" in p for p in files)
+    assert any(p.endswith("/sitemap-3.xml") for p in files)
     assert any(p.startswith(("en/categories/", "tr/categories/", "ru/categories/")) and "/page/1/" in p for p in files)
     assert any(b' and <a class="author"' in body for body in files.values())
     assert any(b'http-equiv="refresh"' in body for body in files.values())
@@ -151,6 +153,7 @@ def test_200_random_steps_match_a_full_rebuild(tmp_path, monkeypatch):
 @pytest.mark.parametrize("bulk", [16, 3], ids=["change-by-change", "similar-lists-in-bulk"])
 def test_batches_match_one_by_one_and_a_full_rebuild(tmp_path, monkeypatch, bulk):
     monkeypatch.setattr("services.rendering.content.PAGE_SIZE", 4)
+    monkeypatch.setattr("services.rendering.content.SITEMAP_SIZE", 3)
     # Batches of this many changes in a language score its similar lists in one go.
     monkeypatch.setattr(site, "BULK_CHANGES", bulk)
     batched = fx.settings_for(tmp_path / "batched")

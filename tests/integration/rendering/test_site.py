@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from lxml import html
+from lxml import etree, html
 
 from services.rendering import site
 
@@ -40,6 +40,40 @@ def test_a_new_article_rewrites_a_bounded_number_of_listing_pages(tmp_path, monk
         assert len(listing) <= 9, listing
         assert "en/index.html" in listing and "en/page/3/index.html" not in listing
     assert (settings.site_dir / "en/page/3/index.html").read_bytes() == page3, "a full archive page never changes"
+    engine.dispose()
+
+
+def test_sitemaps_are_numbered_from_the_oldest_and_a_new_article_rewrites_only_the_last(tmp_path, monkeypatch):
+    monkeypatch.setattr("services.rendering.content.SITEMAP_SIZE", 4)
+    settings = fx.settings_for(tmp_path)
+    engine = fx.engine_for(settings)
+    legacy = settings.site_dir / "en" / "sitemap.xml"  # the one-file sitemap of 0.2.0
+    legacy.parent.mkdir(parents=True)
+    legacy.write_text("<urlset/>")
+    with engine.begin() as conn:
+        site.flush(conn, settings, [{"action": "publish", "snapshot": _article(n)} for n in range(9)])
+    assert not legacy.exists(), "the old single sitemap is removed"
+    sm = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+
+    def locs(rel):
+        return [u.findtext(f"{sm}loc") for u in etree.fromstring((settings.site_dir / rel).read_bytes()).iter(f"{sm}url")]
+
+    assert [len(locs(f"en/sitemap-{k}.xml")) for k in (1, 2, 3)] == [4, 4, 1]
+    assert locs("en/sitemap-1.xml")[0].endswith("/en/en-article-0/"), "sitemap 1 holds the oldest"
+    first = (settings.site_dir / "en/sitemap-1.xml").read_bytes()
+    for n in range(9, 13):
+        with engine.begin() as conn:
+            report = site.publish(conn, _article(n), settings)
+        sitemaps = sorted(p for p in report.written if "sitemap" in p)
+        assert sitemaps == ["en/sitemap-3.xml", "sitemap.xml"] or sitemaps == ["en/sitemap-4.xml", "sitemap.xml"], sitemaps
+    assert (settings.site_dir / "en/sitemap-1.xml").read_bytes() == first, "a full sitemap never changes"
+    index = etree.fromstring((settings.site_dir / "sitemap.xml").read_bytes())
+    assert [loc.text.rsplit("/", 2)[-2:] for loc in index.iter(f"{sm}loc")] == [
+        ["en", f"sitemap-{k}.xml"] for k in (1, 2, 3, 4)]
+    assert sum(len(locs(f"en/sitemap-{k}.xml")) for k in (1, 2, 3, 4)) == 13
+    with engine.begin() as conn:
+        report = site.unpublish(conn, _article(12)["article_id"], settings)
+    assert "en/sitemap-4.xml" in report.removed, "the emptied last sitemap is deleted"
     engine.dispose()
 
 

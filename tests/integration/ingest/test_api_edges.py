@@ -97,3 +97,16 @@ def test_malformed_php_serialized_data_in_an_export_is_a_warning(live, term):
     assert resp.status_code == 200, resp.text
     assert "malformed serialized data" in resp.text, "the report names the malformed term"
     assert live.count(articles) >= 2, "the posts arrive all the same"
+
+
+@pytest.mark.parametrize("changes,field", [
+    ({"name": {"first": "A"}}, "name"), ({"name": ["A"]}, "name"), ({"lang": ["en"]}, "lang"),
+    ({"email": 5}, "email"), ({"role": "owner"}, "role"), ({"password": "short"}, "password"),
+])
+def test_accounts_with_wrongly_typed_fields_are_422_not_500(served, changes, field):
+    # Before the declarations, a name that was an object reached the database driver (a 500).
+    live, _ = served
+    body = {"email": "someone@example.org", "password": "long enough password", "role": "author", **changes}
+    resp = live.api("POST", "/api/users", json=body)
+    assert resp.status_code == 422, resp.text
+    assert resp.json()["field"] == field

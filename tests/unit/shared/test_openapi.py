@@ -98,3 +98,16 @@ def test_documents_are_made_from_the_declarations_that_validate(documents):
     assert any(p["name"] == "If-Match" and p["required"] for p in edit["parameters"])
     links = ingest["paths"]["/api/articles"]["post"]["responses"]["201"]["links"]
     assert links["EditArticle"]["parameters"]["header.If-Match"] == "$response.header.ETag"
+
+
+def test_a_vendor_delivery_with_wrongly_typed_fields_is_refused_before_it_is_stored():
+    from services.translation_status.webhooks import TranslationDelivered
+
+    good = {"type": "translation.delivered", "data": {"group_id": "g", "lang": "tr", "title": "Başlık", "body": "Metin",
+                                                       "source_hash": "abc", "source_revision": 1}}
+    assert validate(TranslationDelivered, good).data.lang == "tr"
+    for path, value in ((("vendor",), {"name": "x"}), (("translator",), "Ayşe"), (("source_revision",), "1")):
+        bad = {**good, "data": {**good["data"], path[0]: value}}
+        with pytest.raises(InvalidInput) as info:
+            validate(TranslationDelivered, bad)
+        assert info.value.field.startswith(f"data.{path[0]}")

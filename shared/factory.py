@@ -36,7 +36,7 @@ def create_service_app(service: str, metadata: MetaData, *, import_name: str, bl
                        token_resolver: Callable[[Runtime], TokenResolver] | None = None,
                        setup: Callable[[Flask, Runtime], None] | None = None,
                        test_config: dict | None = None) -> Flask:
-    """A service's Flask app: runtime, JSON errors, correlation ids, /healthz, /readyz, /metrics, /openapi.json and its blueprints.
+    """A service's Flask app: runtime, JSON errors, correlation ids, /healthz, /readyz, /metrics, /openapi.json, blueprints.
 
     ``import_name`` is the service's app module (``__name__``): its folder holds the templates.
     ``test_config`` may carry ``SETTINGS`` and Flask config overrides. ``editor_pages`` adds the

@@ -66,9 +66,10 @@ class Body(BaseModel):
 
 
 class Query(BaseModel):
-    """Base of query-string models: values arrive as text and are converted; unknown arguments are ignored."""
+    """Base of query-string models: values arrive as text and are converted; unknown arguments are refused
+    (a misspelt filter would otherwise be silently ignored)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="forbid")
 
 
 class Answer(BaseModel):

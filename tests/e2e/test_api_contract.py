@@ -147,5 +147,5 @@ def test_chained_operations_answer_as_documented(stack, service):
     before = sum(n for key, n in TALLY.items() if key[0] == base)
     Chained.run(settings=settings(SETTINGS, stateful_step_count=6))
     steps = {key[1:]: n for key, n in sorted(TALLY.items()) if key[0] == base}
-    print(f"\n{service} (chained): {sum(steps.values()) - before} requests in all runs so far",
+    print(f"\n{service} (chained): {sum(steps.values()) - before} requests; by operation, with the runs before:",
           *(f"  {op} {cls}: {n}" for (op, cls), n in steps.items()), sep="\n")

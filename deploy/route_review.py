@@ -40,6 +40,9 @@ and the code disagree, or when a route has no authentication marker. Regenerate 
 * **metrics token**: `METRICS_TOKEN` as a bearer token.
 * **CSRF**: every state-changing form route checks a Flask-WTF token; bearer and signature routes
   are exempt (no cookie authenticates them).
+* **`/openapi.json`** is public on every service on purpose: it is generated from the declarations that
+  validate requests and holds their shapes, no data; every route it describes still needs its token or
+  signature, and hiding the document would not hide the routes (the same shapes are in the source).
 """
 
 

@@ -2,17 +2,17 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import date, datetime, timezone
 from urllib.parse import urlparse
 
+from pydantic import Field
+
 from shared.errors import InvalidInput
+from shared.openapi import Body, single_line_problem
 
 MAX_REFERENCES = 200
 _ROMAN = re.compile(r"^c{0,3}(xc|xl|l?x{0,3})(ix|iv|v?i{0,3})$")
 _ROMAN_VALUES = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
-# Direction overrides and isolates can make a title read differently from what it holds.
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def page_path(lang: str, slug: str) -> str:
@@ -56,14 +56,6 @@ def parse_datetime(raw, field: str, *, naive_is_utc: bool = True) -> datetime | 
         raise InvalidInput(field, "is outside the representable range of date-times; send a date between years 1 and 9999")
 
 
-def single_line_problem(value: str) -> str | None:
-    """Why ``value`` cannot be a title or a name (a control or direction-override character), or None."""
-    for ch in value:
-        if unicodedata.category(ch) == "Cc" or ch in _BIDI_CONTROLS:
-            return f"contains the control character U+{ord(ch):04X}; remove it (titles and names are one line of text)"
-    return None
-
-
 def text_field(data: dict, name: str, *, required: bool, max_len: int, default: str = "",
                single_line: bool = False, field: str | None = None) -> str:
     """A stripped string field of ``data``, or InvalidInput naming it (as ``field``, default ``name``) and the limit.
@@ -86,6 +78,17 @@ def text_field(data: dict, name: str, *, required: bool, max_len: int, default: 
     if single_line and (problem := single_line_problem(value)):
         raise InvalidInput(name, problem)
     return value
+
+
+class Reference(Body):
+    """One reference of an article; ``parse_references`` adds the rules between fields."""
+
+    number: int = Field(None, ge=1, description="its footnote number (default: its place in the list)")
+    title: str | None = Field(None, max_length=1000)
+    source: str | None = Field(None, max_length=300)
+    url: str | None = Field(None, max_length=2000, description="an absolute http(s) URL")
+    accessed: str | None = Field(None, description="an ISO date such as 2022-10-14")
+    note: str | None = Field(None, max_length=1000)
 
 
 def parse_references(refs, where_prefix: str = "references") -> list[dict]:

@@ -21,6 +21,7 @@ from shared.db import check_db
 from shared.health import ops_blueprint
 from shared.logs import CORRELATION_HEADER, configure_logging, correlation_id, current_correlation_id
 from shared.metrics import connect_signals, instrument_worker, set_metrics_redis
+from shared.openapi import contract_blueprint
 from shared.outbox import BackgroundRelay, pending_count
 from shared.runtime import Runtime, build_runtime
 from shared.throttle import Throttle
@@ -35,7 +36,7 @@ def create_service_app(service: str, metadata: MetaData, *, import_name: str, bl
                        token_resolver: Callable[[Runtime], TokenResolver] | None = None,
                        setup: Callable[[Flask, Runtime], None] | None = None,
                        test_config: dict | None = None) -> Flask:
-    """A service's Flask app: runtime, JSON errors, correlation ids, /healthz, /readyz, /metrics and its blueprints.
+    """A service's Flask app: runtime, JSON errors, correlation ids, /healthz, /readyz, /metrics, /openapi.json, blueprints.
 
     ``import_name`` is the service's app module (``__name__``): its folder holds the templates.
     ``test_config`` may carry ``SETTINGS`` and Flask config overrides. ``editor_pages`` adds the
@@ -69,6 +70,7 @@ def create_service_app(service: str, metadata: MetaData, *, import_name: str, bl
         app.config.setdefault("LOGIN_URL", f"{settings.service_urls['ingest']}/login")
     if token_resolver is not None:
         app.extensions[TOKEN_RESOLVER] = token_resolver(rt)
+    app.register_blueprint(contract_blueprint(service))
     for bp in blueprints:
         app.register_blueprint(bp)
     for bp in csrf_exempt:

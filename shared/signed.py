@@ -24,6 +24,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from shared.db import JSONType
 from shared.errors import ApiError, Conflict, InvalidInput
 from shared.events import utcnow
+from shared.openapi import Header
 
 if TYPE_CHECKING:
     from shared.runtime import Runtime
@@ -31,6 +32,12 @@ if TYPE_CHECKING:
 RETENTION = timedelta(days=7)
 TOLERANCE_MINUTES = 5  # the standardwebhooks library's fixed window
 _SIGNATURE_RE = re.compile(r"^v1[a-z]?,[A-Za-z0-9+/]+={0,2}$")
+
+SIGNATURE_HEADERS = (
+    Header("webhook-id", True, "the message id (at most 200 printable ASCII characters); a retry reuses it"),
+    Header("webhook-timestamp", True, "the signing time in Unix seconds, within 5 minutes of the server's clock"),
+    Header("webhook-signature", True, "'v1,<base64 HMAC-SHA256 of id.timestamp.body>' with INBOUND_WEBHOOK_SECRET"),
+)
 
 # handle(conn, body_text) -> (HTTP status, JSON answer); runs in the transaction that records the id.
 Handler = Callable[[Connection, str], tuple[int, dict]]

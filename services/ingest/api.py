@@ -5,25 +5,186 @@ import hashlib
 import json
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import Iterator
+from typing import Annotated, Iterator, Literal
 
 from flask import Blueprint, g, jsonify, request
+from pydantic import ConfigDict, Field
 from sqlalchemy import and_, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from shared.auth import require_token, sessions
-from shared.content import parse_datetime
+from shared.content import Reference, parse_datetime
 from shared.errors import ApiError, Conflict, InvalidInput, PreconditionFailed
 from shared.events import aware, iso, utcnow
+from shared.openapi import NAME, ONE_LINE, Answer, Body, Header, Link, Query, operation, site_language
 from shared.runtime import runtime
-from shared.web import int_arg, json_body
-from shared.workflow import Role
+from shared.web import json_body
+from shared.workflow import TRANSITIONS, Role, State
 
 from . import commands, importer, queries, users, wxr, wxr_jobs
 from .db import article_imports, articles, idempotency_keys
-from .validation import parse_article_input, parse_article_update
+from .validation import MAX_AUTHORS, MAX_CATEGORIES, MAX_TAGS, MAX_TITLE, parse_article_input, parse_article_update
 
 bp = Blueprint("ingest_api", __name__, url_prefix="/api")
+
+UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+IDEMPOTENCY_KEY = Header("Idempotency-Key", False, "at most 200 characters; a repeat with the same key and body "
+                                                   "gets the first answer, another body 422, while in flight 409")
+
+BY_ID = {"article_id": "$response.body#/id"}
+# What a client does with an article it just got: read it, edit it (with its ETag), move it, see its history.
+ARTICLE_LINKS = {
+    "GetArticle": Link("ingest_api.get_article", BY_ID),
+    "EditArticle": Link("ingest_api.update_article", {**BY_ID, "header.If-Match": "$response.header.ETag"}),
+    "MoveArticle": Link("ingest_api.post_transition", BY_ID),
+    "ListRevisions": Link("ingest_api.list_revisions", BY_ID),
+    "DiffRevisions": Link("ingest_api.diff_revisions", BY_ID),
+}
+
+# A tag or category name: one line of at most 60 characters (blank ones are dropped).
+Name = Annotated[str, Field(max_length=60, pattern=NAME)]
+
+
+class Author(Body):
+    """An author; ``bio_lang`` says which language the bio is written in."""
+
+    name: str = Field(max_length=200, pattern=ONE_LINE, examples=["A. Writer"])
+    bio: str | None = Field(None, max_length=5000)
+    bio_lang: str | None = site_language(None)
+
+
+class ArticleFields(Body):
+    """The fields of an article that an edit may change (any subset, at least one)."""
+
+    title: str = Field(None, max_length=MAX_TITLE, pattern=ONE_LINE, description="one line, no control characters")
+    body: str = Field(None, pattern=r"\S", description="Markdown; footnote markers such as [1]; at most MAX_BODY_BYTES")
+    author: Author = Field(None, description="the main author (the first of authors)")
+    authors: list[Author] = Field(None, min_length=1, max_length=MAX_AUTHORS, description="the main author first")
+    references: list[Reference] = Field(None, max_length=200)
+    tags: list[Name] = Field(None, description=f"names; at most {MAX_TAGS} distinct")
+    categories: list[Name] = Field(None, description=f"names; at most {MAX_CATEGORIES} distinct")
+
+
+class NewArticle(ArticleFields):
+    """A new article (a draft): language, title, body, author or authors, and optionally the rest."""
+
+    model_config = ConfigDict(json_schema_extra={"anyOf": [{"required": ["author"]}, {"required": ["authors"]}]})
+    lang: str = site_language(description="one of the site's languages (LANGUAGES)", examples=["en"])
+    title: str = Field(max_length=MAX_TITLE, pattern=ONE_LINE, description="one line, no control characters",
+                       examples=["Water rights along the river"])
+    body: str = Field(pattern=r"\S", description="Markdown; footnote markers such as [1]; at most MAX_BODY_BYTES",
+                      examples=["Two provinces share one river.[1]"])
+    group_id: str | None = Field(None, pattern=UUID_PATTERN, description="the translation group to join")
+
+
+class Article(Answer):
+    """An article at its newest revision."""
+
+    id: str
+    group_id: str
+    lang: str
+    title: str
+    state: str
+    revision: int
+
+
+class ArticleWithAudit(Article):
+    """An article with its audit log."""
+
+    audit: list[Answer]
+
+
+class ArticleList(Answer):
+    """Articles, newest first."""
+
+    articles: list[Article]
+
+
+class ArticleQuery(Query):
+    """Filters of the article list."""
+
+    limit: int = Field(100, ge=1, le=500)
+    state: State | None = None
+    lang: str | None = Field(None, max_length=8)
+    group_id: str | None = Field(None, max_length=36)
+
+
+class ImportQuery(Query):
+    """Options of a page import."""
+
+    lang: str | None = Field(None, max_length=8, description="the page's language when detection should not decide")
+    group_id: str | None = Field(None, pattern=UUID_PATTERN, description="the translation group to join")
+    on_duplicate: Literal["revise"] | None = Field(None, description="revise: a page imported before gets a new revision")
+
+
+class WxrQuery(Query):
+    """Options of a WordPress import."""
+
+    lang: str | None = Field(None, max_length=8, description="the language of posts that name none")
+    background: Literal["1", "true", "yes", "0", "false", "no"] | None = Field(None, description="run it as a job")
+    filename: str | None = Field(None, max_length=200)
+
+
+class WxrReport(Answer):
+    """What happened to each post of a WordPress export."""
+
+
+class WxrJob(Answer):
+    """A background WordPress import."""
+
+    id: str
+    status: str
+
+
+class Transition(Body):
+    """A workflow action."""
+
+    action: Literal[tuple(dict.fromkeys(t.action for t in TRANSITIONS))] = Field(
+        description="an action of the workflow table (shared/workflow.py); who may take it depends on the role")
+    publish_at: str | None = Field(None, json_schema_extra={"format": "date-time"},
+                                   description="with schedule: when, with its offset (stored in UTC)")
+    revision: int | None = Field(None, ge=1, description="the revision you looked at (refused when newer exists)")
+
+
+class NewUser(Body):
+    """An account."""
+
+    email: str = Field(max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    password: str = Field(min_length=10, max_length=1000)
+    role: Literal["author", "editor", "translator", "admin"]
+    name: str | None = Field(None, max_length=200)
+    lang: str | None = Field(None, max_length=8)
+
+
+class User(Answer):
+    """An account; ``token`` (its personal API token) only in the answer that created it."""
+
+    email: str
+    role: str
+
+
+class UserChange(Body):
+    """A change of an account's role, or its deactivation."""
+
+    role: Literal["author", "editor", "translator", "admin"] | None = None
+    active: bool | None = None
+
+
+class RevisionList(Answer):
+    """Revisions, oldest first."""
+
+    revisions: list[Answer]
+
+
+class DiffQuery(Query):
+    """Two revisions to compare (default: the last two)."""
+
+    start: int | None = Field(None, alias="from", ge=1)
+    to: int | None = Field(None, ge=1)
+
+
+class Diff(Answer):
+    """What changed between two revisions."""
 
 # status_code of an Idempotency-Key whose first request is still being processed.
 PENDING = 0
@@ -33,6 +194,7 @@ PENDING_TIMEOUT = timedelta(minutes=5)
 
 @bp.post("/articles")
 @require_token
+@operation(body=NewArticle, headers=(IDEMPOTENCY_KEY,), responses={201: Article}, links=ARTICLE_LINKS)
 def create_article():
     """Create a draft; honours ``Idempotency-Key`` (same key and body: the first answer again)."""
     rt = runtime()
@@ -47,13 +209,15 @@ def create_article():
                 article = commands.create_article(conn, fields, actor=g.actor, role=g.role)
                 body = queries.to_json(article)
                 remember(conn, 201, body)
-        return jsonify(body), 201, {"Location": f"/api/articles/{article['id']}"}
+        return jsonify(body), 201, {"Location": f"/api/articles/{article['id']}", "ETag": commands.revision_etag(article)}
 
     return _once(key, request_hash, work)
 
 
 @bp.post("/articles/import")
 @require_token
+@operation(query=ImportQuery, raw_body=("text/plain", "text/html"), headers=(IDEMPOTENCY_KEY,),
+           responses={200: Article, 201: Article}, links=ARTICLE_LINKS)
 def import_article():
     """Create a draft from a raw page (text/plain) or a saved page (text/html); 201 with the article and
     an ``import`` report; a page imported before answers 200 with that article (``?on_duplicate=revise``:
@@ -61,9 +225,7 @@ def import_article():
     rt = runtime()
     key = _idempotency_key()
     text = _text_body(("text/plain", "text/html"))
-    lang = request.args.get("lang") or None
-    group_id = request.args.get("group_id") or None
-    on_duplicate = request.args.get("on_duplicate") or None
+    lang, group_id, on_duplicate = g.query.lang or None, g.query.group_id or None, g.query.on_duplicate
     request_hash = hashlib.sha256(json.dumps(["import", lang, group_id, on_duplicate, request.mimetype, text],
                                              ensure_ascii=False).encode("utf-8")).hexdigest()
 
@@ -81,13 +243,16 @@ def import_article():
                 status = 201 if result["outcome"] == "created" else 200
                 body = dict(queries.to_json(article), original_languages=page.original_languages, **{"import": report})
                 remember(conn, status, body)
-        return jsonify(body), status, {"Location": f"/api/articles/{article['id']}"}
+        return jsonify(body), status, {"Location": f"/api/articles/{article['id']}", "ETag": commands.revision_etag(article)}
 
     return _once(key, request_hash, work)
 
 
 @bp.post("/articles/import-wxr")
 @require_token
+@operation(query=WxrQuery, raw_body=("application/xml", "text/xml", "application/rss+xml"),
+           responses={200: WxrReport, 202: WxrJob},
+           links={"GetJob": Link("ingest_api.get_wxr_job", {"job_id": "$response.body#/id"})})
 def import_wxr():
     """Import a WordPress export (the XML as the body): 200 with the per-post report, or with
     ``?background=1`` (or a body over 1 MB) 202 with a job to follow at ``GET /api/wxr-jobs/<id>``."""
@@ -95,12 +260,12 @@ def import_wxr():
     request.max_content_length = wxr_jobs.MAX_UPLOAD_BYTES
     if request.mimetype not in ("application/xml", "text/xml", "application/rss+xml"):
         raise ApiError(415, "send the export with 'Content-Type: application/xml'")
-    lang = request.args.get("lang") or None
+    lang = g.query.lang or None
     if lang is not None and lang not in rt.settings.languages:
         raise InvalidInput("lang", f"{lang!r} is not a site language; use one of {', '.join(rt.settings.languages)}")
     path, size = wxr_jobs.save_upload(rt, request.stream)
-    if request.args.get("background") in ("1", "true", "yes") or size > wxr_jobs.INLINE_MAX_BYTES:
-        job_id = wxr_jobs.create_job(rt, path, size, request.args.get("filename") or "export.xml",
+    if g.query.background in ("1", "true", "yes") or size > wxr_jobs.INLINE_MAX_BYTES:
+        job_id = wxr_jobs.create_job(rt, path, size, g.query.filename or "export.xml",
                                      default_lang=lang, actor=g.actor, role=g.role)
         job = wxr_jobs.to_json(rt, wxr_jobs.get_job(rt, job_id), with_report=False)
         return jsonify(job), 202, {"Location": f"/api/wxr-jobs/{job_id}"}
@@ -113,6 +278,7 @@ def import_wxr():
 
 @bp.get("/wxr-jobs/<job_id>")
 @require_token
+@operation(responses={200: WxrJob})
 def get_wxr_job(job_id: str):
     """A background WordPress import: status, counts and the per-post report so far (first 500 rows)."""
     rt = runtime()
@@ -202,12 +368,13 @@ def _claim_key(key: str, request_hash: str):
 
 @bp.get("/articles")
 @require_token
+@operation(query=ArticleQuery, responses={200: ArticleList})
 def list_articles():
     """Articles, newest first, filterable by ``state``, ``lang`` and ``group_id``."""
-    query = select(articles).order_by(articles.c.created_at.desc()).limit(int_arg("limit", 100, low=1, high=500))
+    query = select(articles).order_by(articles.c.created_at.desc()).limit(g.query.limit)
     for name in ("state", "lang", "group_id"):
-        if request.args.get(name):
-            query = query.where(articles.c[name] == request.args[name])
+        if value := getattr(g.query, name):
+            query = query.where(articles.c[name] == value)
     with runtime().engine.begin() as conn:
         rows = conn.execute(query).mappings().all()
     return jsonify({"articles": [queries.to_json(dict(r)) for r in rows]})
@@ -215,6 +382,7 @@ def list_articles():
 
 @bp.get("/articles/<article_id>")
 @require_token
+@operation(responses={200: ArticleWithAudit}, links=ARTICLE_LINKS)
 def get_article(article_id: str):
     """One article with its audit log."""
     with runtime().engine.begin() as conn:
@@ -230,6 +398,9 @@ def get_article(article_id: str):
 
 @bp.patch("/articles/<article_id>")
 @require_token
+@operation(body=ArticleFields, responses={200: Article}, headers=(Header(
+    "If-Match", True, "the ETag of the revision the edit was made on (GET answers it); 412 when stale, 428 without"),),
+    links=ARTICLE_LINKS)
 def update_article(article_id: str):
     """Edit an article as a new revision; ``If-Match`` must carry the ETag of the revision the edit was made on.
 
@@ -260,56 +431,51 @@ def _if_match_revision(article_id: str) -> int:
 
 @bp.post("/articles/<article_id>/transitions")
 @require_token
+@operation(body=Transition, responses={202: Article}, links=ARTICLE_LINKS)
 def post_transition(article_id: str):
     """Apply a workflow action: 202 (the pipeline carries on), 409 illegal, 403 forbidden."""
     rt = runtime()
-    data = json_body()
-    action = data.get("action")
-    if not isinstance(action, str) or not action:
-        raise InvalidInput("action", "action is required, e.g. {\"action\": \"publish\"}")
-    publish_at = parse_datetime(data.get("publish_at"), "publish_at", naive_is_utc=False)
-    expected = data.get("revision")
-    if expected is not None and (not isinstance(expected, int) or isinstance(expected, bool) or expected < 1):
-        raise InvalidInput("revision", "must be the revision number you looked at, e.g. 3")
+    asked: Transition = g.body
+    publish_at = parse_datetime(asked.publish_at, "publish_at", naive_is_utc=False)
     with rt.transaction() as conn:
-        article = commands.transition(conn, article_id, action, actor=g.actor, role=g.role,
-                                      site_url=rt.settings.site_url, publish_at=publish_at, expected_revision=expected)
-    return jsonify(queries.to_json(article)), 202
+        article = commands.transition(conn, article_id, asked.action, actor=g.actor, role=g.role,
+                                      site_url=rt.settings.site_url, publish_at=publish_at,
+                                      expected_revision=asked.revision)
+    return jsonify(queries.to_json(article)), 202, {"ETag": commands.revision_etag(article)}
 
 
 @bp.post("/users")
 @require_token
+@operation(body=NewUser, responses={201: User},
+           links={"ChangeUser": Link("ingest_api.change_user", {"email": "$response.body#/email"})})
 def create_user():
     """Create an account (admins only); the answer carries its personal API token, shown once."""
     if g.role != Role.ADMIN:
         raise ApiError(403, "only admins may create accounts")
-    data = json_body()
+    new: NewUser = g.body
     with runtime().engine.begin() as conn:
-        row = users.create_user(conn, str(data.get("email", "")), str(data.get("password", "")),
-                                str(data.get("role", "")), data.get("name"), str(data.get("lang") or "en"),
-                                with_token=True)
+        row = users.create_user(conn, new.email, new.password, new.role, new.name, new.lang or "en", with_token=True)
     return jsonify({"email": row["email"], "name": row["name"], "role": row["role"], "lang": row["lang"],
                     "token": row["token"]}), 201
 
 
 @bp.patch("/users/<email>")
 @require_token
+@operation(body=UserChange, responses={200: User})
 def change_user(email: str):
     """Change an account's role or deactivate it (admins only); its sessions end at once and its token stops working."""
     if g.role != Role.ADMIN:
         raise ApiError(403, "only admins may change accounts")
-    data = json_body()
-    unknown = sorted(set(data) - {"role", "active"})
-    if unknown:
-        raise InvalidInput(unknown[0], "unknown field; send role and/or active")
+    change: UserChange = g.body
     with runtime().engine.begin() as conn:
-        row = users.change_user(conn, email, role=data.get("role"), active=data.get("active"))
+        row = users.change_user(conn, email, role=change.role, active=change.active)
     ended = sessions().end_all(row["email"])
     return jsonify({"email": row["email"], "role": row["role"], "active": row["active"], "sessions_ended": ended})
 
 
 @bp.get("/articles/<article_id>/revisions")
 @require_token
+@operation(responses={200: RevisionList})
 def list_revisions(article_id: str):
     """Every revision of an article, oldest first (without bodies)."""
     with runtime().engine.begin() as conn:
@@ -320,10 +486,15 @@ def list_revisions(article_id: str):
 
 @bp.get("/articles/<article_id>/diff")
 @require_token
+@operation(query=DiffQuery, responses={200: Diff})
 def diff_revisions(article_id: str):
     """What changed between two revisions (``from`` and ``to``; default: the last two)."""
     with runtime().engine.begin() as conn:
         article = queries.get_article(conn, article_id)
-        to = int_arg("to", article["revision"], low=1, high=article["revision"])
-        start = int_arg("from", max(1, to - 1), low=1, high=article["revision"])
+        newest = article["revision"]
+        to = g.query.to if g.query.to is not None else newest
+        start = g.query.start if g.query.start is not None else max(1, to - 1)
+        for name, value in (("to", to), ("from", start)):
+            if value > newest:
+                raise InvalidInput(name, f"must be from 1 to {newest}, not {value}")
         return jsonify(queries.diff(conn, article_id, start, to))

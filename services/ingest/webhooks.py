@@ -7,19 +7,23 @@ fields>}}`` creates the article, or edits it (a new revision) when the partner's
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from flask import Blueprint, jsonify, request
+from pydantic import Field
 from sqlalchemy import and_, select
 from sqlalchemy.engine import Connection
 
 from shared.errors import InvalidInput
 from shared.events import utcnow
+from shared.openapi import Answer, Body, operation, validate
 from shared.runtime import Runtime, runtime
-from shared.signed import json_object, receive_once, signed_endpoint
+from shared.signed import SIGNATURE_HEADERS, json_object, receive_once, signed_endpoint
 from shared.workflow import Role
 
 from .commands import create_article, update_article
 from .db import external_refs, inbound_webhooks
+from .api import Article, NewArticle
 from .queries import get_article, to_json
 from .validation import parse_article_input
 
@@ -28,6 +32,29 @@ bp = Blueprint("ingest_inbound", __name__, url_prefix="/webhooks")
 DEFAULT_SOURCE = "partner"
 EVENT_TYPES = ("article.upsert",)
 _SOURCE_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,49}$")
+
+
+class PartnerArticle(NewArticle):
+    """A partner's article: the fields of a new article, with the partner's own id for it."""
+
+    external_id: str = Field(min_length=1, max_length=200, description="your system's id for the article")
+    source: str = Field(DEFAULT_SOURCE, pattern=_SOURCE_RE.pattern, description="your system's short name")
+
+
+class ArticleUpsert(Body):
+    """A signed ``article.upsert``: create the article, or edit it when its ``external_id`` is known."""
+
+    type: Literal[EVENT_TYPES]
+    data: PartnerArticle
+    timestamp: str | int | None = None
+
+
+class UpsertAnswer(Answer):
+    """What the webhook did."""
+
+    action: Literal["created", "updated"]
+    external_id: str
+    article: Article
 
 
 def parse_payload(text: str) -> tuple[str, str, dict]:
@@ -82,6 +109,7 @@ def receive(rt: Runtime, raw: bytes, headers: dict) -> tuple[int, dict]:
 
     def handle(conn, text: str) -> tuple[int, dict]:
         source, external_id, data = parse_payload(text)
+        validate(ArticleUpsert, json_object(text))  # the declared contract, after the envelope's own messages
         action, article = upsert(conn, source, external_id, data, languages=rt.settings.languages,
                                  max_body=rt.settings.max_body_bytes)
         webhook_id = {k.lower(): v for k, v in headers.items()}["webhook-id"]
@@ -94,6 +122,7 @@ def receive(rt: Runtime, raw: bytes, headers: dict) -> tuple[int, dict]:
 
 @bp.post("/articles")
 @signed_endpoint
+@operation(body=ArticleUpsert, check_body=False, headers=SIGNATURE_HEADERS, responses={200: UpsertAnswer, 201: UpsertAnswer})
 def receive_article():
     """A partner's signed ``article.upsert``: 201 created, 200 updated, the first answer for a retry."""
     status, answer = receive(runtime(), request.get_data(cache=True), dict(request.headers))

@@ -186,7 +186,7 @@ def _php_value(raw: bytes, i: int):
     if kind == b"a:":
         colon = raw.index(b":", i + 2)
         count = int(raw[i + 2:colon])
-        if raw[colon + 1:colon + 2] != b"{":
+        if count < 0 or raw[colon + 1:colon + 2] != b"{":
             raise ValueError(f"bad array at position {i}")
         j, out = colon + 2, {}
         for _ in range(count):

@@ -3,14 +3,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, jsonify, request
+from typing import Literal
+
+from flask import Blueprint, g, jsonify
+from pydantic import Field
 from sqlalchemy import select
 
+from shared import tasks
 from shared.auth import require_token
 from shared.content import parse_datetime
 from shared.errors import InvalidInput, NotFound
+from shared.openapi import Answer, Body, Link, Query, operation
 from shared.runtime import runtime
-from shared.web import int_arg, json_body
+from shared.web import json_body
 
 from . import delivery as svc
 from . import subscriptions as subs
@@ -19,9 +24,109 @@ from .db import attempts, deliveries, subscriptions
 
 bp = Blueprint("notification_api", __name__, url_prefix="/api")
 
+DATE_TIME = {"format": "date-time"}
+Event = Literal[tasks.SUBSCRIBABLE_EVENTS]
+BY_ID = {"subscription_id": "$response.body#/id"}
+SUBSCRIPTION_LINKS = {
+    "GetSubscription": Link("notification_api.get_subscription", BY_ID),
+    "ChangeSubscription": Link("notification_api.update_subscription", BY_ID),
+    "RotateSecret": Link("notification_api.rotate_secret", BY_ID),
+    "SendTestEvent": Link("notification_api.send_test_event", BY_ID),
+}
+DELIVERY_LINKS = {
+    "GetDelivery": Link("notification_api.get_delivery", {"delivery_id": "$response.body#/delivery_id"}),
+    "ReplayDelivery": Link("notification_api.replay_delivery", {"delivery_id": "$response.body#/delivery_id"}),
+}
+
+
+class SubscriptionChange(Body):
+    """A change of a subscription (any subset of its fields)."""
+
+    url: str = Field(None, max_length=2000, description="http(s); must pass the SSRF guard (see WEBHOOK_ALLOWLIST)")
+    events: list[Event] = Field(None, min_length=1)
+    languages: list[str] = Field(None, description="site languages; empty: every language")
+    description: str = Field(None, max_length=500)
+    owner_email: str | None = Field(None, max_length=320, description="told when the subscription is disabled")
+    owner_lang: str | None = Field(None, max_length=8)
+    enabled: bool = Field(None)
+
+
+class NewSubscription(SubscriptionChange):
+    """A webhook subscription: where to send which events, in which languages."""
+
+    url: str = Field(max_length=2000, description="http(s); must pass the SSRF guard (see WEBHOOK_ALLOWLIST)",
+                     examples=["https://hooks.example.org/pipeline"])
+    events: list[Event] = Field(min_length=1)
+    languages: list[str] = Field([], description="site languages; empty: every language")
+    description: str = Field("", max_length=500)
+    enabled: bool = True
+
+
+class Subscription(Answer):
+    """A subscription; ``secret`` (``whsec_...``) only in the answers that create or rotate it."""
+
+    id: str
+    url: str
+    events: list[str]
+    enabled: bool
+
+
+class SubscriptionList(Answer):
+    """Every subscription, oldest first."""
+
+    subscriptions: list[Subscription]
+
+
+class Delivery(Answer):
+    """One delivery of one event to one subscription, and its attempts when asked for one."""
+
+    id: str
+    webhook_id: str
+    status: str
+    attempts: int
+
+
+class DeliveryList(Answer):
+    """Deliveries, newest first."""
+
+    deliveries: list[Delivery]
+
+
+class DeliveryQuery(Query):
+    """Filters of the delivery log."""
+
+    subscription_id: str | None = Field(None, max_length=36)
+    event_type: str | None = Field(None, max_length=100)
+    status: str | None = Field(None, max_length=20)
+    article_id: str | None = Field(None, max_length=36)
+    since: str | None = Field(None, json_schema_extra=DATE_TIME, description="created at or after (UTC without offset)")
+    until: str | None = Field(None, json_schema_extra=DATE_TIME, description="created before")
+    limit: int = Field(200, ge=1, le=1000)
+
+
+class ReplayRange(Body):
+    """Failed deliveries created in [since, until), of one subscription or all."""
+
+    since: str = Field(json_schema_extra=DATE_TIME)
+    until: str = Field(json_schema_extra=DATE_TIME)
+    subscription_id: str | None = Field(None, max_length=36)
+
+
+class Queued(Answer):
+    """A delivery queued to be sent."""
+
+    status: Literal["pending"]
+
+
+class Replayed(Answer):
+    """The deliveries queued again."""
+
+    replayed: list[str]
+
 
 @bp.post("/subscriptions")
 @require_token
+@operation(body=NewSubscription, responses={201: Subscription}, links=SUBSCRIPTION_LINKS)
 def create_subscription():
     """Create a webhook subscription; the ``whsec_`` secret is in this answer only."""
     rt = runtime()
@@ -33,6 +138,7 @@ def create_subscription():
 
 @bp.get("/subscriptions")
 @require_token
+@operation(responses={200: SubscriptionList})
 def list_subscriptions():
     """Every subscription, without secrets."""
     with runtime().engine.begin() as conn:
@@ -49,6 +155,7 @@ def _subscription_or_404(conn, subscription_id: str) -> dict:
 
 @bp.get("/subscriptions/<subscription_id>")
 @require_token
+@operation(responses={200: Subscription})
 def get_subscription(subscription_id: str):
     """One subscription, without its secret."""
     with runtime().engine.begin() as conn:
@@ -57,6 +164,7 @@ def get_subscription(subscription_id: str):
 
 @bp.patch("/subscriptions/<subscription_id>")
 @require_token
+@operation(body=SubscriptionChange, responses={200: Subscription}, links=SUBSCRIPTION_LINKS)
 def update_subscription(subscription_id: str):
     """Change url, events, languages, description, owner or the enabled flag."""
     rt = runtime()
@@ -70,6 +178,7 @@ def update_subscription(subscription_id: str):
 
 @bp.post("/subscriptions/<subscription_id>/rotate-secret")
 @require_token
+@operation(responses={200: Subscription}, links=SUBSCRIPTION_LINKS)
 def rotate_secret(subscription_id: str):
     """A new secret (shown once); the old one keeps signing for WEBHOOK_SECRET_OVERLAP_HOURS."""
     rt = runtime()
@@ -83,6 +192,7 @@ def rotate_secret(subscription_id: str):
 
 @bp.post("/subscriptions/<subscription_id>/test")
 @require_token
+@operation(responses={202: Queued}, links=DELIVERY_LINKS)
 def send_test_event(subscription_id: str):
     """Send a signed ``webhook.test`` event to this subscription now."""
     rt = runtime()
@@ -93,25 +203,23 @@ def send_test_event(subscription_id: str):
     return jsonify({"delivery_id": delivery_id, "status": "pending"}), 202
 
 
-def _time_arg(name: str):
-    raw = request.args.get(name) if request.method == "GET" else (request.get_json(silent=True) or {}).get(name)
-    return parse_datetime(raw, name)
-
-
 @bp.get("/deliveries")
 @require_token
+@operation(query=DeliveryQuery, responses={200: DeliveryList})
 def list_deliveries():
     """The delivery log, newest first, filterable by subscription_id, event_type, status, since and until."""
-    filters = {name: request.args[name] for name in ("subscription_id", "event_type", "status", "article_id")
-               if request.args.get(name)}
+    q: DeliveryQuery = g.query
+    filters = {name: getattr(q, name) for name in ("subscription_id", "event_type", "status", "article_id")
+               if getattr(q, name)}
+    since, until = parse_datetime(q.since, "since"), parse_datetime(q.until, "until")
     with runtime().engine.begin() as conn:
-        rows, logs = svc.delivery_log(conn, filters, since=_time_arg("since"), until=_time_arg("until"),
-                                      limit=int_arg("limit", 200, low=1, high=1000))
+        rows, logs = svc.delivery_log(conn, filters, since=since, until=until, limit=q.limit)
     return jsonify({"deliveries": [svc.delivery_json(r, logs.get(r["id"], [])) for r in rows]})
 
 
 @bp.get("/deliveries/<delivery_id>")
 @require_token
+@operation(responses={200: Delivery})
 def get_delivery(delivery_id: str):
     """One delivery with every attempt."""
     with runtime().engine.begin() as conn:
@@ -125,6 +233,7 @@ def get_delivery(delivery_id: str):
 
 @bp.post("/deliveries/<delivery_id>/replay")
 @require_token
+@operation(responses={202: Queued})
 def replay_delivery(delivery_id: str):
     """Send a delivery again with its original webhook-id."""
     rt = runtime()
@@ -137,16 +246,17 @@ def replay_delivery(delivery_id: str):
 
 @bp.post("/deliveries/replay")
 @require_token
+@operation(body=ReplayRange, responses={202: Replayed})
 def replay_failed():
     """Re-send every failed delivery created in [since, until) (optionally of one subscription)."""
     rt = runtime()
-    data = json_body()
-    since, until = _time_arg("since"), _time_arg("until")
+    asked: ReplayRange = g.body
+    since, until = parse_datetime(asked.since, "since"), parse_datetime(asked.until, "until")
     if since is None or until is None:
         raise InvalidInput("since" if since is None else "until", "since and until are required ISO date-times")
     if until <= since:
         raise InvalidInput("until", "must be after since")
     with rt.engine.begin() as conn:
-        ids = svc.replay_failed(conn, since, until, data.get("subscription_id"))
+        ids = svc.replay_failed(conn, since, until, asked.subscription_id)
     svc.dispatch(rt.engine, rt.celery, ids)
     return jsonify({"replayed": ids}), 202

@@ -15,7 +15,7 @@ class Checkboxes(SelectMultipleField):
 class SubscriptionForm(FlaskForm):
     """A webhook subscription: receiver URL, events, languages, owner."""
 
-    url = StringField("Receiver URL (https)")
+    url = StringField("Receiver URL")
     events = Checkboxes("Events")
     languages = Checkboxes("Languages (none ticked: every language)")
     description = TextAreaField("Description")

@@ -60,6 +60,26 @@ def _allowed(host: str, ip, port: int, allowlist) -> bool:
     return False
 
 
+def _describe(rule) -> str:
+    if isinstance(rule, AllowRule):
+        if rule.host is not None:
+            return f"{rule.host}:{rule.port}"
+        single = rule.network.num_addresses == 1
+        network = str(rule.network.network_address) if single else str(rule.network)
+        network = f"[{network}]" if rule.network.version == 6 else network
+        return f"{network}:{rule.port}" if rule.port is not None else f"{rule.network} (any port)"
+    return f"{rule} (any port)"
+
+
+def url_hint(allowlist: tuple = ()) -> str:
+    """What a webhook URL may be under this ``WEBHOOK_ALLOWLIST``, in words for the subscription form."""
+    refused = "Private, loopback and other non-public addresses are refused"
+    if not allowlist:
+        return f"An http:// or https:// URL. {refused}."
+    return (f"An http:// or https:// URL. {refused}, except these, which WEBHOOK_ALLOWLIST lets through: "
+            + ", ".join(_describe(rule) for rule in allowlist) + ".")
+
+
 def check_url(url: str, allowlist: tuple = (), resolver=socket.getaddrinfo) -> Target:
     """Parse, resolve and check ``url``; return the pinned target or raise UnsafeTarget."""
     try:

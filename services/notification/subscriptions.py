@@ -26,7 +26,7 @@ def parse_subscription(data: dict, languages: tuple[str, ...], allowlist: tuple)
     """Validate a subscription request; the URL must pass the SSRF guard now, too."""
     url = data.get("url")
     if not isinstance(url, str) or not url.strip():
-        raise InvalidInput("url", "is required: the https URL that receives the webhooks")
+        raise InvalidInput("url", "is required: the http(s) URL that receives the webhooks")
     if len(url) > 2000:
         raise InvalidInput("url", "is longer than 2000 characters")
     try:

@@ -16,6 +16,7 @@ from . import delivery as svc
 from . import subscriptions as subs
 from .db import subscriptions
 from .forms import ActionForm, SubscriptionForm
+from .ssrf import url_hint
 
 bp = Blueprint("notification_ui", __name__)
 EDITORS = ("editor", "admin")
@@ -36,7 +37,8 @@ def subscriptions_page():
     """Every subscription and the form for a new one."""
     with runtime().engine.begin() as conn:
         rows = [dict(r) for r in conn.execute(select(subscriptions).order_by(subscriptions.c.created_at)).mappings()]
-    return render_template("subscriptions.html", rows=rows, form=_subscription_form(), action=ActionForm())
+    return render_template("subscriptions.html", rows=rows, form=_subscription_form(), action=ActionForm(),
+                           url_hint=url_hint(runtime().settings.webhook_allowlist))
 
 
 @bp.post("/subscriptions")
@@ -60,7 +62,8 @@ def create_subscription():
             return render_template("secret.html", row=row, secret=row["secret"])
     with rt.engine.begin() as conn:
         rows = [dict(r) for r in conn.execute(select(subscriptions).order_by(subscriptions.c.created_at)).mappings()]
-    return render_template("subscriptions.html", rows=rows, form=form, action=ActionForm()), 400
+    return render_template("subscriptions.html", rows=rows, form=form, action=ActionForm(),
+                           url_hint=url_hint(rt.settings.webhook_allowlist)), 400
 
 
 def _load(subscription_id: str) -> dict:

@@ -44,6 +44,9 @@ def test_subscription_form_test_event_and_delivery_log(stack, browser, receiver)
     doc = html.fromstring(page.content)
     for field_id in ("url", "description", "owner_email", "owner_lang"):
         assert doc.xpath(f"//label[@for='{field_id}']"), f"{field_id} has a label"
+    hint = doc.xpath("string(//small[@id='url-hint'])")
+    assert "http:// or https://" in hint and "127.0.0.1/32 (any port)" in hint, \
+        f"the URL hint tells what this stack's WEBHOOK_ALLOWLIST lets through: {hint!r}"
 
     no_csrf = browser.post(base + "/subscriptions", data={"url": receiver.url + "/form", "events": "article.published"}, timeout=5)
     assert no_csrf.status_code == 400

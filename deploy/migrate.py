@@ -35,6 +35,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import JSON, MetaData, inspect, text
 from sqlalchemy.engine import Connection, Engine
 
+from services.ingest.db import UNMODELLED_TABLE_PREFIXES as ingest_unmodelled
 from services.ingest.db import metadata as ingest_md
 from services.notification.db import metadata as notification_md
 from services.rendering.db import UNMODELLED_TABLE_PREFIXES as rendering_unmodelled
@@ -54,7 +55,7 @@ METADATA: dict[str, MetaData] = {"ingest": ingest_md, "translation_status": tran
 
 # Tables a service's migrations create by hand that its models cannot declare (SQLite FTS5 virtual
 # tables and their shadow tables): name prefixes autogenerate and ``check`` leave alone.
-UNMODELLED: dict[str, tuple[str, ...]] = {"rendering": rendering_unmodelled}
+UNMODELLED: dict[str, tuple[str, ...]] = {"ingest": ingest_unmodelled, "rendering": rendering_unmodelled}
 
 
 def metadata_of(service: str) -> MetaData:

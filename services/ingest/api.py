@@ -203,14 +203,15 @@ def _claim_key(key: str, request_hash: str):
 @bp.get("/articles")
 @require_token
 def list_articles():
-    """Articles, newest first, filterable by ``state``, ``lang`` and ``group_id``."""
-    query = select(articles).order_by(articles.c.created_at.desc()).limit(int_arg("limit", 100, low=1, high=500))
-    for name in ("state", "lang", "group_id"):
-        if request.args.get(name):
-            query = query.where(articles.c[name] == request.args[name])
+    """Articles, newest first, filterable by ``state``, ``lang``, ``group_id``, ``author`` and ``q`` (full text),
+    paged by ``cursor`` (the previous page's ``next_cursor``) and ``limit`` (1-500)."""
+    limit = int_arg("limit", 100, low=1, high=500)
+    filters = {name: request.args.get(name, "").strip() for name in queries.LIST_FILTERS}
     with runtime().engine.begin() as conn:
-        rows = conn.execute(query).mappings().all()
-    return jsonify({"articles": [queries.to_json(dict(r)) for r in rows]})
+        rows, after = queries.page_articles(conn, [articles], order="created_at", filters=filters, limit=limit,
+                                            cursor=request.args.get("cursor") or None,
+                                            languages=runtime().settings.languages)
+    return jsonify({"articles": [queries.to_json(r) for r in rows], "next_cursor": after})
 
 
 @bp.get("/articles/<article_id>")

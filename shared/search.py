@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import deque
 from functools import lru_cache
 
 import snowballstemmer
@@ -57,6 +58,7 @@ def _stemmer(lang: str):
     return snowballstemmer.stemmer(algorithm) if algorithm else None
 
 
+@lru_cache(maxsize=200_000)  # words follow Zipf's law: a cache saves most of the stemming
 def stem(word: str, lang: str) -> str:
     """One lower-cased word's stem in ``lang`` (the word itself in a language without a stemmer)."""
     stemmer = _stemmer(lang)
@@ -101,23 +103,46 @@ def highlight(text: str, query: str, lang: str, *, window: int = 30) -> Markup:
     """An escaped excerpt of ``text`` around the first word whose stem the query has, every such word in ``<mark>``.
 
     At most ``window`` words; the whole text when it is shorter. Safe to put in a page as it is.
+    Words are stemmed only up to the first match and within the excerpt, not through the whole text.
     """
     wanted = set(stems(query, lang))
-    spans = [(m.start(), m.end(), stem(lower(m.group(), lang), lang) in wanted) for m in _WORD.finditer(text)]
+
+    def hit(match: re.Match) -> bool:
+        return stem(lower(match.group(), lang), lang) in wanted
+
+    before = window // 3
+    recent: deque[re.Match] = deque(maxlen=before + 1)
+    spans: list[re.Match] = []
+    skipped = False  # words before the excerpt
+    found = False
+    words_iter = _WORD.finditer(text)
+    for m in words_iter:
+        if len(recent) == recent.maxlen:
+            skipped = True
+        recent.append(m)
+        if hit(m):
+            found = True
+            break
+        if len(recent) == recent.maxlen and not wanted:
+            break
+    if not found:
+        # No match (or nothing to look for): the excerpt is the start of the text.
+        words_iter, recent, skipped = _WORD.finditer(text), deque(), False
+    spans = list(recent)
+    more = False
+    for m in words_iter:
+        if len(spans) >= window:
+            more = True
+            break
+        spans.append(m)
     if not spans:
         return Markup("")
-    first = next((i for i, (_, _, hit) in enumerate(spans) if hit), 0)
-    start = max(0, first - window // 3)
-    end = min(len(spans), start + window)
-    out = [Markup("… ") if start > 0 else Markup("")]
-    cursor = spans[start][0]
-    for begin, finish, hit in spans[start:end]:
-        out.append(escape(text[cursor:begin]))
-        word = escape(text[begin:finish])
-        out.append(Markup("<mark>{}</mark>").format(word) if hit else word)
-        cursor = finish
-    if end < len(spans):
-        out.append(Markup(" …"))
-    else:
-        out.append(escape(text[cursor:]))
+    out = [Markup("… ") if skipped else Markup("")]
+    cursor = spans[0].start()
+    for m in spans:
+        out.append(escape(text[cursor:m.start()]))
+        word = escape(m.group())
+        out.append(Markup("<mark>{}</mark>").format(word) if hit(m) else word)
+        cursor = m.end()
+    out.append(Markup(" …") if more else escape(text[cursor:]))
     return Markup("").join(out)

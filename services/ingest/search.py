@@ -15,14 +15,19 @@ from shared import search as fts
 from .db import article_search
 
 
+def _dicts(value) -> list[dict]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
 def article_text(article: dict) -> str:
-    """What the editors' search looks in: title, author names, reference titles and sources, body."""
-    authors = article.get("authors") or [article["author"]]
-    refs = article.get("references") or []
-    parts = [article["title"]]
-    parts += [a.get("name") or "" for a in authors]
-    parts += [f"{r.get('title') or ''} {r.get('source') or ''}" for r in refs]
-    parts.append(article["body"])
+    """What the editors' search looks in: title, author names, reference titles and sources, body.
+
+    Tolerant of stored shapes (rows written by older releases index what they hold)."""
+    authors = _dicts(article.get("authors")) or _dicts([article.get("author")])
+    parts = [article.get("title") or ""]
+    parts += [str(a.get("name") or "") for a in authors]
+    parts += [f"{r.get('title') or ''} {r.get('source') or ''}" for r in _dicts(article.get("references"))]
+    parts.append(article.get("body") or "")
     return "\n".join(parts)
 
 

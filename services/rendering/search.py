@@ -104,14 +104,19 @@ def _matches_sqlite(conn: Connection, lang: str, query: str, limit: int, offset:
     match = fts.fts5_query(query, [lang])
     if match is None:
         return 0, []
-    where = "search_fts MATCH :match AND d.lang = :lang"
     params = {"match": match, "lang": lang, "limit": limit, "offset": offset}
-    total = conn.execute(text(f"SELECT count(*) FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid "
-                              f"WHERE {where}"), params).scalar_one()
+    # The FTS5 match runs first, once (MATERIALIZED): joined directly, SQLite may instead probe the
+    # FTS table once per row of search_docs.
+    total = conn.execute(text(
+        "WITH hits AS MATERIALIZED (SELECT rowid AS id FROM search_fts WHERE search_fts MATCH :match) "
+        "SELECT count(*) FROM hits JOIN search_docs d ON d.id = hits.id WHERE d.lang = :lang"), params).scalar_one()
+    if not total or offset >= total:
+        return total, []
     rows = conn.execute(text(
-        f"SELECT d.article_id FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid WHERE {where} "
-        f"ORDER BY bm25(search_fts, {_BM25_WEIGHTS}), d.published_at DESC, d.article_id "
-        "LIMIT :limit OFFSET :offset"), params).scalars().all()
+        f"WITH hits AS MATERIALIZED (SELECT rowid AS id, bm25(search_fts, {_BM25_WEIGHTS}) AS score FROM search_fts "
+        "WHERE search_fts MATCH :match) "
+        "SELECT d.article_id FROM hits JOIN search_docs d ON d.id = hits.id WHERE d.lang = :lang "
+        "ORDER BY hits.score, d.published_at DESC, d.article_id LIMIT :limit OFFSET :offset"), params).scalars().all()
     return total, rows
 
 
@@ -123,6 +128,8 @@ def _matches_postgres(conn: Connection, lang: str, query: str, limit: int, offse
     base = ("FROM search_docs d, websearch_to_tsquery(CAST(:cfg AS regconfig), :q) AS query "
             "WHERE d.lang = :lang AND d.document @@ query")
     total = conn.execute(text(f"SELECT count(*) {base}"), params).scalar_one()
+    if not total or offset >= total:
+        return total, []
     rows = conn.execute(text(
         f"SELECT d.article_id {base} ORDER BY ts_rank(d.document, query) DESC, d.published_at DESC, d.article_id "
         "LIMIT :limit OFFSET :offset"), params).scalars().all()

@@ -162,3 +162,13 @@ def test_pages_published_before_search_existed_are_indexed_on_load(settings, pub
         site.forget_live_model(conn, settings)
         site.live_model(conn, settings)
     assert _ids(published, "en", "securities") == [EN]
+
+
+@pytest.mark.parametrize("settings", ["sqlite"], indirect=True)  # the markup does not depend on the engine
+def test_search_pages_are_valid_html(settings, published, vnu, tmp_path):
+    client = create_app({"SETTINGS": settings, "TESTING": True}).test_client()
+    files = []
+    for name, path in (("found", "/en/search?q=securities"), ("none", "/tr/search?q=yok"), ("empty", "/ru/search")):
+        files.append(tmp_path / f"{name}.html")
+        files[-1].write_bytes(client.get(path).data)
+    assert vnu(files) == ""

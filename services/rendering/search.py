@@ -9,6 +9,7 @@ from ``shared.search`` (Turkish dotted and dotless i included).
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,6 +26,7 @@ from .db import pages, search_docs
 PAGE_SIZE = 10
 MAX_PAGE = 100  # deeper pages are refused (readers refine the query; crawlers do not page for ever)
 _BM25_WEIGHTS = "10.0, 5.0, 1.0"
+_MARKER = re.compile(r"\[(?:\d{1,3}|[ivxlc]{1,8})\]")  # footnote markers: not words, not in snippets
 
 
 @dataclass
@@ -46,8 +48,8 @@ class Results:
 
 
 def plain_text(body_html: str) -> str:
-    """The visible text of body HTML, entities decoded, whitespace collapsed."""
-    return " ".join(html.unescape(similar.text_of(body_html)).split())
+    """The visible text of body HTML, footnote markers dropped, entities decoded, whitespace collapsed."""
+    return " ".join(html.unescape(_MARKER.sub("", similar.text_of(body_html))).split())
 
 
 def _sqlite(conn: Connection) -> bool:

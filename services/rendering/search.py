@@ -129,13 +129,14 @@ def _matches_postgres(conn: Connection, lang: str, query: str, limit: int, offse
     params = {"cfg": fts.pg_config(lang), "q": words, "lang": lang, "limit": limit, "offset": offset}
     base = ("FROM search_docs d, websearch_to_tsquery(CAST(:cfg AS regconfig), :q) AS query "
             "WHERE d.lang = :lang AND d.document @@ query")
-    total = conn.execute(text(f"SELECT count(*) {base}"), params).scalar_one()
-    if not total or offset >= total:
-        return total, []
+    # One pass over the matches (each tsvector read once): the count rides along as a window.
     rows = conn.execute(text(
-        f"SELECT d.article_id {base} ORDER BY ts_rank(d.document, query) DESC, d.published_at DESC, d.article_id "
-        "LIMIT :limit OFFSET :offset"), params).scalars().all()
-    return total, rows
+        f"SELECT d.article_id, count(*) OVER () AS total {base} "
+        "ORDER BY ts_rank(d.document, query) DESC, d.published_at DESC, d.article_id "
+        "LIMIT :limit OFFSET :offset"), params).all()
+    if not rows:
+        return (0 if offset == 0 else conn.execute(text(f"SELECT count(*) {base}"), params).scalar_one()), []
+    return rows[0].total, [r.article_id for r in rows]
 
 
 def search(conn: Connection, lang: str, query: str, page: int = 1, per_page: int = PAGE_SIZE) -> Results:

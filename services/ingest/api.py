@@ -95,18 +95,22 @@ class ArticleWithAudit(Article):
 
 
 class ArticleList(Answer):
-    """Articles, newest first."""
+    """Articles, newest first, and the cursor of the next page (null on the last)."""
 
     articles: list[Article]
+    next_cursor: str | None = None
 
 
 class ArticleQuery(Query):
-    """Filters of the article list."""
+    """Filters and paging of the article list."""
 
     limit: int = Field(100, ge=1, le=500)
     state: State | None = None
     lang: str | None = Field(None, max_length=8)
     group_id: str | None = Field(None, max_length=36)
+    author: str | None = Field(None, max_length=200, description="part of an author's name")
+    q: str | None = Field(None, max_length=500, description="words to find in titles, bodies, authors and references")
+    cursor: str | None = Field(None, max_length=200, description="the previous page's next_cursor")
 
 
 class ImportQuery(Query):
@@ -370,14 +374,16 @@ def _claim_key(key: str, request_hash: str):
 @require_token
 @operation(query=ArticleQuery, responses={200: ArticleList})
 def list_articles():
-    """Articles, newest first, filterable by ``state``, ``lang`` and ``group_id``."""
-    query = select(articles).order_by(articles.c.created_at.desc()).limit(g.query.limit)
-    for name in ("state", "lang", "group_id"):
-        if value := getattr(g.query, name):
-            query = query.where(articles.c[name] == value)
+    """Articles, newest first, filterable by ``state``, ``lang``, ``group_id``, ``author`` and ``q`` (full text),
+    paged by ``cursor`` (the previous page's ``next_cursor``) and ``limit`` (1-500)."""
+    limit = g.query.limit
+    filters = {name: getattr(g.query, name) or "" for name in queries.LIST_FILTERS}
+    filters = {name: (value.value if isinstance(value, State) else value).strip() for name, value in filters.items()}
     with runtime().engine.begin() as conn:
-        rows = conn.execute(query).mappings().all()
-    return jsonify({"articles": [queries.to_json(dict(r)) for r in rows]})
+        rows, after = queries.page_articles(conn, [articles], order="created_at", filters=filters, limit=limit,
+                                            cursor=g.query.cursor or None,
+                                            languages=runtime().settings.languages)
+    return jsonify({"articles": [queries.to_json(r) for r in rows], "next_cursor": after})
 
 
 @bp.get("/articles/<article_id>")

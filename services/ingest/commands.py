@@ -18,6 +18,7 @@ from shared.markup import content_hash, make_slug, markdown_to_html
 from shared.outbox import emit
 from shared.workflow import Role, State
 
+from . import search
 from .db import articles, audit_log, outbox, revisions
 from .queries import (editor_recipients, get_article, is_assigned, published_translations, source_article, source_lang,
                       source_revision)
@@ -126,6 +127,7 @@ def create_article(conn: Connection, fields: dict, *, actor: str,
         "updated_at": now,
     }
     conn.execute(articles.insert().values(**row))
+    search.index_article(conn, row)
     _add_revision(conn, row, actor, now)
     conn.execute(audit_log.insert().values(
         article_id=article_id, action="create", from_state=None, to_state=State.DRAFT.value,
@@ -184,6 +186,7 @@ def update_article(conn: Connection, article_id: str, changes: dict, *, actor: s
         source = source_article(conn, article["group_id"])
         values["source_hash"] = changes.get("source_hash") or (source["content_hash"] if source else None)
     conn.execute(update(articles).where(articles.c.id == article_id).values(**values))
+    search.index_article(conn, dict(article, **values))
     if article["approved_revision"] is not None and article["state"] in (State.APPROVED, State.SCHEDULED, State.PUBLISHED):
         kept = {State.APPROVED: "stays approved", State.SCHEDULED: "stays scheduled",
                 State.PUBLISHED: "stays live"}[State(article["state"])]

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from sqlalchemy import (
-    Boolean, Column, DateTime, ForeignKey, Integer, MetaData, String, Table, Text, UniqueConstraint,
+    Boolean, Column, DateTime, ForeignKey, Index, Integer, MetaData, String, Table, Text, UniqueConstraint,
 )
+from sqlalchemy.dialects.postgresql import TSVECTOR
 
 from shared.db import JSONType
 from shared.outbox import inbox_table, outbox_table
@@ -47,6 +48,25 @@ articles = Table(
     UniqueConstraint("group_id", "lang", name="uq_articles_group_lang"),
     UniqueConstraint("lang", "slug", name="uq_articles_lang_slug"),
 )
+
+# The article list pages by (updated_at, id) and the API by (created_at, id), newest first.
+Index("ix_articles_updated_at_id", articles.c.updated_at, articles.c.id)
+Index("ix_articles_created_at_id", articles.c.created_at, articles.c.id)
+
+# The editors' search index (``search.py``): one row per article, rewritten with every new revision.
+# ``document`` is the tsvector on PostgreSQL (title, authors, reference titles, body, each stemmed by
+# the article's language); on SQLite it stays empty and the FTS5 table ``article_search_fts``
+# (created by the migration: Alembic cannot declare virtual tables) holds the stems, rowid = ``id``.
+article_search = Table(
+    "article_search",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("article_id", String(36), nullable=False, unique=True),
+    Column("document", TSVECTOR().with_variant(Text(), "sqlite"), nullable=True),
+)
+Index("ix_article_search_document", article_search.c.document, postgresql_using="gin")
+# Left out of the models-vs-migration comparison (``deploy.migrate``): the FTS5 table and its shadow tables.
+UNMODELLED_TABLE_PREFIXES = ("article_search_fts",)
 
 # Which translator a language of a group is assigned to (from translation_status's
 # translation.requested events): translators may edit the translations assigned to them.

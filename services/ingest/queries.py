@@ -1,18 +1,22 @@
 """Reads of ingest's articles: one article, its group's source, audit log, revisions, diffs, the API view."""
 from __future__ import annotations
 
+import base64
+import binascii
 import difflib
+import json
+from datetime import datetime
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Connection
 
 from shared.content import page_path
-from shared.errors import NotFound
+from shared.errors import InvalidInput, NotFound
 from shared.events import iso
 from shared.workflow import State
 
+from . import search
 from .db import articles, audit_log, revisions, translation_assignments, users
-
 
 
 def with_lists(article: dict) -> dict:
@@ -79,6 +83,70 @@ def audit_entries(conn: Connection, article_id: str) -> list[dict]:
     """The article's audit log, oldest first."""
     rows = conn.execute(select(audit_log).where(audit_log.c.article_id == article_id).order_by(audit_log.c.id))
     return [dict(r) for r in rows.mappings()]
+
+
+LIST_FILTERS = ("state", "lang", "group_id", "author", "q")
+_AUTHOR_BATCH = 500
+
+
+def encode_cursor(sort_value: datetime, article_id: str) -> str:
+    """An opaque cursor: the position after the row sorted at (``sort_value``, ``article_id``)."""
+    raw = json.dumps([sort_value.isoformat(), article_id], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """The position a cursor names, or InvalidInput naming ``cursor``."""
+    try:
+        value, article_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return datetime.fromisoformat(value), str(article_id)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise InvalidInput("cursor", "is not a cursor this list gave out; start again without it "
+                                     "and follow next_cursor")
+
+
+def _with_authors(article: dict) -> list[dict]:
+    return article.get("authors") or [article["author"]]
+
+
+def page_articles(conn: Connection, columns: list, *, order: str, filters: dict, limit: int,
+                  cursor: str | None, languages: list[str]) -> tuple[list[dict], str | None]:
+    """One page of articles, newest first by ``order`` (``created_at`` or ``updated_at``, ties by id),
+    filtered by ``filters`` (state, lang, group_id exactly; author by part of a name; q by the search
+    index); and the cursor of the next page (None on the last). Keyset paging: rows created while
+    someone pages sort before the cursor, so a walk through the list never skips or repeats one."""
+    sort = articles.c[order]
+    query = select(*columns).order_by(sort.desc(), articles.c.id.desc())
+    for name in ("state", "lang", "group_id"):
+        if filters.get(name):
+            query = query.where(articles.c[name] == filters[name])
+    if filters.get("q"):
+        ids = search.matching_ids(conn, filters["q"], languages)
+        if ids is not None:
+            query = query.where(articles.c.id.in_(ids))
+    wanted = (filters.get("author") or "").lower()
+    position = decode_cursor(cursor) if cursor else None
+    found: list[dict] = []
+    while len(found) <= limit:
+        step = query
+        if position is not None:
+            value, article_id = position
+            step = step.where(or_(sort < value, and_(sort == value, articles.c.id < article_id)))
+        # Without an author filter one read fills the page; with one (a JSON column, matched here
+        # the same way on SQLite and PostgreSQL) reads go on until the page is full.
+        size = limit + 1 if not wanted else _AUTHOR_BATCH
+        batch = [dict(r) for r in conn.execute(step.limit(size)).mappings()]
+        for row in batch:
+            if not wanted or any(wanted in (a.get("name") or "").lower() for a in _with_authors(row)):
+                found.append(row)
+                if len(found) > limit:
+                    break
+        if len(batch) < size or not batch:
+            break
+        position = (batch[-1][order], batch[-1]["id"])
+    rows = found[:limit]
+    after = encode_cursor(rows[-1][order], rows[-1]["id"]) if len(found) > limit else None
+    return rows, after
 
 
 def to_json(article: dict) -> dict:

@@ -1,7 +1,8 @@
 """The rendering service's read model of live pages (its own database)."""
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, DateTime, Integer, MetaData, String, Table, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import TSVECTOR
 
 from shared.db import JSONType
 from shared.outbox import inbox_table, outbox_table
@@ -77,6 +78,27 @@ redirects = Table(
     Column("slug", String(200), primary_key=True),
     Column("article_id", String(36), nullable=False, index=True),
 )
+
+# The public search index (``search.py``): one row per live page, written in the flush that renders
+# it and deleted with it. ``document`` is the weighted tsvector on PostgreSQL (title A, tags and
+# categories B, body D); on SQLite it stays empty and the FTS5 table ``search_fts`` (created by the
+# migration, not declared here: Alembic cannot model virtual tables) holds the stems, rowid = ``id``.
+search_docs = Table(
+    "search_docs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("article_id", String(36), nullable=False, unique=True),
+    Column("lang", String(8), nullable=False, index=True),
+    Column("title", Text, nullable=False),
+    Column("tags", Text, nullable=False),
+    Column("body", Text, nullable=False),  # plain text, for the snippets
+    Column("published_at", DateTime(timezone=True), nullable=False),
+    Column("document", TSVECTOR().with_variant(Text(), "sqlite"), nullable=True),
+)
+Index("ix_search_docs_document", search_docs.c.document, postgresql_using="gin")
+# Tables created by hand in the migrations and left out of the models-vs-migration comparison
+# (``deploy.migrate``): the FTS5 table and the shadow tables SQLite keeps for it.
+UNMODELLED_TABLE_PREFIXES = ("search_fts",)
 
 render_log = Table(
     "render_log",

@@ -55,6 +55,11 @@ def excerpt(body_html: str, limit: int = DESCRIPTION_CHARS) -> str:
     return words[:limit].rsplit(" ", 1)[0] + "…"
 
 
+def search_page(**context) -> str:
+    """The search results page (rendered per request by the app, never written to SITE_DIR)."""
+    return _env.get_template("search.html").render(**context)
+
+
 class Renderer:
     """Renders the files of one ``SiteModel``."""
 

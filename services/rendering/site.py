@@ -43,7 +43,7 @@ from shared.db import make_engine, read_only
 from shared.events import aware
 from shared.markup import sanitize_html
 
-from . import content, similar
+from . import content, search, similar
 from .content import (CATEGORY_SITEMAP, article_file, author_keys, listing_file, page_categories, sitemap_count,
                       sitemap_file, tag_key)
 from .db import fragments, page_hashes, pages, redirects, similar_tables, site_version
@@ -134,6 +134,7 @@ def upsert_page(conn: Connection, snapshot: dict) -> bool:
     else:
         conn.execute(pages.insert().values(article_id=snapshot["article_id"], **values))
     _store_fragments(conn, snapshot["article_id"], snapshot["revision"], make_fragments(snapshot))
+    search.index_page(conn, snapshot)
     bump_version(conn)
     return True
 
@@ -143,6 +144,7 @@ def delete_page(conn: Connection, article_id: str) -> bool:
     gone = conn.execute(delete(pages).where(pages.c.article_id == article_id)).rowcount
     conn.execute(delete(redirects).where(redirects.c.article_id == article_id))
     conn.execute(delete(fragments).where(fragments.c.article_id == article_id))
+    search.unindex(conn, article_id)
     if gone:
         bump_version(conn)
     return bool(gone)
@@ -190,6 +192,7 @@ def _fill_fragments(conn: Connection) -> int:
 def load_model(conn: Connection, settings: Settings) -> "SiteModel":
     """The whole read model (without bodies), ready to render; similar lists computed at once."""
     _fill_fragments(conn)
+    search.fill_missing(conn)
     version = read_version(conn)
     query = (select(pages.c.article_id, pages.c.group_id, pages.c.lang, pages.c.slug, pages.c.revision,
                     pages.c.title, pages.c.published_at, pages.c.updated_at, fragments.c.meta, fragments.c.terms)

@@ -1,16 +1,20 @@
-"""The public site rendering serves: static files from SITE_DIR, 301s for moved articles, the 404 page."""
+"""The public site rendering serves: static files from SITE_DIR, 301s for moved articles, the 404 page,
+and the one dynamic page, search (``/<lang>/search?q=``)."""
 from __future__ import annotations
 
 import unicodedata
+from urllib.parse import urlencode
 
-from flask import Blueprint, redirect, send_from_directory
+from flask import Blueprint, make_response, redirect, request, send_from_directory
 from werkzeug.exceptions import NotFound
 
 from shared.auth import public
 from shared.db import read_only
 from shared.runtime import runtime
 
-from . import site
+from shared.content import page_path
+
+from . import i18n, render, search, site
 
 bp = Blueprint("site", __name__)
 
@@ -41,6 +45,54 @@ def _not_found(path: str):
     except NotFound:
         return "<!DOCTYPE html><html lang=en><title>Not found</title><h1>Page not found</h1>", 404
     response.status_code = 404
+    return response
+
+
+MAX_QUERY_CHARS = 200
+
+
+def _search_path(lang: str, query: str, page: int) -> str:
+    args = {"q": query} if page == 1 else {"q": query, "page": page}
+    return f"/{lang}/search?{urlencode(args)}"
+
+
+@bp.get("/<lang>/search")
+@public("the public site: search of the live pages of a language")
+def search_page(lang: str):
+    """Search results (never indexed by search engines); works without JavaScript (a GET form)."""
+    settings = runtime().settings
+    if lang not in settings.languages:
+        return _not_found(lang + "/")
+    query = " ".join(request.args.get("q", "").split())[:MAX_QUERY_CHARS]
+    raw_page = request.args.get("page", "1")
+    if not raw_page.isdigit() or not 1 <= int(raw_page) <= search.MAX_PAGE:
+        return _not_found(lang + "/")
+    page = int(raw_page)
+    results = search.Results(0, [])
+    if query:
+        with read_only(runtime().engine) as conn:
+            results = search.search(conn, lang, query, page)
+    if page > 1 and not results.hits:
+        return _not_found(lang + "/")
+    t = i18n.labels(lang)
+    pages_total = -(-results.total // search.PAGE_SIZE)
+    heading = t["search_results"].format(q=query) if query else t["search_title"]
+    body = render.search_page(
+        lang=lang, t=t, query=query, page=page, total=results.total,
+        languages=[(code, i18n.native_name(code)) for code in settings.languages],
+        heading=heading, title=f"{heading} – {t['site_name']}" if page == 1 else
+        f"{heading} – {t['page_n'].format(n=page)} – {t['site_name']}",
+        url=settings.site_url + (_search_path(lang, query, page) if query else f"/{lang}/search"),
+        first=(page - 1) * search.PAGE_SIZE + 1,
+        results=[{"url": page_path(h.lang, h.slug), "title": h.title, "snippet": h.snippet,
+                  "date_iso": h.published_at.isoformat(), "date_text": i18n.long_date(h.published_at.date(), lang)}
+                 for h in results.hits],
+        prev_path=_search_path(lang, query, page - 1) if page > 1 else None,
+        next_path=_search_path(lang, query, page + 1) if page < min(pages_total, search.MAX_PAGE) else None,
+    )
+    response = make_response(body)
+    response.headers["X-Robots-Tag"] = "noindex"
+    response.cache_control.no_cache = True
     return response
 
 

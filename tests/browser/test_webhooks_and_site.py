@@ -124,3 +124,24 @@ def test_public_page_dashboard_and_phone_width(page, phone, stack, shots):
     for url in (stack.url("translation_status") + "/", stack.url("notification") + "/deliveries"):
         phone.goto(url)
         check_no_sideways_scroll(phone)
+
+
+def test_public_search_from_the_header_form(page, phone, stack, shots):
+    article = {"lang": "tr", "title": "Liman güvenliği ve Hazar ticareti",
+               "body": "Hazar limanlarında güvenlik, ticaretin hızını belirliyor.[1] Gümrük kapıları da önemli.",
+               "author": {"name": "B. Rowser"}, "tags": ["Liman"],
+               "references": [{"title": "Liman kayıtları", "url": "https://example.org/liman", "accessed": "2026-09-01"}]}
+    created = stack.api("ingest", "POST", "/api/articles", json=article).json()
+    stack.api("ingest", "POST", f"/api/articles/{created['id']}/transitions", json={"action": "publish"})
+    wait_for(lambda: stack.api("ingest", "GET", f"/api/articles/{created['id']}").json()["state"] == "published",
+             timeout=30, message="published")
+    page.goto(f"{stack.settings.site_url}/tr/{created['slug']}/")
+    page.get_by_label("Yazılarda ara").fill("güvenlik")
+    page.get_by_label("Yazılarda ara").press("Enter")
+    page.wait_for_url(re.compile(r"/tr/search\?q="))
+    result = page.locator("ol.results li", has_text="Hazar ticareti")
+    assert result.count() == 1 and result.locator("mark").count() >= 2  # title and excerpt highlighted
+    check_page(page, require_main=True)
+    page.screenshot(path=str(shots / "10-public-search.png"), full_page=True)
+    phone.goto(page.url)
+    check_no_sideways_scroll(phone)

@@ -73,9 +73,27 @@ class Renderer:
         """The site path of an article."""
         return page_path(page["lang"], page["slug"])
 
+    def site(self, lang: str) -> dict:
+        """The site's identity in ``lang`` (``SITE_NAME`` and friends), the logo as an absolute URL."""
+        site = self.settings.site.for_lang(lang, default_name=i18n.labels(lang)["site_name"])
+        if site["logo_url"].startswith("/"):
+            site["logo_url"] = self.url(site["logo_url"])
+        return site
+
+    def publisher(self, lang: str) -> dict:
+        """The JSON-LD publisher: the site as an Organization (with its logo when one is configured)."""
+        site = self.site(lang)
+        org = {"@type": "Organization", "name": site["name"], "url": self.url(f"/{lang}/")}
+        if site["logo_url"]:
+            org["logo"] = {"@type": "ImageObject", "url": site["logo_url"]}
+        if site["social"]:
+            org["sameAs"] = [link["url"] for link in site["social"]]
+        return org
+
     def _common(self, lang: str) -> dict:
         return {
             "lang": lang,
+            "site": self.site(lang),
             "t": i18n.labels(lang),
             "languages": [(code, i18n.native_name(code)) for code in self.m.languages],
             "site_url": self.base,
@@ -199,6 +217,7 @@ class Renderer:
             "author": [{"@type": "Person", "name": a["name"], "url": self.url(a["url"])} for a in authors],
             "datePublished": page["published_at"].isoformat(),
             "dateModified": page["updated_at"].isoformat(),
+            "publisher": self.publisher(lang),
         }
         if description:
             ld["description"] = description
@@ -315,7 +334,7 @@ class Renderer:
         t = i18n.labels(lang)
         fg = FeedGenerator()
         fg.id(self.url(f"/{lang}/"))
-        fg.title(f"{t['site_name']} – {t['latest']}")
+        fg.title(f"{self.site(lang)['name']} – {t['latest']}")
         fg.link(href=self.url(f"/{lang}/feed.xml"), rel="self")
         fg.link(href=self.url(f"/{lang}/"), rel="alternate")
         fg.language(lang)

@@ -26,6 +26,7 @@ RENDER_ARTICLE = "rendering.render_article"
 REMOVE_ARTICLE = "rendering.remove_article"
 FLUSH_RENDERS = "rendering.flush_renders"
 RENDERING_RELAY_OUTBOX = "rendering.relay_outbox"
+RENDER_PREVIEW = "rendering.render_preview"
 # notification
 NOTIFY_SUBSCRIBERS = "notification.notify_subscribers"
 DELIVER_WEBHOOK = "notification.deliver_webhook"
@@ -46,6 +47,7 @@ TASK_QUEUES: dict[str, str] = {
     REMOVE_ARTICLE: RENDERING,
     FLUSH_RENDERS: RENDERING,
     RENDERING_RELAY_OUTBOX: RENDERING,
+    RENDER_PREVIEW: RENDERING,
     NOTIFY_SUBSCRIBERS: NOTIFICATION,
     DELIVER_WEBHOOK: NOTIFICATION,
     SWEEP_DELIVERIES: NOTIFICATION,

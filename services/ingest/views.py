@@ -9,13 +9,16 @@ field it names. The login sets the session cookie every service honours (``share
 from __future__ import annotations
 
 import hashlib
+import logging
 from urllib.parse import urlsplit
 
 import flask_login
 import redis
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from kombu.exceptions import OperationalError
 from sqlalchemy import or_, select
 
+from shared import tasks
 from shared.auth import csrf, current_user, login_required, public, read_password_reset_token, sessions
 from shared.errors import ApiError, Conflict, InvalidInput, NotFound, PreconditionFailed
 from shared.events import utcnow
@@ -31,6 +34,7 @@ from .timeline import build_timeline
 from .users import LOGIN_THROTTLE, RESET_THROTTLE
 from .validation import parse_article_input, parse_article_update
 
+log = logging.getLogger(__name__)
 bp = Blueprint("ingest_ui", __name__)
 EDITORS = (Role.EDITOR.value, Role.ADMIN.value)
 
@@ -226,14 +230,37 @@ def _article_page(article_id: str, transition_form: forms.TransitionForm | None 
             except NotFound:
                 missing = end if not 1 <= end <= article["revision"] else start
                 errors["to"] = f"Revision {missing} does not exist; choose one of 1 to {article['revision']}"
+        shown = _preview_target(conn, article, group)
     last = article["revision"]
     selected = {"from": raw["from"] or str(max(1, last - 1)), "to": raw["to"] or str(last)}
     return render_template(
-        "article.html", article=article, audit=audit, revisions=revisions, group=group, diff=diff,
+        "article.html", article=article, audit=audit, revisions=revisions, group=group, diff=diff, preview=shown,
         imported=dict(imported) if imported else None, actions=_actions(article["state"], _user()["role"]),
         labels=ACTION_LABELS, form=transition_form or forms.TransitionForm(formdata=None), errors=errors,
         selected=selected, role=_user()["role"], config_languages=runtime().settings.languages,
     ), (400 if errors else status)
+
+
+def _preview_target(conn, article: dict, group: list[dict]) -> dict:
+    """Ask rendering for the preview of the chosen language version (``?preview=<lang>``, else this one).
+
+    Rendering renders it on its worker (the site's own renderer and model; no service reads another's
+    database) and serves it at ``/preview/<id>/<revision>``, which the page frames. A request lost
+    with Redis is asked again by the next page view, so it needs no outbox.
+    """
+    wanted = request.args.get("preview", article["lang"])
+    version = next((v for v in group if v["lang"] == wanted), None) or {"id": article["id"], "lang": article["lang"]}
+    target = article if version["id"] == article["id"] else queries.get_article(conn, version["id"])
+    rt = runtime()
+    shown = {"lang": target["lang"], "id": target["id"], "revision": target["revision"], "error": None,
+             "url": f"{rt.settings.service_urls['rendering']}/preview/{target['id']}/{target['revision']}"}
+    try:
+        rt.celery.send_task(tasks.RENDER_PREVIEW, args=[commands.snapshot(conn, target, target["revision"])],
+                            queue=tasks.queue_for(tasks.RENDER_PREVIEW))
+    except (OperationalError, redis.RedisError) as exc:
+        log.error("preview of %s not requested: %s", target["id"], exc)
+        shown["error"] = "The preview cannot be requested right now (the task queue does not answer); reload in a minute."
+    return shown
 
 
 @bp.get("/articles/<article_id>")

@@ -27,7 +27,7 @@ from shared.runtime import runtime
 from shared.throttle import TooManyAttempts
 from shared.workflow import BY_ACTION, ForbiddenTransition, IllegalTransition, Role, State, UnknownAction, allowed_actions
 
-from . import commands, forms, importer, queries, users, wxr, wxr_jobs
+from . import commands, forms, importer, queries, users, waiting, wxr, wxr_jobs
 from .db import article_imports, articles
 from .schedule import overdue_schedules
 from .timeline import build_timeline
@@ -449,6 +449,13 @@ def publish_imported():
             flash(f"Article {article_id} was not published: {exc}.", "error")
     flash(f"Publishing {done} imported article(s); each page goes live as soon as rendering answers.")
     return redirect(url_for(".article_list", state=State.PUBLISHING.value if done else ""), 303)
+
+
+@bp.get("/waiting")
+@login_required()
+def waiting_page():
+    """What waits for you: articles in review, late schedules, overdue translations, failed deliveries."""
+    return render_template("waiting.html", w=waiting.build_waiting(runtime(), _user()))
 
 
 @bp.get("/articles/<article_id>/timeline")

@@ -6,7 +6,7 @@ from flask import Blueprint, jsonify, request
 from shared.auth import require_token
 from shared.errors import NotFound
 from shared.runtime import runtime
-from shared.web import json_body
+from shared.web import int_arg, json_body
 
 from . import status as svc
 from .translations import place_request, source_changes
@@ -24,6 +24,16 @@ def get_group(group_id: str):
     if view is None:
         raise NotFound(f"no translation group with id {group_id}")
     return jsonify(view)
+
+
+@bp.get("/translations/overdue")
+@require_token
+def overdue():
+    """Translations past their due date, oldest due first (``translator=`` for one person's, ``limit``)."""
+    with runtime().engine.begin() as conn:
+        found = svc.overdue_translations(conn, translator=request.args.get("translator") or None,
+                                         limit=int_arg("limit", 50, low=1, high=500))
+    return jsonify(found)
 
 
 @bp.post("/groups/<group_id>/translations")

@@ -190,7 +190,11 @@ def overdue_translations(conn: Connection, *, translator: str | None = None, lim
                         .select_from(statuses.outerjoin(groups, groups.c.group_id == statuses.c.group_id))
                         .where(where).order_by(statuses.c.due_at).limit(limit)).mappings().all()
     count = conn.execute(select(func.count()).select_from(statuses).where(where)).scalar_one()
+    source_titles = {(r.group_id, r.lang): r.title for r in conn.execute(
+        select(statuses.c.group_id, statuses.c.lang, statuses.c.title)
+        .where(statuses.c.group_id.in_({r["group_id"] for r in rows})))} if rows else {}
     items = [{"group_id": r["group_id"], "lang": r["lang"], "status": r["status"], "title": r["title"],
+              "source_title": source_titles.get((r["group_id"], r["source_lang"])),
               "article_id": r["article_id"], "source_article_id": r["source_article_id"],
               "translator": r["translator"], "vendor": r["vendor"], "due_at": iso(r["due_at"])} for r in rows]
     return {"count": count, "overdue": items}

@@ -238,8 +238,11 @@ class Renderer:
                 ld["workTranslation"] = others
         share_text = quote(page["title"], safe="")
         share_url = quote(url, safe="")
+        common = self._common(lang)
+        # On an article the language switcher leads to its live translations, elsewhere to each index.
+        common["language_links"] = {s["lang"]: self.article_path(s) for s in siblings}
         return _env.get_template("article.html").render(
-            **self._common(lang),
+            **common,
             title=page["title"],
             url=url,
             description=description,

@@ -1,5 +1,6 @@
 """Server-rendered editor pages of ingest: login, article list, create/edit with preview, article page with
-workflow buttons, audit log and revision diff, timeline, raw page import and WordPress (WXR) import.
+workflow buttons, the public page's preview, audit log and revision diff, timeline, raw page import and
+WordPress (WXR) import, what waits, and accounts (own password, password reset by email, the users page).
 
 Every page works without JavaScript: "Preview" and "Add a reference row" are submit buttons that
 re-render the form. Views are thin: they call ``validation``, ``commands``, ``queries``, ``importer``

@@ -26,6 +26,7 @@ import flask_login
 import redis
 from flask import Flask, current_app, g, redirect, request
 from flask_wtf.csrf import CSRFProtect
+from itsdangerous import BadData, URLSafeTimedSerializer
 from jinja2 import ChoiceLoader, FileSystemLoader
 from pathlib import Path
 
@@ -42,6 +43,7 @@ TOKEN_RESOLVER = "pipeline_token_resolver"
 TOKEN_THROTTLE = "pipeline_token_throttle"
 SESSIONS = "pipeline_sessions"
 SESSION_TTL_SECONDS = 12 * 3600
+RESET_SALT = "pipeline-password-reset"
 # A resolver maps a personal token to (actor, role), or None when it is unknown.
 TokenResolver = Callable[[str], Optional[tuple[str, str]]]
 SHARED_TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -147,13 +149,28 @@ class SessionStore:
         if raw:
             self.redis.srem(self._user_key(json.loads(raw)["email"]), token)
 
-    def end_all(self, email: str) -> int:
-        """End every session of ``email`` (deactivation, role change); return how many ended."""
+    def end_all(self, email: str, keep: str | None = None) -> int:
+        """End every session of ``email`` but ``keep`` (deactivation, role change, new password); return how many ended."""
         tokens = [t.decode() for t in self.redis.smembers(self._user_key(email))]
-        if tokens:
-            self.redis.delete(*[self._key(t) for t in tokens])
-        self.redis.delete(self._user_key(email))
-        return len(tokens)
+        ending = [t for t in tokens if t != keep]
+        if ending:
+            self.redis.delete(*[self._key(t) for t in ending])
+            self.redis.srem(self._user_key(email), *ending)
+        return len(ending)
+
+
+def password_reset_token(secret_key: str, reset_id: str) -> str:
+    """The signed, timestamped token of a password reset link; it names the reset, never the account."""
+    return URLSafeTimedSerializer(secret_key, salt=RESET_SALT).dumps(reset_id)
+
+
+def read_password_reset_token(secret_key: str, token: str, max_age_seconds: int) -> str | None:
+    """The reset id a token signs, or None when it is forged, damaged or older than ``max_age_seconds``."""
+    try:
+        value = URLSafeTimedSerializer(secret_key, salt=RESET_SALT).loads(token, max_age=max_age_seconds)
+    except BadData:
+        return None
+    return value if isinstance(value, str) else None
 
 
 def sessions() -> SessionStore:

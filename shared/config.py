@@ -129,6 +129,13 @@ def _one_of(env: dict, name: str, choices: tuple[str, ...]) -> str:
     return raw
 
 
+def _positive(env: dict, name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value < 1:
+        raise ConfigError(f"{name}: must be at least 1")
+    return value
+
+
 def _float(env: dict, name: str, default: float) -> float:
     raw = env.get(name)
     if raw in (None, ""):
@@ -157,6 +164,64 @@ def _with_password(env: dict, service: str, url: str) -> str:
     if not password:
         raise ConfigError(f"{name}: {env[name]} is empty; write the database password into it")
     return make_url(url).set(password=password).render_as_string(hide_password=False)
+
+
+SITE_TEXT_FIELDS = ("name", "tagline", "footer", "logo_url")
+
+
+@dataclass(frozen=True)
+class SiteIdentity:
+    """The public site's name, logo, tagline, footer text and social links; text fields may differ per language.
+
+    ``SITE_NAME`` is the name in every language unless ``SITE_NAME_<LANG>`` (``SITE_NAME_TR``) overrides it;
+    the same goes for ``SITE_TAGLINE``, ``SITE_FOOTER`` and ``SITE_LOGO_URL``. An empty name means the
+    built-in per-language default of the theme.
+    """
+
+    name: str = ""
+    tagline: str = ""
+    footer: str = ""
+    logo_url: str = ""
+    social: tuple[tuple[str, str], ...] = ()  # (label, https URL), in the order given
+    by_lang: dict = field(default_factory=dict)  # lang -> {field: value} overrides
+
+    def for_lang(self, lang: str, default_name: str = "") -> dict:
+        """``{name, tagline, footer, logo_url, social}`` for ``lang`` (its overrides, else the plain values)."""
+        own = self.by_lang.get(lang, {})
+        values = {f: own.get(f) or getattr(self, f) for f in SITE_TEXT_FIELDS}
+        values["name"] = values["name"] or default_name
+        values["social"] = [{"label": label, "url": url} for label, url in self.social]
+        return values
+
+
+def _site_url_value(name: str, raw: str) -> str:
+    if raw and not (raw.startswith(("https://", "http://")) or (raw.startswith("/") and not raw.startswith("//"))):
+        raise ConfigError(f"{name}: {raw!r} is neither an http(s) URL nor a path on the site such as /logo.svg")
+    return raw
+
+
+def _site_identity(env: dict, languages: tuple[str, ...]) -> SiteIdentity:
+    """SITE_NAME, SITE_TAGLINE, SITE_FOOTER, SITE_LOGO_URL (each with _<LANG> overrides) and SITE_SOCIAL."""
+    env_names = {"name": "SITE_NAME", "tagline": "SITE_TAGLINE", "footer": "SITE_FOOTER", "logo_url": "SITE_LOGO_URL"}
+    plain = {f: (env.get(var) or "").strip() for f, var in env_names.items()}
+    _site_url_value("SITE_LOGO_URL", plain["logo_url"])
+    by_lang = {}
+    for lang in languages:
+        own = {}
+        for f, var in env_names.items():
+            value = (env.get(f"{var}_{lang.upper()}") or "").strip()
+            if value:
+                own[f] = _site_url_value(f"{var}_{lang.upper()}", value) if f == "logo_url" else value
+        if own:
+            by_lang[lang] = own
+    social = []
+    for part in filter(None, (p.strip() for p in (env.get("SITE_SOCIAL") or "").split(","))):
+        label, sep, url = part.partition("=")
+        if not sep or not label.strip() or not url.strip().startswith(("https://", "http://")):
+            raise ConfigError(f"SITE_SOCIAL: {part!r} is not label=https-URL; write e.g. "
+                              "'Mastodon=https://mastodon.social/@thinktank,Telegram=https://t.me/thinktank'")
+        social.append((label.strip(), url.strip()))
+    return SiteIdentity(**plain, social=tuple(social), by_lang=by_lang)
 
 
 @dataclass(frozen=True)
@@ -189,6 +254,9 @@ class Settings:
     login_throttle: str = "10 per 5 minutes"  # failed logins per account
     login_address_throttle: str = "50 per 5 minutes"  # failed logins per client address (an office shares one)
     token_throttle: str = "30 per minute"  # failed bearer tokens per client address
+    password_reset_minutes: int = 60  # how long a password reset link works
+    password_reset_throttle: str = "5 per hour"  # reset requests per address and per email (all count)
+    site: SiteIdentity = field(default_factory=SiteIdentity)
     extra: dict = field(default_factory=dict)
 
     def database_url(self, service: str) -> str:
@@ -250,4 +318,7 @@ def load_settings(env: dict | None = None) -> Settings:
         login_throttle=_rate(env, "LOGIN_THROTTLE", "10 per 5 minutes"),
         login_address_throttle=_rate(env, "LOGIN_ADDRESS_THROTTLE", "50 per 5 minutes"),
         token_throttle=_rate(env, "TOKEN_THROTTLE", "30 per minute"),
+        password_reset_minutes=_positive(env, "PASSWORD_RESET_MINUTES", 60),
+        password_reset_throttle=_rate(env, "PASSWORD_RESET_THROTTLE", "5 per hour"),
+        site=_site_identity(env, languages),
     )

@@ -30,6 +30,7 @@ ARTICLE_SCHEDULE_MISSED = "article.schedule_missed"
 TRANSLATION_STATUS_CHANGED = "translation.status_changed"
 TRANSLATION_REQUESTED = "translation.requested"
 TRANSLATION_DELIVERED = "translation.delivered"
+PASSWORD_RESET_REQUESTED = "account.password_reset_requested"
 
 
 def utcnow() -> datetime:
@@ -263,6 +264,22 @@ class TranslationDelivered(Event):
     recipients: list = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class PasswordResetRequested(Event):
+    """Someone asked for a password reset link for an existing, active account.
+
+    It carries the reset's id, never a token: notification signs the link when it sends the email,
+    so the working link exists in that email only.
+    """
+
+    TYPE: ClassVar[str] = PASSWORD_RESET_REQUESTED
+    reset_id: str
+    email: str
+    name: str
+    lang: str
+    expires_at: str
+
+
 EVENT_CLASSES: dict[str, type[Event]] = {
     cls.TYPE: cls
     for cls in (
@@ -270,7 +287,7 @@ EVENT_CLASSES: dict[str, type[Event]] = {
         ArticleScheduled, ArticleUnscheduled, ArticleArchived, ArticleRestored, ArticlePublishFailed,
         ArticlePublishRequested, ArticlePublished, ArticleUnpublished, ArticleRendered,
         ArticleRenderFailed, TranslationStatusChanged, ArticleScheduleMissed, TranslationRequested,
-        TranslationDelivered,
+        TranslationDelivered, PasswordResetRequested,
     )
 }
 

@@ -26,11 +26,13 @@ RENDER_ARTICLE = "rendering.render_article"
 REMOVE_ARTICLE = "rendering.remove_article"
 FLUSH_RENDERS = "rendering.flush_renders"
 RENDERING_RELAY_OUTBOX = "rendering.relay_outbox"
+RENDER_PREVIEW = "rendering.render_preview"
 # notification
 NOTIFY_SUBSCRIBERS = "notification.notify_subscribers"
 DELIVER_WEBHOOK = "notification.deliver_webhook"
 SWEEP_DELIVERIES = "notification.sweep_deliveries"
 SEND_EMAIL = "notification.send_email"
+SEND_PASSWORD_RESET = "notification.send_password_reset"
 
 TASK_QUEUES: dict[str, str] = {
     RECORD_RENDER_RESULT: INGEST,
@@ -45,10 +47,12 @@ TASK_QUEUES: dict[str, str] = {
     REMOVE_ARTICLE: RENDERING,
     FLUSH_RENDERS: RENDERING,
     RENDERING_RELAY_OUTBOX: RENDERING,
+    RENDER_PREVIEW: RENDERING,
     NOTIFY_SUBSCRIBERS: NOTIFICATION,
     DELIVER_WEBHOOK: NOTIFICATION,
     SWEEP_DELIVERIES: NOTIFICATION,
     SEND_EMAIL: NOTIFICATION,
+    SEND_PASSWORD_RESET: NOTIFICATION,
 }
 
 RELAY_TASKS: dict[str, str] = {
@@ -77,6 +81,8 @@ EVENT_SUBSCRIBERS.update({
     ev.ARTICLE_SCHEDULE_MISSED: (NOTIFY_SUBSCRIBERS,),
     ev.TRANSLATION_REQUESTED: (RECORD_TRANSLATION_ASSIGNMENT, NOTIFY_SUBSCRIBERS),
     ev.TRANSLATION_DELIVERED: (STORE_DELIVERED_TRANSLATION, NOTIFY_SUBSCRIBERS),
+    # Never to webhook subscribers: only the account's owner hears of it, by email.
+    ev.PASSWORD_RESET_REQUESTED: (SEND_PASSWORD_RESET,),
 })
 
 # Event types a webhook subscription may ask for (those routed to the notification service).

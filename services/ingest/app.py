@@ -25,10 +25,12 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def _setup(app: Flask, rt: Runtime) -> None:
-    """Create the first admin, the failed-login throttle and the ``create-user`` command."""
+    """Create the first admin, the failed-login and password-reset throttles and the ``create-user`` command."""
     _first_admin(rt)
     app.extensions[users.LOGIN_THROTTLE] = (Throttle(rt.settings.redis_url, rt.settings.login_throttle, "login"),
                                             Throttle(rt.settings.redis_url, rt.settings.login_address_throttle, "login"))
+    app.extensions[users.RESET_THROTTLE] = Throttle(rt.settings.redis_url, rt.settings.password_reset_throttle,
+                                                    "password-reset")
 
     @app.cli.command("create-user")
     @click.argument("email")

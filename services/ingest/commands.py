@@ -223,10 +223,11 @@ def _merged_authors(article: dict, changes: dict) -> list[dict]:
     return article["authors"]
 
 
-def snapshot(conn: Connection, article: dict) -> dict:
-    """Everything rendering needs to render the approved revision of ``article``, so it never reads this database."""
+def snapshot(conn: Connection, article: dict, revision: int | None = None) -> dict:
+    """Everything rendering needs to render the approved revision of ``article`` (or ``revision``, for a
+    preview), so it never reads this database."""
     published_at = article["published_at"] or utcnow()
-    shipped = revision_content(conn, article["id"], article["approved_revision"])
+    shipped = revision_content(conn, article["id"], revision or article["approved_revision"])
     return {
         "article_id": article["id"],
         "group_id": article["group_id"],

@@ -165,6 +165,19 @@ users = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
+# A password reset asked for by email. The link's token only signs ``id``; a reset works once
+# (``used_at``), until ``expires_at``, and only while the password is the one it was asked for.
+password_resets = Table(
+    "password_resets",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("email", String(320), nullable=False, index=True),
+    Column("password_fingerprint", String(64), nullable=False),  # sha256 of the password hash at request time
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True), nullable=True),
+)
+
 authors = Table(
     "authors",
     metadata,

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 from wtforms import (BooleanField, EmailField, FieldList, Form, FormField, HiddenField, PasswordField, SelectField,
                      StringField, SubmitField, TextAreaField)
-from wtforms.validators import DataRequired, Regexp
+from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
 from shared.content import parse_datetime
 from shared.errors import InvalidInput
@@ -34,6 +34,54 @@ class LoginForm(FlaskForm):
 
     email = EmailField("Email", validators=[DataRequired(), Regexp(r"^[^@\s]+@[^@\s]+$", message="Enter your email address, e.g. name@example.org")])
     password = PasswordField("Password", validators=[DataRequired(message="Enter your password")])
+
+
+_EMAIL_RULES = [DataRequired(message="Enter an email address"),
+                Regexp(r"^[^@\s]+@[^@\s]+$", message="Enter an email address, e.g. name@example.org")]
+_NEW_PASSWORD_RULES = [DataRequired(message="Enter a new password"),
+                       Length(min=10, message="Use at least 10 characters")]
+
+
+class ChangePasswordForm(FlaskForm):
+    """The current password and the new one, twice."""
+
+    current_password = PasswordField("Current password", validators=[DataRequired(message="Enter your current password")])
+    new_password = PasswordField("New password (at least 10 characters)", validators=_NEW_PASSWORD_RULES)
+    confirm = PasswordField("New password again", validators=[
+        DataRequired(message="Type the new password again"),
+        EqualTo("new_password", message="The two new passwords differ; type the same one twice")])
+
+
+class ResetRequestForm(FlaskForm):
+    """The address a reset link should go to."""
+
+    email = EmailField("Email", validators=_EMAIL_RULES)
+
+
+class ResetPasswordForm(FlaskForm):
+    """A new password, twice (the link names the account)."""
+
+    new_password = PasswordField("New password (at least 10 characters)", validators=_NEW_PASSWORD_RULES)
+    confirm = PasswordField("New password again", validators=[
+        DataRequired(message="Type the new password again"),
+        EqualTo("new_password", message="The two new passwords differ; type the same one twice")])
+
+
+class NewUserForm(FlaskForm):
+    """An account an admin creates."""
+
+    email = EmailField("Email", validators=_EMAIL_RULES)
+    name = StringField("Name")
+    role = SelectField("Role")
+    lang = SelectField("Language of their emails")
+    password = PasswordField("First password (at least 10 characters; they can change it)", validators=_NEW_PASSWORD_RULES)
+
+
+class UserChangeForm(FlaskForm):
+    """An admin's change to one account: its role, or active or not."""
+
+    role = SelectField("Role")
+    active = SelectField("Account", choices=[("1", "active"), ("0", "deactivated")])
 
 
 class ReferenceRow(Form):

@@ -1,9 +1,10 @@
-"""Editor accounts (ingest owns them): roles, password hashes, authentication."""
+"""Editor accounts (ingest owns them): roles, password hashes, authentication, password changes and resets."""
 from __future__ import annotations
 
 import hashlib
 import re
 import secrets
+from datetime import timedelta
 from typing import Callable
 
 from sqlalchemy import and_, func, select, update
@@ -11,16 +12,19 @@ from sqlalchemy.engine import Connection
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from shared.errors import InvalidInput, NotFound
-from shared.events import utcnow
+from shared.events import PasswordResetRequested, aware, iso, utcnow
+from shared.outbox import emit
 from shared.runtime import Runtime
 from shared.workflow import Role
 
-from .db import users
+from .db import outbox, password_resets, users
 
 
 ROLES = (Role.AUTHOR.value, Role.EDITOR.value, Role.TRANSLATOR.value, Role.ADMIN.value)
 # The app extension holding the failed-login throttle (per account and per client address).
 LOGIN_THROTTLE = "ingest_login_throttle"
+# The app extension holding the password-reset request throttle (every request counts, per address and per email).
+RESET_THROTTLE = "ingest_reset_throttle"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
 
@@ -32,8 +36,7 @@ def create_user(conn: Connection, email: str, password: str, role: str, name: st
         raise InvalidInput("email", f"{email!r} is not an email address")
     if role not in ROLES:
         raise InvalidInput("role", f"must be one of {', '.join(ROLES)}")
-    if len(password) < 10:
-        raise InvalidInput("password", "use at least 10 characters")
+    _check_password(password)
     if conn.execute(select(users.c.id).where(users.c.email == email)).first():
         raise InvalidInput("email", f"{email} already has an account", status=409)
     token = secrets.token_urlsafe(24) if with_token else None
@@ -42,6 +45,11 @@ def create_user(conn: Connection, email: str, password: str, role: str, name: st
            "token_hash": _token_hash(token) if token else None}
     conn.execute(users.insert().values(**row))
     return dict(row, token=token)
+
+
+def _check_password(password: str, field: str = "password") -> None:
+    if len(password) < 10:
+        raise InvalidInput(field, "use at least 10 characters")
 
 
 def _token_hash(token: str) -> str:
@@ -105,3 +113,75 @@ def change_user(conn: Connection, email: str, *, role: str | None = None, active
         raise InvalidInput("role", "nothing to change; send role and/or active")
     conn.execute(update(users).where(users.c.email == email).values(**values))
     return dict(conn.execute(select(users).where(users.c.email == email)).mappings().one())
+
+
+def list_users(conn: Connection) -> list[dict]:
+    """Every account, active ones first, by email (for the admin page)."""
+    query = select(users.c.email, users.c.name, users.c.role, users.c.lang, users.c.active, users.c.last_login_at,
+                   users.c.created_at).order_by(users.c.active.desc(), users.c.email)
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def change_password(conn: Connection, email: str, current: str, new: str) -> None:
+    """Set a new password when ``current`` is right; the caller ends the account's other sessions."""
+    row = authenticate(conn, email, current)
+    if row is None:
+        raise InvalidInput("current_password", "this is not your current password")
+    _check_password(new, "new_password")
+    if new == current:
+        raise InvalidInput("new_password", "choose a password different from the current one")
+    conn.execute(update(users).where(users.c.email == row["email"]).values(password_hash=generate_password_hash(new)))
+
+
+def _fingerprint(password_hash: str) -> str:
+    return hashlib.sha256(password_hash.encode()).hexdigest()
+
+
+def request_password_reset(conn: Connection, email: str, ttl_minutes: int) -> str | None:
+    """Record a reset for an active account and emit the event that emails its link; None (and nothing
+    written) for an unknown or inactive address, which the caller must not reveal."""
+    row = conn.execute(select(users).where(and_(users.c.email == email.strip().lower(),
+                                                users.c.active.is_(True)))).mappings().first()
+    if row is None:
+        return None
+    now = utcnow()
+    reset_id = secrets.token_urlsafe(24)
+    expires_at = now + timedelta(minutes=ttl_minutes)
+    conn.execute(password_resets.insert().values(
+        id=reset_id, email=row["email"], password_fingerprint=_fingerprint(row["password_hash"]),
+        created_at=now, expires_at=expires_at))
+    emit(conn, outbox, PasswordResetRequested(reset_id=reset_id, email=row["email"], name=row["name"],
+                                              lang=row["lang"] or "en", expires_at=iso(expires_at)))
+    return reset_id
+
+
+def usable_reset(conn: Connection, reset_id: str | None) -> dict | None:
+    """The reset a link names when it may still be used (unused, unexpired, password unchanged, account active)."""
+    if not reset_id:
+        return None
+    reset = conn.execute(select(password_resets).where(password_resets.c.id == reset_id)).mappings().first()
+    if reset is None or reset["used_at"] is not None or aware(reset["expires_at"]) <= utcnow():
+        return None
+    user = conn.execute(select(users).where(and_(users.c.email == reset["email"],
+                                                 users.c.active.is_(True)))).mappings().first()
+    if user is None or _fingerprint(user["password_hash"]) != reset["password_fingerprint"]:
+        return None
+    return dict(reset)
+
+
+def reset_password(conn: Connection, reset_id: str | None, new: str) -> str | None:
+    """Use a reset once: set the new password and spend every open reset of the account; return its email,
+    or None when the link may not be used (the caller says so and ends the account's sessions otherwise)."""
+    reset = usable_reset(conn, reset_id)
+    if reset is None:
+        return None
+    _check_password(new, "new_password")
+    spent = conn.execute(update(password_resets).where(and_(password_resets.c.id == reset["id"],
+                                                            password_resets.c.used_at.is_(None)))
+                         .values(used_at=utcnow())).rowcount
+    if not spent:
+        return None  # another request used it a moment ago
+    conn.execute(update(password_resets).where(and_(password_resets.c.email == reset["email"],
+                                                    password_resets.c.used_at.is_(None))).values(used_at=utcnow()))
+    conn.execute(update(users).where(users.c.email == reset["email"]).values(password_hash=generate_password_hash(new)))
+    return reset["email"]

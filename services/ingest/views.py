@@ -1,5 +1,6 @@
 """Server-rendered editor pages of ingest: login, article list, create/edit with preview, article page with
-workflow buttons, audit log and revision diff, timeline, raw page import and WordPress (WXR) import.
+workflow buttons, the public page's preview, audit log and revision diff, timeline, raw page import and
+WordPress (WXR) import, what waits, and accounts (own password, password reset by email, the users page).
 
 Every page works without JavaScript: "Preview" and "Add a reference row" are submit buttons that
 re-render the form. Views are thin: they call ``validation``, ``commands``, ``queries``, ``importer``
@@ -8,14 +9,18 @@ field it names. The login sets the session cookie every service honours (``share
 """
 from __future__ import annotations
 
+import hashlib
+import logging
 from urllib.parse import urlsplit
 
 import flask_login
 import redis
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from kombu.exceptions import OperationalError
 from sqlalchemy import select
 
-from shared.auth import csrf, current_user, login_required, public, sessions
+from shared import tasks
+from shared.auth import csrf, current_user, login_required, public, read_password_reset_token, sessions
 from shared.errors import ApiError, Conflict, InvalidInput, NotFound, PreconditionFailed
 from shared.events import utcnow
 from shared.markup import markdown_to_html
@@ -23,13 +28,14 @@ from shared.runtime import runtime
 from shared.throttle import TooManyAttempts
 from shared.workflow import BY_ACTION, ForbiddenTransition, IllegalTransition, Role, State, UnknownAction, allowed_actions
 
-from . import commands, forms, importer, queries, users, wxr, wxr_jobs
+from . import commands, forms, importer, queries, users, waiting, wxr, wxr_jobs
 from .db import article_imports, articles
 from .schedule import overdue_schedules
 from .timeline import build_timeline
-from .users import LOGIN_THROTTLE
+from .users import LOGIN_THROTTLE, RESET_THROTTLE
 from .validation import parse_article_input, parse_article_update
 
+log = logging.getLogger(__name__)
 bp = Blueprint("ingest_ui", __name__)
 EDITORS = (Role.EDITOR.value, Role.ADMIN.value)
 
@@ -224,14 +230,37 @@ def _article_page(article_id: str, transition_form: forms.TransitionForm | None 
             except NotFound:
                 missing = end if not 1 <= end <= article["revision"] else start
                 errors["to"] = f"Revision {missing} does not exist; choose one of 1 to {article['revision']}"
+        shown = _preview_target(conn, article, group)
     last = article["revision"]
     selected = {"from": raw["from"] or str(max(1, last - 1)), "to": raw["to"] or str(last)}
     return render_template(
-        "article.html", article=article, audit=audit, revisions=revisions, group=group, diff=diff,
+        "article.html", article=article, audit=audit, revisions=revisions, group=group, diff=diff, preview=shown,
         imported=dict(imported) if imported else None, actions=_actions(article["state"], _user()["role"]),
         labels=ACTION_LABELS, form=transition_form or forms.TransitionForm(formdata=None), errors=errors,
         selected=selected, role=_user()["role"], config_languages=runtime().settings.languages,
     ), (400 if errors else status)
+
+
+def _preview_target(conn, article: dict, group: list[dict]) -> dict:
+    """Ask rendering for the preview of the chosen language version (``?preview=<lang>``, else this one).
+
+    Rendering renders it on its worker (the site's own renderer and model; no service reads another's
+    database) and serves it at ``/preview/<id>/<revision>``, which the page frames. A request lost
+    with Redis is asked again by the next page view, so it needs no outbox.
+    """
+    wanted = request.args.get("preview", article["lang"])
+    version = next((v for v in group if v["lang"] == wanted), None) or {"id": article["id"], "lang": article["lang"]}
+    target = article if version["id"] == article["id"] else queries.get_article(conn, version["id"])
+    rt = runtime()
+    shown = {"lang": target["lang"], "id": target["id"], "revision": target["revision"], "error": None,
+             "url": f"{rt.settings.service_urls['rendering']}/preview/{target['id']}/{target['revision']}"}
+    try:
+        rt.celery.send_task(tasks.RENDER_PREVIEW, args=[commands.snapshot(conn, target, target["revision"])],
+                            queue=tasks.queue_for(tasks.RENDER_PREVIEW))
+    except (OperationalError, redis.RedisError) as exc:
+        log.error("preview of %s not requested: %s", target["id"], exc)
+        shown["error"] = "The preview cannot be requested right now (the task queue does not answer); reload in a minute."
+    return shown
 
 
 @bp.get("/articles/<article_id>")
@@ -422,6 +451,13 @@ def publish_imported():
     return redirect(url_for(".article_list", state=State.PUBLISHING.value if done else ""), 303)
 
 
+@bp.get("/waiting")
+@login_required()
+def waiting_page():
+    """What waits for you: articles in review, late schedules, overdue translations, failed deliveries."""
+    return render_template("waiting.html", w=waiting.build_waiting(runtime(), _user()))
+
+
 @bp.get("/articles/<article_id>/timeline")
 @login_required()
 def timeline(article_id: str):
@@ -494,3 +530,143 @@ def logout():
     session.clear()
     flash("Logged out.")
     return redirect(current_app.config["LOGIN_URL"])
+
+
+# --- accounts: own password, password reset by email, the admin's user page ---
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required()
+def account():
+    """Change one's own password (the current one required); the account's other sessions end."""
+    form = forms.ChangePasswordForm()
+    if form.validate_on_submit():
+        me = _user()
+        try:
+            with runtime().engine.begin() as conn:
+                users.change_password(conn, me["email"], form.current_password.data, form.new_password.data)
+        except InvalidInput as exc:
+            forms.attach_error(form, exc)
+            return render_template("account.html", form=form), 400
+        ended = sessions().end_all(me["email"], keep=flask_login.current_user.id)
+        flash("Password changed." + (f" Your {ended} other session(s) have ended." if ended else ""))
+        return redirect(url_for("ingest_ui.account"))
+    return render_template("account.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/password-reset", methods=["GET", "POST"])
+@public("asks for a password reset link (CSRF-protected, throttled per address and per email, same answer for any address)")
+def password_reset_request():
+    """Ask for a reset link; the answer is the same whether or not the address has an account."""
+    form = forms.ResetRequestForm()
+    rt = runtime()
+    if form.validate_on_submit():
+        throttle = current_app.extensions[RESET_THROTTLE]
+        email, address = form.email.data.strip().lower(), request.remote_addr or "unknown"
+        try:
+            throttle.check(email=email, address=address)
+        except TooManyAttempts as exc:
+            form.email.errors.append(f"Too many reset requests; try again in {exc.retry_after} s")
+            return render_template("password_reset_request.html", form=form), 429, {"Retry-After": str(exc.retry_after)}
+        throttle.fail(email=email, address=address)  # every request counts, found or not
+        with rt.transaction() as conn:
+            users.request_password_reset(conn, email, rt.settings.password_reset_minutes)
+        return render_template("password_reset_request.html", form=None, sent_to=email,
+                               minutes=rt.settings.password_reset_minutes)
+    return render_template("password_reset_request.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/password-reset/<token>", methods=["GET", "POST"])
+@public("sets a new password with a signed, expiring, single-use reset link (CSRF-protected)")
+def password_reset(token: str):
+    """Set a new password from an emailed link: it works once, until it expires, and ends every session."""
+    rt = runtime()
+    reset_id = read_password_reset_token(rt.settings.secret_key, token, rt.settings.password_reset_minutes * 60)
+    headers = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+    with rt.engine.begin() as conn:
+        usable = users.usable_reset(conn, reset_id)
+    if usable is None:
+        return render_template("password_reset.html", form=None), 410, headers
+    form = forms.ResetPasswordForm()
+    if form.validate_on_submit():
+        with rt.engine.begin() as conn:
+            email = users.reset_password(conn, reset_id, form.new_password.data)
+        if email is None:
+            return render_template("password_reset.html", form=None), 410, headers
+        sessions().end_all(email)
+        flash("Your new password is set; log in with it.")
+        return redirect(current_app.config["LOGIN_URL"])
+    return render_template("password_reset.html", form=form, email=usable["email"]), 400 if form.errors else 200, headers
+
+
+def _change_form(email: str, **kwargs) -> forms.UserChangeForm:
+    """One account's row form; the prefix keeps field ids unique on the page and stable across processes."""
+    form = forms.UserChangeForm(prefix="u" + hashlib.sha256(email.encode()).hexdigest()[:10], **kwargs)
+    form.role.choices = [(r, r) for r in users.ROLES]
+    return form
+
+
+def _user_forms(rows: list[dict]) -> list[tuple[dict, forms.UserChangeForm]]:
+    pairs = []
+    for row in rows:
+        form = _change_form(row["email"], formdata=None)
+        form.role.data, form.active.data = row["role"], "1" if row["active"] else "0"
+        pairs.append((row, form))
+    return pairs
+
+
+def _users_page(new_form: forms.NewUserForm, status: int = 200):
+    with runtime().engine.begin() as conn:
+        rows = users.list_users(conn)
+    return render_template("users.html", rows=_user_forms(rows), form=new_form, me=_user()["email"]), status
+
+
+def _new_user_form() -> forms.NewUserForm:
+    form = forms.NewUserForm()
+    form.role.choices = [(r, r) for r in users.ROLES]
+    form.lang.choices = [(code, code) for code in runtime().settings.languages]
+    return form
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@login_required(Role.ADMIN.value)
+def users_page():
+    """Admins: every account with its role, state and last login; create an account."""
+    form = _new_user_form()
+    if request.method == "GET":
+        form.role.data = Role.EDITOR.value
+        return _users_page(form)
+    if not form.validate_on_submit():
+        return _users_page(form, 400)
+    try:
+        with runtime().engine.begin() as conn:
+            row = users.create_user(conn, form.email.data, form.password.data, form.role.data,
+                                    form.name.data.strip() or None, form.lang.data)
+    except InvalidInput as exc:
+        forms.attach_error(form, exc)
+        return _users_page(form, exc.status if exc.status != 422 else 400)
+    flash(f"Created the {row['role']} account {row['email']}.")
+    return redirect(url_for("ingest_ui.users_page"))
+
+
+@bp.post("/users/<email>")
+@login_required(Role.ADMIN.value)
+def change_user_page(email: str):
+    """Admins: change an account's role or deactivate it; its sessions end at once."""
+    with runtime().engine.begin() as conn:
+        rows = [r for r in users.list_users(conn) if r["email"] == email.lower()]
+    if not rows:
+        abort(404, f"no account with email {email}")
+    form = _change_form(rows[0]["email"])
+    if not form.validate_on_submit():
+        flash(f"{email}: {'; '.join(e for errs in form.errors.values() for e in errs)}", "error")
+        return redirect(url_for("ingest_ui.users_page"))
+    if email.lower() == _user()["email"]:
+        flash("You cannot change your own role or deactivate yourself here; ask another admin.", "error")
+        return redirect(url_for("ingest_ui.users_page"))
+    with runtime().engine.begin() as conn:
+        row = users.change_user(conn, email, role=form.role.data, active=form.active.data == "1")
+    ended = sessions().end_all(row["email"])
+    flash(f"{row['email']}: {row['role']}, {'active' if row['active'] else 'deactivated'}"
+          + (f"; {ended} session(s) ended." if ended else "."))
+    return redirect(url_for("ingest_ui.users_page"))

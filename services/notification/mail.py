@@ -12,6 +12,8 @@ import ssl
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
+from email.utils import formataddr
+from typing import Callable
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from sqlalchemy import and_, or_, select, update
@@ -56,12 +58,36 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
         "tr": ("Zamanlanmış yazı geç yayımlandı: {title}", "“{title}” {publish_at} için planlanmıştı ve {late_seconds} sn geç yayımlandı.\n\n{link}"),
         "ru": ("Запланированная статья опубликована с опозданием: {title}", "«{title}» была запланирована на {publish_at} и опубликована с опозданием {late_seconds} с.\n\n{link}"),
     },
+    # {link} is RESET_LINK_SLOT in the stored row: the signed link is made at send time (send_email).
+    "password_reset": {
+        "en": ("Reset your password for {site}",
+               "Hello {name},\n\nSomeone, we hope you, asked to reset the password of your {site} editor account "
+               "({email}). Choose a new password here; the link works once, for {minutes} minutes:\n\n{link}\n\n"
+               "If you did not ask for this, ignore this email: your password stays as it is.\n\n{site}"),
+        "tr": ("{site} parolanızı sıfırlayın",
+               "Merhaba {name},\n\n{site} editör hesabınızın ({email}) parolasının sıfırlanması istendi; umarız "
+               "isteyen sizsiniz. Yeni parolanızı buradan seçin; bağlantı bir kez ve {minutes} dakika boyunca "
+               "çalışır:\n\n{link}\n\nBunu siz istemediyseniz bu e-postayı dikkate almayın: parolanız "
+               "değişmez.\n\n{site}"),
+        "ru": ("Сброс пароля: {site}",
+               "Здравствуйте, {name}!\n\nКто-то (надеемся, вы) попросил сбросить пароль вашей учётной записи "
+               "редактора {site} ({email}). Выберите новый пароль по ссылке; она действует один раз, "
+               "{minutes} мин.:\n\n{link}\n\nЕсли вы этого не просили, просто не обращайте внимания на это "
+               "письмо: ваш пароль не изменится.\n\n{site}"),
+    },
     "test": {
         "en": ("Test message from the publishing pipeline", "This is a test message. {note}"),
         "tr": ("Yayın hattından deneme iletisi", "Bu bir deneme iletisidir. {note}"),
         "ru": ("Тестовое сообщение от системы публикации", "Это тестовое сообщение. {note}"),
     },
 }
+
+
+# The password reset link is never stored: the row holds this slot, filled when the message is sent.
+RESET_LINK_SLOT = "[[password-reset-link]]"
+RESET_KEY_PREFIX = "password-reset:"
+# The site's name in emails when SITE_NAME is not set.
+DEFAULT_SITE_NAMES = {"en": "the editorial system", "tr": "yayın sistemi", "ru": "редакционная система"}
 
 
 class EmailError(ValueError):
@@ -129,8 +155,13 @@ def pending_emails(engine: Engine) -> list[int]:
         )).order_by(emails.c.id).limit(200)).scalars())
 
 
-def send_email(engine: Engine, email_id: int, smtp_url: str) -> str:
-    """Claim the row, then send it once; return the outcome."""
+def send_email(engine: Engine, email_id: int, smtp_url: str, *, site=None,
+               reset_link: Callable[[str], str] | None = None) -> str:
+    """Claim the row, then send it once; return the outcome.
+
+    ``site`` (a ``SiteIdentity``) names the sender in the recipient's language; ``reset_link`` makes the
+    signed link of a password reset row from its reset id, so that link exists in the message only.
+    """
     with engine.begin() as conn:
         claimed = conn.execute(update(emails).where(and_(emails.c.id == email_id, emails.c.status == "pending"))
                                .values(status="sending")).rowcount
@@ -141,10 +172,18 @@ def send_email(engine: Engine, email_id: int, smtp_url: str) -> str:
         _finish(engine, email_id, "failed", "SMTP_URL is not set; set it to send email")
         return "not-configured"
     config = parse_smtp_url(smtp_url)
+    body = row["body"]
+    if row["kind"] == "password_reset":
+        if reset_link is None:
+            _finish(engine, email_id, "failed", "password reset email without a link maker; nothing sent")
+            return "failed"
+        body = body.replace(RESET_LINK_SLOT, reset_link(row["dedupe_key"].removeprefix(RESET_KEY_PREFIX)))
     message = EmailMessage()
-    message["From"], message["To"], message["Subject"] = config.sender, row["to_address"], row["subject"]
+    name = site.for_lang(row["lang"])["name"] if site is not None else ""
+    message["From"] = formataddr((name, config.sender)) if name else config.sender
+    message["To"], message["Subject"] = row["to_address"], row["subject"]
     message["Content-Language"] = row["lang"]
-    message.set_content(row["body"])
+    message.set_content(body)
     try:
         if config.use_ssl:
             client = smtplib.SMTP_SSL(config.host, config.port, timeout=30, context=ssl.create_default_context())
@@ -200,3 +239,17 @@ def queue_event_emails(conn: Connection, envelope: dict, links: dict) -> list[in
         if email_id:
             queued.append(email_id)
     return queued
+
+
+def queue_password_reset(conn: Connection, envelope: dict, site, minutes: int) -> int | None:
+    """Queue the reset email of an ``account.password_reset_requested`` event (once per reset id).
+
+    The stored body holds ``RESET_LINK_SLOT`` where the link goes; ``send_email`` signs the link.
+    """
+    data = envelope["data"]
+    lang = data.get("lang") or "en"
+    name = site.for_lang(lang)["name"] or DEFAULT_SITE_NAMES.get(lang, DEFAULT_SITE_NAMES["en"])
+    return queue_email(conn, dedupe_key=RESET_KEY_PREFIX + data["reset_id"], to=data["email"], lang=lang,
+                       kind="password_reset", context={"site": name, "name": data.get("name") or data["email"],
+                                                       "email": data["email"], "minutes": minutes,
+                                                       "link": RESET_LINK_SLOT})

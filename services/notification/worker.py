@@ -1,4 +1,4 @@
-"""notification Celery worker: plans and sends webhook deliveries, sweeps due retries.
+"""notification Celery worker: plans and sends webhook deliveries and emails (password reset links too), sweeps due retries.
 
 Run with ``celery -A services.notification.celeryapp worker -Q notification``.
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 from celery import Celery
 
 from shared import tasks
+from shared.auth import password_reset_token
 from shared.celery_app import task_options
 from shared.factory import create_service_worker
 from shared.metrics import count_delivery_outcome
@@ -57,9 +58,27 @@ def register_tasks(celery: Celery, rt: Runtime) -> None:
             rt.celery.send_task(tasks.SEND_EMAIL, args=[email_id], queue=tasks.queue_for(tasks.SEND_EMAIL))
         return sent
 
+    def reset_link(reset_id: str) -> str:
+        token = password_reset_token(settings.secret_key, reset_id)
+        return f"{settings.service_urls['ingest']}/password-reset/{token}"
+
     @celery.task(name=tasks.SEND_EMAIL, **task_options())
     def send_email(email_id: int) -> str:
-        return mail.send_email(rt.engine, email_id, settings.smtp_url)
+        return mail.send_email(rt.engine, email_id, settings.smtp_url, site=settings.site, reset_link=reset_link)
+
+    @celery.task(name=tasks.SEND_PASSWORD_RESET, **task_options())
+    def send_password_reset(event: dict) -> int | None:
+        queued: list[int] = []
+
+        def handle(conn, _event):
+            email_id = mail.queue_password_reset(conn, event, settings.site, settings.password_reset_minutes)
+            if email_id:
+                queued.append(email_id)
+
+        rt.consume(event, tasks.SEND_PASSWORD_RESET, handle)
+        for email_id in queued:
+            rt.celery.send_task(tasks.SEND_EMAIL, args=[email_id], queue=tasks.queue_for(tasks.SEND_EMAIL))
+        return queued[0] if queued else None
 
 
 def create_worker(settings=None) -> Celery:

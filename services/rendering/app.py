@@ -1,4 +1,4 @@
-"""rendering Flask app factory: the public site (static files from SITE_DIR) and its API."""
+"""rendering Flask app factory: the public site (static files from SITE_DIR), editors' previews and its API."""
 from __future__ import annotations
 
 from flask import Flask
@@ -12,7 +12,7 @@ from .db import metadata
 def create_app(test_config: dict | None = None) -> Flask:
     """The rendering web app; ``test_config`` may carry ``SETTINGS`` and Flask config overrides."""
     return create_service_app("rendering", metadata, import_name=__name__, blueprints=[api.bp, views.bp],
-                              editor_pages=False, setup=_make_site_dir, test_config=test_config)
+                              setup=_make_site_dir, test_config=test_config)
 
 
 def _make_site_dir(_app: Flask, rt) -> None:

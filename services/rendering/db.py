@@ -137,5 +137,16 @@ applied_seq = Table(
     Column("seq", Integer, nullable=False),
 )
 
+# Editors' previews: an article revision's page as publishing it now would render it (never on the site).
+previews = Table(
+    "previews",
+    metadata,
+    Column("article_id", String(36), primary_key=True),
+    Column("revision", Integer, primary_key=True),
+    Column("lang", String(8), nullable=False),
+    Column("html", Text, nullable=False),
+    Column("rendered_at", DateTime(timezone=True), nullable=False),
+)
+
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)

@@ -79,9 +79,27 @@ class Renderer:
         """The site path of an article."""
         return page_path(page["lang"], page["slug"])
 
+    def site(self, lang: str) -> dict:
+        """The site's identity in ``lang`` (``SITE_NAME`` and friends), the logo as an absolute URL."""
+        site = self.settings.site.for_lang(lang, default_name=i18n.labels(lang)["site_name"])
+        if site["logo_url"].startswith("/"):
+            site["logo_url"] = self.url(site["logo_url"])
+        return site
+
+    def publisher(self, lang: str) -> dict:
+        """The JSON-LD publisher: the site as an Organization (with its logo when one is configured)."""
+        site = self.site(lang)
+        org = {"@type": "Organization", "name": site["name"], "url": self.url(f"/{lang}/")}
+        if site["logo_url"]:
+            org["logo"] = {"@type": "ImageObject", "url": site["logo_url"]}
+        if site["social"]:
+            org["sameAs"] = [link["url"] for link in site["social"]]
+        return org
+
     def _common(self, lang: str) -> dict:
         return {
             "lang": lang,
+            "site": self.site(lang),
             "t": i18n.labels(lang),
             "languages": [(code, i18n.native_name(code)) for code in self.m.languages],
             "site_url": self.base,
@@ -205,6 +223,7 @@ class Renderer:
             "author": [{"@type": "Person", "name": a["name"], "url": self.url(a["url"])} for a in authors],
             "datePublished": page["published_at"].isoformat(),
             "dateModified": page["updated_at"].isoformat(),
+            "publisher": self.publisher(lang),
         }
         if description:
             ld["description"] = description
@@ -225,8 +244,11 @@ class Renderer:
                 ld["workTranslation"] = others
         share_text = quote(page["title"], safe="")
         share_url = quote(url, safe="")
+        common = self._common(lang)
+        # On an article the language switcher leads to its live translations, elsewhere to each index.
+        common["language_links"] = {s["lang"]: self.article_path(s) for s in siblings}
         return _env.get_template("article.html").render(
-            **self._common(lang),
+            **common,
             title=page["title"],
             url=url,
             description=description,
@@ -321,7 +343,7 @@ class Renderer:
         t = i18n.labels(lang)
         fg = FeedGenerator()
         fg.id(self.url(f"/{lang}/"))
-        fg.title(f"{t['site_name']} – {t['latest']}")
+        fg.title(f"{self.site(lang)['name']} – {t['latest']}")
         fg.link(href=self.url(f"/{lang}/feed.xml"), rel="self")
         fg.link(href=self.url(f"/{lang}/"), rel="alternate")
         fg.language(lang)

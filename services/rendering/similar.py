@@ -291,7 +291,7 @@ class SimilarIndex:
             return {}
         # Integer products summed in float64 stay exact below 2**53, whatever the order.
         sums = np.bincount(np.concatenate(slots), weights=np.concatenate(vals))
-        own = self.slot[doc_id]
+        own = self.slot.get(doc_id)  # None for a document not (yet) in the index: a preview's
         return {self.ids_by_slot[s]: sums[s] for s in np.nonzero(sums > 0)[0].tolist() if s != own}
 
     def _set_top(self, doc_id: str, entries: list[tuple]) -> bool:
@@ -387,6 +387,20 @@ class SimilarIndex:
             self._score_all()
             return {d for d in self.docs if self.ids(d) != before.get(d)}
         return {d for d in self.listed_by.pop(doc_id, set()) if self._rescore(d)}
+
+    def peek(self, doc_id: str, counts: Iterable[tuple[str, int]]) -> list[str]:
+        """The list a document with these counts would get from ``put`` now, changing nothing (for previews).
+
+        Exact unless that ``put`` would double the language's size and so take the frequency table again.
+        """
+        pairs = [(self.vocab[t], c) for t, c in counts if t in self.vocab and c > 0]
+        if not pairs:
+            return []
+        ids = np.array([t for t, _ in pairs], dtype=np.int32)
+        q = _quantise(np.array([c for _, c in pairs], dtype=np.int32), self._idf_of(ids))
+        keep = q != 0
+        row = self._row(doc_id, (ids[keep], q[keep]))
+        return [d for _, _, d in self._best(row)]
 
     def put(self, doc_id: str, counts: Iterable[tuple[str, int]], rank: Hashable) -> set[str]:
         """Add or replace a document; return the ids whose list changed (itself included when it did)."""

@@ -1,20 +1,20 @@
 """The public site rendering serves: static files from SITE_DIR, 301s for moved articles, the 404 page,
-and the one dynamic page, search (``/<lang>/search?q=``)."""
+the one dynamic public page, search (``/<lang>/search?q=``), and editors' previews
+(``/preview/<article_id>/<revision>``, logged-in only, never cached or indexed)."""
 from __future__ import annotations
 
 import unicodedata
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
-from flask import Blueprint, make_response, redirect, request, send_from_directory
+from flask import Blueprint, make_response, redirect, render_template_string, request, send_from_directory
 from werkzeug.exceptions import NotFound
 
-from shared.auth import public
+from shared.auth import login_required, public
+from shared.content import page_path
 from shared.db import read_only
 from shared.runtime import runtime
 
-from shared.content import page_path
-
-from . import i18n, render, search, site
+from . import i18n, preview, render, search, site
 
 bp = Blueprint("site", __name__)
 
@@ -104,6 +104,29 @@ def _local_path(path: str) -> bool:
     if any(part.startswith(".") for part in path.split("/")):
         return False  # hidden files: renders staged but not yet in place, never part of the site
     return not any(ch.isspace() or unicodedata.category(ch)[0] == "C" for ch in path)
+
+
+_WAITING = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="2">
+<title>Preparing the preview</title></head>
+<body style="font-family:system-ui,sans-serif;padding:1rem"><p role="status">Rendering the preview of revision
+{{ revision }}; this page reloads by itself in a moment.</p></body></html>"""
+
+
+@bp.get("/preview/<article_id>/<int:revision>")
+@login_required()
+def article_preview(article_id: str, revision: int):
+    """An article revision's page as publishing it now would render it (ingest asks the worker to render it)."""
+    rt = runtime()
+    with read_only(rt.engine) as conn:
+        page = preview.find_preview(conn, article_id, revision)
+    response = make_response(page if page is not None else render_template_string(_WAITING, revision=revision),
+                             200 if page is not None else 202)
+    ingest = urlsplit(rt.settings.service_urls["ingest"])
+    response.headers["Content-Security-Policy"] = f"frame-ancestors 'self' {ingest.scheme}://{ingest.netloc}"
+    response.headers["X-Robots-Tag"] = "noindex"
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/<path:path>")

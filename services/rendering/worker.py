@@ -17,7 +17,7 @@ from shared.celery_app import task_options
 from shared.factory import create_service_worker
 from shared.runtime import Runtime
 
-from . import batching
+from . import batching, preview
 from .db import metadata
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,14 @@ def register_tasks(celery: Celery, rt: Runtime) -> None:
     def flush_renders() -> int:
         """Apply and render every queued change."""
         return batching.flush_requested(rt, requests)
+
+    @celery.task(name=tasks.RENDER_PREVIEW, **task_options())
+    def render_preview(snapshot: dict) -> int:
+        """Render an editor's preview of a snapshot (nothing on the site changes); return its size."""
+        with rt.engine.begin() as conn:
+            page = preview.render_preview(conn, rt.settings, snapshot)
+            preview.store_preview(conn, snapshot, page)
+        return len(page)
 
     @celery.task(name=tasks.RENDERING_RELAY_OUTBOX, **task_options())
     def relay_outbox() -> int:

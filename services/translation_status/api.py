@@ -1,12 +1,12 @@
 """translation_status JSON API (bearer token): group statuses, translation requests, source diffs."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, g, jsonify, request
 from pydantic import ConfigDict, Field
 
 from shared.auth import require_token
 from shared.errors import NotFound
-from shared.openapi import Answer, Body, Header, operation, site_language
+from shared.openapi import Answer, Body, Header, Query, operation, site_language
 from shared.runtime import runtime
 from shared.web import json_body
 
@@ -44,6 +44,20 @@ class SourceDiff(Answer):
     status: str
 
 
+class OverdueQuery(Query):
+    """Whose overdue translations, and how many."""
+
+    translator: str | None = Field(None, max_length=320, description="one translator's email address")
+    limit: int = Field(50, ge=1, le=500)
+
+
+class Overdue(Answer):
+    """Translations past their due date, oldest due first, and how many there are in all."""
+
+    count: int
+    overdue: list[Answer]
+
+
 @bp.get("/groups/<group_id>")
 @require_token
 @operation(responses={200: Group})
@@ -55,6 +69,16 @@ def get_group(group_id: str):
     if view is None:
         raise NotFound(f"no translation group with id {group_id}")
     return jsonify(view)
+
+
+@bp.get("/translations/overdue")
+@require_token
+@operation(query=OverdueQuery, responses={200: Overdue})
+def overdue():
+    """Translations past their due date, oldest due first (``translator=`` for one person's, ``limit``)."""
+    with runtime().engine.begin() as conn:
+        found = svc.overdue_translations(conn, translator=g.query.translator or None, limit=g.query.limit)
+    return jsonify(found)
 
 
 @bp.post("/groups/<group_id>/translations")

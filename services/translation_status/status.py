@@ -1,7 +1,7 @@
 """Per-language translation status, maintained from ingest's article events."""
 from __future__ import annotations
 
-from sqlalchemy import and_, select, text, update
+from sqlalchemy import and_, func, select, text, update
 from sqlalchemy.engine import Connection
 
 from shared import events as ev
@@ -177,6 +177,27 @@ def is_overdue(row: dict) -> bool:
     """A requested or unfinished translation whose due date has passed."""
     due = aware(row.get("due_at"))
     return bool(due and due < utcnow() and row["status"] in (REQUESTED, IN_PROGRESS, NEEDS_UPDATE))
+
+
+OVERDUE_STATUSES = (REQUESTED, IN_PROGRESS, NEEDS_UPDATE)
+
+
+def overdue_translations(conn: Connection, *, translator: str | None = None, limit: int = 50) -> dict:
+    """Translations past their due date (oldest due first), optionally only one translator's, and how many."""
+    where = and_(statuses.c.due_at.is_not(None), statuses.c.due_at < utcnow(), statuses.c.status.in_(OVERDUE_STATUSES),
+                 *([func.lower(statuses.c.translator) == translator.strip().lower()] if translator else []))
+    rows = conn.execute(select(statuses, groups.c.source_article_id, groups.c.source_lang)
+                        .select_from(statuses.outerjoin(groups, groups.c.group_id == statuses.c.group_id))
+                        .where(where).order_by(statuses.c.due_at).limit(limit)).mappings().all()
+    count = conn.execute(select(func.count()).select_from(statuses).where(where)).scalar_one()
+    source_titles = {(r.group_id, r.lang): r.title for r in conn.execute(
+        select(statuses.c.group_id, statuses.c.lang, statuses.c.title)
+        .where(statuses.c.group_id.in_({r["group_id"] for r in rows})))} if rows else {}
+    items = [{"group_id": r["group_id"], "lang": r["lang"], "status": r["status"], "title": r["title"],
+              "source_title": source_titles.get((r["group_id"], r["source_lang"])),
+              "article_id": r["article_id"], "source_article_id": r["source_article_id"],
+              "translator": r["translator"], "vendor": r["vendor"], "due_at": iso(r["due_at"])} for r in rows]
+    return {"count": count, "overdue": items}
 
 
 def parse_request(data: dict, languages: tuple[str, ...]) -> dict:

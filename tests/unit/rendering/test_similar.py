@@ -161,3 +161,22 @@ def test_the_frequency_table_is_taken_again_only_when_the_size_doubles_or_halves
     for i in range(30):
         index.drop(f"d{i}")
     assert index.table.n == 15, "halved from 31 below 16, then again needs 7"
+
+
+def test_peek_gives_the_list_put_would_give_and_changes_nothing():
+    index = similar.SimilarIndex(3)
+    for i, k in enumerate(sorted(DOCS)):
+        index.put(k, similar.term_counts(*DOCS[k]), i)
+    before = {k: index.ids(k) for k in DOCS}
+    new = similar.term_counts("Canals and glaciers", ["Water"], "<p>Rivers, canals and glaciers share water.</p>")
+    seen = index.peek("f", new)
+    edited = similar.term_counts("Water in the Aral basin", ["Trade"], "<p>Grain trains and rail borders.</p>")
+    seen_edit = index.peek("a", edited)
+    assert {k: index.ids(k) for k in DOCS} == before and "f" not in index.docs, "peeking changes nothing"
+    assert seen and seen[0] in ("a", "b", "c") and "f" not in seen
+    assert "a" not in seen_edit and seen_edit[0] in ("d", "e"), "an article already listed is scored as edited"
+    index.put("f", new, 9)
+    assert index.ids("f") == seen
+    seen_edit = index.peek("a", edited)
+    index.put("a", edited, 0)
+    assert index.ids("a") == seen_edit

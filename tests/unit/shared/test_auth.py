@@ -42,3 +42,18 @@ def test_missing_or_malformed_authorization_is_401_saying_what_to_send():
     for header in ({}, {"Authorization": "Basic abc"}, {"Authorization": "Bearer "}, {"Authorization": "service-token"}):
         resp = client.get("/api/who", headers=header)
         assert resp.status_code == 401 and "Authorization: Bearer" in resp.json["error"], header
+
+
+def test_a_password_reset_token_names_its_reset_and_is_refused_forged_from_another_key_or_old(monkeypatch):
+    import time
+
+    from shared.auth import password_reset_token, read_password_reset_token
+
+    token = password_reset_token("key", "reset-1")
+    assert read_password_reset_token("key", token, 60) == "reset-1"
+    assert read_password_reset_token("other-key", token, 60) is None
+    assert read_password_reset_token("key", token[:-2] + "xx", 60) is None
+    assert read_password_reset_token("key", "not-a-token", 60) is None
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now + 61)
+    assert read_password_reset_token("key", token, 60) is None, "older than the expiry"

@@ -62,3 +62,29 @@ def test_unreadable_password_file_names_the_setting(tmp_path):
     with pytest.raises(ConfigError, match="DATABASE_PASSWORD_FILE: cannot read .*mount the password file"):
         load_settings({"DATA_DIR": str(tmp_path), "API_TOKEN": "t", "DATABASE_PASSWORD_FILE": str(tmp_path / "nope"),
                        "INGEST_DATABASE_URL": "postgresql://pipeline@postgres:5432/ingest"})
+
+
+def test_site_identity_per_language_overrides_the_plain_values(tmp_path):
+    s = load_settings({"DATA_DIR": str(tmp_path), "SITE_NAME": "Steppe Policy Review", "SITE_NAME_TR": "Bozkır Politika",
+                       "SITE_TAGLINE": "Analysis from the steppe", "SITE_FOOTER_RU": "Все права защищены",
+                       "SITE_LOGO_URL": "/logo.svg",
+                       "SITE_SOCIAL": "Mastodon=https://mastodon.example/@spr, Telegram=https://t.me/spr"})
+    tr, ru = s.site.for_lang("tr"), s.site.for_lang("ru", default_name="Аналитика")
+    assert tr["name"] == "Bozkır Politika" and tr["tagline"] == "Analysis from the steppe"
+    assert ru["name"] == "Steppe Policy Review" and ru["footer"] == "Все права защищены"
+    assert s.site.for_lang("en")["footer"] == ""
+    assert [link["label"] for link in tr["social"]] == ["Mastodon", "Telegram"]
+    assert load_settings({"DATA_DIR": str(tmp_path)}).site.for_lang("ru", default_name="Аналитика")["name"] == "Аналитика"
+
+
+@pytest.mark.parametrize("name,value,says", [
+    ("SITE_SOCIAL", "Mastodon", "label=https-URL"),
+    ("SITE_SOCIAL", "X=javascript:alert(1)", "label=https-URL"),
+    ("SITE_LOGO_URL", "//evil.example/logo.png", "SITE_LOGO_URL"),
+    ("SITE_LOGO_URL_TR", "logo.png", "SITE_LOGO_URL_TR"),
+    ("PASSWORD_RESET_MINUTES", "0", "at least 1"),
+    ("PASSWORD_RESET_THROTTLE", "often", "not a rate"),
+])
+def test_bad_site_and_reset_settings_name_the_variable(tmp_path, name, value, says):
+    with pytest.raises(ConfigError, match=says):
+        load_settings({"DATA_DIR": str(tmp_path), name: value})

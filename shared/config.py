@@ -180,6 +180,13 @@ class Settings:
     login_throttle: str = "10 per 5 minutes"  # failed logins per account
     login_address_throttle: str = "50 per 5 minutes"  # failed logins per client address (an office shares one)
     token_throttle: str = "30 per minute"  # failed bearer tokens per client address
+    media_dir: Path | None = None  # originals of uploaded images (content-addressed); DATA_DIR/media
+    max_image_bytes: int = 20_000_000
+    max_image_pixels: int = 50_000_000  # larger images are refused as decompression bombs
+    media_s3_bucket: str = ""  # when set, originals live in this S3-compatible bucket instead of media_dir
+    media_s3_prefix: str = "originals/"
+    media_s3_endpoint_url: str = ""  # e.g. a MinIO or Ceph endpoint; empty: AWS
+    media_s3_region: str = ""
     extra: dict = field(default_factory=dict)
 
     def database_url(self, service: str) -> str:
@@ -240,4 +247,11 @@ def load_settings(env: dict | None = None) -> Settings:
         login_throttle=_rate(env, "LOGIN_THROTTLE", "10 per 5 minutes"),
         login_address_throttle=_rate(env, "LOGIN_ADDRESS_THROTTLE", "50 per 5 minutes"),
         token_throttle=_rate(env, "TOKEN_THROTTLE", "30 per minute"),
+        media_dir=Path(env.get("MEDIA_DIR") or data_dir / "media").resolve(),
+        max_image_bytes=_int(env, "MAX_IMAGE_BYTES", 20_000_000),
+        max_image_pixels=_int(env, "MAX_IMAGE_PIXELS", 50_000_000),
+        media_s3_bucket=env.get("MEDIA_S3_BUCKET") or "",
+        media_s3_prefix=env.get("MEDIA_S3_PREFIX") or "originals/",
+        media_s3_endpoint_url=env.get("MEDIA_S3_ENDPOINT_URL") or "",
+        media_s3_region=env.get("MEDIA_S3_REGION") or "",
     )

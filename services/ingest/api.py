@@ -13,13 +13,16 @@ from sqlalchemy.exc import IntegrityError
 
 from shared.auth import require_token, sessions
 from shared.content import parse_datetime
+from shared.db import read_only
 from shared.errors import ApiError, Conflict, InvalidInput, PreconditionFailed
 from shared.events import aware, iso, utcnow
 from shared.runtime import runtime
 from shared.web import int_arg, json_body
 from shared.workflow import Role
 
-from . import commands, importer, queries, users, wxr, wxr_jobs
+from shared.media import media_store, strip_image
+
+from . import commands, importer, media, queries, users, wxr, wxr_jobs
 from .db import article_imports, articles, idempotency_keys
 from .validation import parse_article_input, parse_article_update
 
@@ -275,6 +278,73 @@ def post_transition(article_id: str):
         article = commands.transition(conn, article_id, action, actor=g.actor, role=g.role,
                                       site_url=rt.settings.site_url, publish_at=publish_at, expected_revision=expected)
     return jsonify(queries.to_json(article)), 202
+
+
+@bp.post("/media")
+@require_token
+def upload_media():
+    """Add an image to the media library: multipart with the image in ``file``, its alt text in ``alt`` (for
+    ``lang``, default the first site language) or ``alt_<lang>``, ``caption``/``caption_<lang>``, ``credit``;
+    201 with the image (200 with the library's row when the same image was uploaded before)."""
+    rt = runtime()
+    request.max_content_length = rt.settings.max_image_bytes + 1_000_000
+    image, created = store_upload(request.files.get("file"), request.form, default_lang=request.form.get("lang"),
+                                  actor=g.actor)
+    return jsonify(media.to_json(image, rt.settings.site_url)), 201 if created else 200, {
+        "Location": f"/api/media/{image['id']}"}
+
+
+def store_upload(upload, form, *, default_lang: str | None, actor: str) -> tuple[dict, bool]:
+    """Check, strip and store an uploaded image and its texts; the library row and whether it is new."""
+    rt = runtime()
+    languages = rt.settings.languages
+    if upload is None or not upload.filename and not upload.content_length:
+        raise InvalidInput("file", "is required: send the image as multipart/form-data in the field 'file'")
+    texts = media.parse_texts(form, languages, default_lang=default_lang or languages[0])
+    if not any(texts["alt"].values()):
+        raise InvalidInput("alt", "is required: describe the image for readers who cannot see it (alt text in "
+                                  "at least one language; each language you publish in needs its own)")
+    data = upload.read(rt.settings.max_image_bytes + 1)
+    stripped = strip_image(data, max_bytes=rt.settings.max_image_bytes, max_pixels=rt.settings.max_image_pixels)
+    media_store(rt.settings).put(stripped.sha256, stripped.data)
+    with rt.transaction() as conn:
+        return media.add_image(conn, stripped, filename=upload.filename or "image", texts=texts, actor=actor)
+
+
+@bp.get("/media")
+@require_token
+def list_media():
+    """The newest library images (``?limit=``, at most 500)."""
+    rt = runtime()
+    limit = int_arg("limit", 100, low=1, high=500)
+    with read_only(rt.engine) as conn:
+        return jsonify({"images": [media.to_json(i, rt.settings.site_url) for i in media.list_images(conn, limit)]})
+
+
+@bp.get("/media/<image_id>")
+@require_token
+def get_media(image_id: str):
+    """One library image."""
+    rt = runtime()
+    with read_only(rt.engine) as conn:
+        return jsonify(media.to_json(media.get_image(conn, image_id), rt.settings.site_url))
+
+
+@bp.patch("/media/<image_id>")
+@require_token
+def patch_media(image_id: str):
+    """Set alt texts (``alt_<lang>``, or ``alt`` with ``lang``), captions and the credit; an empty text removes it."""
+    rt = runtime()
+    data = json_body()
+    known = {"lang", "alt", "caption", "credit"} | {f"{k}_{lang}" for k in ("alt", "caption") for lang in rt.settings.languages}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise InvalidInput(unknown[0], f"unknown field; known fields are {', '.join(sorted(known))}")
+    texts = media.parse_texts(data, rt.settings.languages, default_lang=data.get("lang") or rt.settings.languages[0],
+                              partial=True)
+    with rt.transaction() as conn:
+        image = media.update_texts(conn, image_id, texts)
+    return jsonify(media.to_json(image, rt.settings.site_url))
 
 
 @bp.post("/users")

@@ -61,3 +61,13 @@ def bomb_png(side: int = 50_000) -> bytes:
 def stored_files(root: Path) -> list[Path]:
     """Every file under ``root`` (none when it does not exist)."""
     return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+def library_image(settings, data: bytes, *, alt: str, caption: str = "", credit: str = "") -> dict:
+    """Strip and store ``data`` as ingest does; return the image as a publish snapshot names it."""
+    from shared.media import media_store, strip_image
+
+    stripped = strip_image(data, max_bytes=settings.max_image_bytes, max_pixels=settings.max_image_pixels)
+    media_store(settings).put(stripped.sha256, stripped.data)
+    return {"sha256": stripped.sha256, "width": stripped.width, "height": stripped.height, "format": stripped.format,
+            "alt": alt, "caption": caption, "credit": credit}

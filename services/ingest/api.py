@@ -20,8 +20,6 @@ from shared.runtime import runtime
 from shared.web import int_arg, json_body
 from shared.workflow import Role
 
-from shared.media import media_store, strip_image
-
 from . import commands, importer, media, queries, users, wxr, wxr_jobs
 from .db import article_imports, articles, idempotency_keys
 from .validation import parse_article_input, parse_article_update
@@ -288,27 +286,10 @@ def upload_media():
     201 with the image (200 with the library's row when the same image was uploaded before)."""
     rt = runtime()
     request.max_content_length = rt.settings.max_image_bytes + 1_000_000
-    image, created = store_upload(request.files.get("file"), request.form, default_lang=request.form.get("lang"),
-                                  actor=g.actor)
+    image, created = media.upload_image(rt, request.files.get("file"), request.form,
+                                        default_lang=request.form.get("lang"), actor=g.actor)
     return jsonify(media.to_json(image, rt.settings.site_url)), 201 if created else 200, {
         "Location": f"/api/media/{image['id']}"}
-
-
-def store_upload(upload, form, *, default_lang: str | None, actor: str) -> tuple[dict, bool]:
-    """Check, strip and store an uploaded image and its texts; the library row and whether it is new."""
-    rt = runtime()
-    languages = rt.settings.languages
-    if upload is None or not upload.filename and not upload.content_length:
-        raise InvalidInput("file", "is required: send the image as multipart/form-data in the field 'file'")
-    texts = media.parse_texts(form, languages, default_lang=default_lang or languages[0])
-    if not any(texts["alt"].values()):
-        raise InvalidInput("alt", "is required: describe the image for readers who cannot see it (alt text in "
-                                  "at least one language; each language you publish in needs its own)")
-    data = upload.read(rt.settings.max_image_bytes + 1)
-    stripped = strip_image(data, max_bytes=rt.settings.max_image_bytes, max_pixels=rt.settings.max_image_pixels)
-    media_store(rt.settings).put(stripped.sha256, stripped.data)
-    with rt.transaction() as conn:
-        return media.add_image(conn, stripped, filename=upload.filename or "image", texts=texts, actor=actor)
 
 
 @bp.get("/media")

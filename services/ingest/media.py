@@ -11,9 +11,9 @@ from sqlalchemy.engine import Connection
 from shared.content import single_line_problem
 from shared.errors import InvalidInput, NotFound
 from shared.events import iso, utcnow
-from shared.media import StrippedImage, share_variant
+from shared.media import StrippedImage, media_store, share_variant, strip_image
 
-from .db import media
+from .db import articles, media
 
 MAX_ALT = 500
 MAX_CAPTION = 1000
@@ -189,3 +189,27 @@ def published_image(conn: Connection, featured: str | None, lang: str, site_url:
     share = share_variant(row)
     return {"id": row["id"], "url": site_url + share["path"], "width": share["width"], "height": share["height"],
             "type": share["type"], "alt": (row["alt"] or {}).get(lang, "")}
+
+
+def articles_using(conn: Connection, image_id: str) -> list[dict]:
+    """The articles whose featured image this is, or whose body embeds it."""
+    rows = conn.execute(select(articles.c.id, articles.c.title, articles.c.lang, articles.c.state, articles.c.featured_image)
+                        .where((articles.c.featured_image == image_id) | articles.c.body.contains(f"media:{image_id}"))
+                        .order_by(articles.c.title)).mappings()
+    return [dict(r) for r in rows]
+
+
+def upload_image(rt, upload, form, *, default_lang: str | None, actor: str) -> tuple[dict, bool]:
+    """Check, strip and store an uploaded image and its texts; the library row and whether it is new."""
+    languages = rt.settings.languages
+    if upload is None or not upload.filename and not upload.content_length:
+        raise InvalidInput("file", "is required: send the image as multipart/form-data in the field 'file'")
+    texts = parse_texts(form, languages, default_lang=default_lang or languages[0])
+    if not any(texts["alt"].values()):
+        raise InvalidInput("alt", "is required: describe the image for readers who cannot see it (alt text in "
+                                  "at least one language; each language you publish in needs its own)")
+    data = upload.read(rt.settings.max_image_bytes + 1)
+    stripped = strip_image(data, max_bytes=rt.settings.max_image_bytes, max_pixels=rt.settings.max_image_pixels)
+    media_store(rt.settings).put(stripped.sha256, stripped.data)
+    with rt.transaction() as conn:
+        return add_image(conn, stripped, filename=upload.filename or "image", texts=texts, actor=actor)

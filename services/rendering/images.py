@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Callable
 
 from markupsafe import Markup, escape
 from sqlalchemy import select
@@ -29,10 +30,9 @@ _BLOCK = re.compile(r"<p>\s*(<img\b[^>]*\bsrc=\"" + re.escape(IMAGE_PLACEHOLDER)
 _INLINE = re.compile(r"<img\b[^>]*\bsrc=\"" + re.escape(IMAGE_PLACEHOLDER) + r"(" + _UUID + r")\"[^>]*>")
 
 
-def ensure_variants(conn: Connection, settings: Settings, images: dict) -> int:
-    """Write the variants of ``images`` that do not exist yet under SITE_DIR/media; return how many were made."""
-    from .site import write_atomic  # site imports this module
-
+def ensure_variants(conn: Connection, settings: Settings, images: dict, write: Callable[[Path, bytes], None]) -> int:
+    """Write (with ``write``, atomic) the variants of ``images`` that do not exist yet under SITE_DIR/media;
+    return how many were made."""
     made = 0
     store = None
     for image in images.values():
@@ -49,7 +49,7 @@ def ensure_variants(conn: Connection, settings: Settings, images: dict) -> int:
         original = store.get(sha)
         for width, ext in missing:
             data = make_variant(original, width, ext)
-            write_atomic(_file(settings, sha, width, ext), data)
+            write(_file(settings, sha, width, ext), data)
             values = {"height": variant_height(image["width"], image["height"], width), "size": len(data),
                       "created_at": utcnow()}
             if (width, ext) in have:

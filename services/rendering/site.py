@@ -822,7 +822,7 @@ def flush(conn: Connection, settings: Settings, changes: Iterable[dict]) -> Rend
         for change in changes:
             if change["action"] == "publish":
                 snapshot = change["snapshot"]
-                variants += images.ensure_variants(conn, settings, snapshot.get("images") or {})
+                variants += images.ensure_variants(conn, settings, snapshot.get("images") or {}, write_atomic)
                 if upsert_page(conn, snapshot):
                     page, terms = _stored_page(conn, snapshot["article_id"])
                     paths |= model.put(page, terms)
@@ -929,7 +929,7 @@ def rebuild(conn: Connection, settings: Settings, progress: Callable[[int, int],
     model = load_model(conn, settings)
     site_dir = settings.site_dir
     # Variants already made are only checked for on disk.
-    variants = sum(images.ensure_variants(conn, settings, page["snapshot"].get("images") or {})
+    variants = sum(images.ensure_variants(conn, settings, page["snapshot"].get("images") or {}, write_atomic)
                    for page in model.by_id.values())
     expected = model.paths()
     ordered = sorted(set(expected) | _stale_outputs(site_dir, set(expected)))

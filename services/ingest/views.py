@@ -532,12 +532,14 @@ def media_library():
         image, created = media.upload_image(rt, form.file.data, forms.media_texts(form, languages), default_lang=None,
                                             actor=_user()["email"])
     except InvalidInput as exc:
-        forms.attach_error(form, exc, fallback=f"alt_{languages[0]}" if exc.field == "alt" else "file",
-                           label=exc.field != "file")
+        if exc.field == "alt":
+            getattr(form, f"alt_{languages[0]}").errors = [f"Alt text {exc.message}"]
+        else:
+            forms.attach_error(form, exc, fallback="file", label=exc.field != "file")
         return _media_page(form, exc.status)
     if created:
-        flash(f"Added “{image['filename']}” ({image['width']}×{image['height']}) to the library; metadata such as "
-              "GPS positions was removed.")
+        flash(f"Added “{image['filename']}” ({image['width']}×{image['height']}) to the library; its metadata (camera, "
+              "GPS position) was removed.")
     else:
         flash(f"This image is already in the library as “{image['filename']}”; alt texts it lacked were added.")
     return redirect(url_for(".media_image", image_id=image["id"]), 303)

@@ -42,7 +42,7 @@ def test_upload_feature_publish_share(stack, admin, receiver):
                             caption_en="The old port.", credit="Photo: the authors")
     assert uploaded.status_code == 200 and uploaded.url.split("/media/")[1], uploaded.url
     image_id = uploaded.url.rsplit("/", 1)[1]
-    assert any("GPS positions was removed" in f for f in _flashes(uploaded))
+    assert any("GPS position) was removed" in f for f in _flashes(uploaded))
 
     form = admin.get(base + "/articles/new", timeout=10)
     options = _doc(form).xpath("//select[@name='featured_image']/option/@value")

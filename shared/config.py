@@ -187,6 +187,7 @@ class Settings:
     media_s3_prefix: str = "originals/"
     media_s3_endpoint_url: str = ""  # e.g. a MinIO or Ceph endpoint; empty: AWS
     media_s3_region: str = ""
+    wxr_uploads_dir: Path | None = None  # a WordPress uploads folder WXR imports read featured images from
     extra: dict = field(default_factory=dict)
 
     def database_url(self, service: str) -> str:
@@ -254,4 +255,5 @@ def load_settings(env: dict | None = None) -> Settings:
         media_s3_prefix=env.get("MEDIA_S3_PREFIX") or "originals/",
         media_s3_endpoint_url=env.get("MEDIA_S3_ENDPOINT_URL") or "",
         media_s3_region=env.get("MEDIA_S3_REGION") or "",
+        wxr_uploads_dir=Path(env["WXR_UPLOADS_DIR"]).resolve() if env.get("WXR_UPLOADS_DIR") else None,
     )

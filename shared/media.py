@@ -90,7 +90,8 @@ def strip_image(data: bytes, *, max_bytes: int, max_pixels: int) -> StrippedImag
         try:
             probe = Image.open(io.BytesIO(data), formats=list(ACCEPTED_FORMATS))
         except Image.DecompressionBombError:
-            raise _refuse(f"has more than {max_pixels} pixels; upload a smaller image", status=413)
+            raise _refuse(f"has more than {max_pixels} pixels (MAX_IMAGE_PIXELS), a decompression bomb or "
+                          "simply too large; upload a smaller image", status=413)
         except (Image.UnidentifiedImageError, OSError, ValueError, SyntaxError):
             raise _refuse("is not an image this site accepts (JPEG, PNG, WebP or GIF, judged by its content, "
                           "not its name)", status=415)
@@ -104,7 +105,7 @@ def strip_image(data: bytes, *, max_bytes: int, max_pixels: int) -> StrippedImag
             image = Image.open(io.BytesIO(data), formats=[fmt])
             image.load()
         except Image.DecompressionBombError:
-            raise _refuse(f"has more than {max_pixels} pixels; upload a smaller image", status=413)
+            raise _refuse(f"has more than {max_pixels} pixels (MAX_IMAGE_PIXELS); upload a smaller image", status=413)
         except (OSError, ValueError, SyntaxError, Image.DecompressionBombWarning, EOFError):
             raise _refuse("is truncated or corrupt and cannot be decoded; upload the file again or export it anew")
         if _MARKUP.search(data) or _ZIP_END in data[-_ZIP_TAIL:] or _trailing_data(data, fmt):

@@ -1,7 +1,7 @@
 """Image benchmark: uploads checked and stripped per second, variant generation (images/s, variants/s),
 and the variants a republish with unchanged images generates (none).
 
-Usage: .venv/bin/python bench/images.py [--n 20] [--width 2400] [--height 1600] [--output PATH]
+Usage: .venv/bin/python bench/images.py [--n 20] [--width 2400] [--height 1600] [--output PATH] [--keep]
 
 The photos are drawn by this script (shapes and noise, so JPEG has something to compress). Each
 goes through ``shared.media.strip_image`` as an upload does, into a fresh media store; then one
@@ -17,6 +17,7 @@ import dataclasses
 import io
 import json
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -114,8 +115,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--width", type=int, default=2400)
     p.add_argument("--height", type=int, default=1600)
     p.add_argument("--output", type=Path, help="JSON path (default bench/results/images-<timestamp>.json)")
+    p.add_argument("--keep", action="store_true", help="keep the temporary DATA_DIR")
     args = p.parse_args(argv)
     res = run(args.n, args.width, args.height)
+    if not args.keep:
+        shutil.rmtree(res.pop("data_dir"), ignore_errors=True)
     print()
     print(f"images: {res['n']} photos of {res['width']}x{res['height']}, {res['variants_per_image']} variants each "
           f"(AVIF {'yes' if res['avif'] else 'no'})")

@@ -66,7 +66,9 @@ articles = Table(
     # when its seq is newer than the one they hold, whatever order the events arrive in.
     Column("seq", Integer, nullable=False, default=0, server_default="0"),
     # The library image shown above the article and shared (og:image, feeds); its alt text is per language.
-    Column("featured_image", String(36), ForeignKey("media.id", name="fk_articles_featured_image_media"), nullable=True),
+    # Checked by the commands, not a foreign key: adding one would make SQLite rebuild this table, which
+    # other tables reference.
+    Column("featured_image", String(36), nullable=True),
     UniqueConstraint("group_id", "lang", name="uq_articles_group_lang"),
     UniqueConstraint("lang", "slug", name="uq_articles_lang_slug"),
 )

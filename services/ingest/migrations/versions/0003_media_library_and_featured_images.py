@@ -36,11 +36,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('articles', schema=None) as batch_op:
         batch_op.add_column(sa.Column('featured_image', sa.String(length=36), nullable=True))
-        batch_op.create_foreign_key('fk_articles_featured_image_media', 'media', ['featured_image'], ['id'])
 
     with op.batch_alter_table('revisions', schema=None) as batch_op:
         batch_op.add_column(sa.Column('featured_image', sa.String(length=36), nullable=True))
-
 
 
 def downgrade() -> None:
@@ -49,7 +47,6 @@ def downgrade() -> None:
         batch_op.drop_column('featured_image')
 
     with op.batch_alter_table('articles', schema=None) as batch_op:
-        batch_op.drop_constraint('fk_articles_featured_image_media', type_='foreignkey')
         batch_op.drop_column('featured_image')
 
     op.drop_table('media')

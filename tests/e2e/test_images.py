@@ -78,6 +78,7 @@ def test_upload_feature_publish_share(stack, admin, receiver):
     assert ld["image"]["url"] == og
     shared = requests.get(og, timeout=10)
     assert shared.status_code == 200 and shared.headers["Content-Type"] == "image/jpeg"
+    assert "max-age=31536000" in shared.headers["Cache-Control"]  # a variant's name never changes its bytes
     picture = Image.open(io.BytesIO(shared.content))
     assert picture.size == (width, height) == (1200, 675)
     assert not picture.getexif()

@@ -77,9 +77,11 @@ screenshots: $(STAMP)
 chaos: $(STAMP)
 	$(BIN)/python -m pytest tests/chaos -s
 
-## Whole-pipeline benchmark with its ceilings (an empty Celery chain, Hugo); N=1000 by default, BENCH_ARGS="--n 100" to size it.
+## Whole-pipeline benchmark with its ceilings (an empty Celery chain, Hugo); N=1000 by default, BENCH_ARGS="--n 100" to size it;
+## then the image benchmark (variant generation in images/s, and a republish with an unchanged image making none).
 bench: $(STAMP)
 	$(BIN)/python bench/pipeline.py $(BENCH_ARGS)
+	$(BIN)/python bench/images.py
 
 compose-config:
 	docker-compose -f docker-compose.yml config -q

@@ -257,6 +257,14 @@ class Settings:
     password_reset_minutes: int = 60  # how long a password reset link works
     password_reset_throttle: str = "5 per hour"  # reset requests per address and per email (all count)
     site: SiteIdentity = field(default_factory=SiteIdentity)
+    media_dir: Path | None = None  # originals of uploaded images (content-addressed); DATA_DIR/media
+    max_image_bytes: int = 20_000_000
+    max_image_pixels: int = 50_000_000  # larger images are refused as decompression bombs
+    media_s3_bucket: str = ""  # when set, originals live in this S3-compatible bucket instead of media_dir
+    media_s3_prefix: str = "originals/"
+    media_s3_endpoint_url: str = ""  # e.g. a MinIO or Ceph endpoint; empty: AWS
+    media_s3_region: str = ""
+    wxr_uploads_dir: Path | None = None  # a WordPress uploads folder WXR imports read featured images from
     extra: dict = field(default_factory=dict)
 
     def database_url(self, service: str) -> str:
@@ -321,4 +329,12 @@ def load_settings(env: dict | None = None) -> Settings:
         password_reset_minutes=_positive(env, "PASSWORD_RESET_MINUTES", 60),
         password_reset_throttle=_rate(env, "PASSWORD_RESET_THROTTLE", "5 per hour"),
         site=_site_identity(env, languages),
+        media_dir=Path(env.get("MEDIA_DIR") or data_dir / "media").resolve(),
+        max_image_bytes=_int(env, "MAX_IMAGE_BYTES", 20_000_000),
+        max_image_pixels=_int(env, "MAX_IMAGE_PIXELS", 50_000_000),
+        media_s3_bucket=env.get("MEDIA_S3_BUCKET") or "",
+        media_s3_prefix=env.get("MEDIA_S3_PREFIX") or "originals/",
+        media_s3_endpoint_url=env.get("MEDIA_S3_ENDPOINT_URL") or "",
+        media_s3_region=env.get("MEDIA_S3_REGION") or "",
+        wxr_uploads_dir=Path(env["WXR_UPLOADS_DIR"]).resolve() if env.get("WXR_UPLOADS_DIR") else None,
     )

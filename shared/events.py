@@ -172,6 +172,8 @@ class ArticlePublished(ArticleChanged):
     slug: str = ""
     published_at: str = ""
     translations: dict = field(default_factory=dict)  # lang -> public URL of published siblings
+    # The featured image as shared: {id, url, width, height, type, alt}; None without one.
+    image: dict | None = None
 
 
 @dataclass(frozen=True)

@@ -56,9 +56,15 @@ def sanitize_html(html: str) -> str:
     )
 
 
+# A library image embedded in Markdown, ![](media:<id>), becomes <img src="/_image/<id>">: a relative URL
+# the sanitiser keeps, which rendering replaces by the image's responsive markup (ingest serves it to editors).
+_MEDIA_REF = re.compile(r"\(\s*media:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\s*\)")
+IMAGE_PLACEHOLDER = "/_image/"
+
+
 def markdown_to_html(text: str) -> str:
     """Render Markdown (raw HTML allowed) and sanitise the result."""
-    return sanitize_html(_md.render(text))
+    return sanitize_html(_md.render(_MEDIA_REF.sub(lambda m: f"({IMAGE_PLACEHOLDER}{m.group(1)})", text)))
 
 
 def make_slug(title: str, max_length: int = 80) -> str:

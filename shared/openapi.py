@@ -117,6 +117,8 @@ class Operation:
     # Bodies that are not JSON (a raw page, a WordPress export): media types of one string.
     raw_body: tuple[str, ...] = ()
     links: dict[str, Link] | None = None
+    # A multipart form (an upload): its fields, documented; the handler reads and checks the parts.
+    form: type[BaseModel] | None = None
 
 
 def field_name(loc: tuple) -> str:
@@ -165,13 +167,16 @@ def validate(model: type[BaseModel], data: Any, *, prefix: str = ""):
 
 def operation(*, responses: dict[int, type[BaseModel] | None], body: type[BaseModel] | None = None,
               query: type[BaseModel] | None = None, headers: tuple[Header, ...] = (),
-              raw_body: tuple[str, ...] = (), check_body: bool = True, links: dict[str, Link] | None = None) -> Callable:
+              raw_body: tuple[str, ...] = (), check_body: bool = True, links: dict[str, Link] | None = None,
+              form: type[BaseModel] | None = None) -> Callable:
     """Declare a route's contract; its query (``g.query``) and JSON body (``g.body``) are validated before it runs.
 
     ``check_body=False`` for signed webhooks: the body is validated by the handler, after the signature.
-    ``links`` name what a client can do next with a successful answer.
+    ``links`` name what a client can do next with a successful answer. ``form`` documents a multipart
+    upload, whose parts the handler checks (file bytes are judged by content, not by a schema).
     """
-    op = Operation(responses=responses, body=body, query=query, headers=headers, raw_body=raw_body, links=links)
+    op = Operation(responses=responses, body=body, query=query, headers=headers, raw_body=raw_body, links=links,
+                   form=form)
 
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)
@@ -284,6 +289,8 @@ def _operation(rule, view: Callable, op: Operation, path_params: list[dict], mod
         out["requestBody"] = {"required": True, **_content(op.body)}
     elif op.raw_body:
         out["requestBody"] = {"required": True, "content": {t: {"schema": {"type": "string"}} for t in op.raw_body}}
+    elif op.form is not None:
+        out["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": op.form.model_json_schema()}}}
     responses = {}
     for status, model in sorted(op.responses.items()):
         if model is not None:

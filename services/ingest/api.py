@@ -8,12 +8,13 @@ from datetime import timedelta
 from typing import Annotated, Iterator, Literal
 
 from flask import Blueprint, g, jsonify, request
-from pydantic import ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import and_, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from shared.auth import require_token, sessions
 from shared.content import Reference, parse_datetime
+from shared.db import read_only
 from shared.errors import ApiError, Conflict, InvalidInput, PreconditionFailed
 from shared.events import aware, iso, utcnow
 from shared.openapi import NAME, ONE_LINE, Answer, Body, Header, Link, Query, operation, site_language
@@ -21,7 +22,7 @@ from shared.runtime import runtime
 from shared.web import json_body
 from shared.workflow import TRANSITIONS, Role, State
 
-from . import commands, importer, queries, users, wxr, wxr_jobs
+from . import commands, importer, media, queries, users, wxr, wxr_jobs
 from .db import article_imports, articles, idempotency_keys
 from .validation import MAX_AUTHORS, MAX_CATEGORIES, MAX_TAGS, MAX_TITLE, parse_article_input, parse_article_update
 
@@ -448,6 +449,103 @@ def post_transition(article_id: str):
                                       site_url=rt.settings.site_url, publish_at=publish_at,
                                       expected_revision=asked.revision)
     return jsonify(queries.to_json(article)), 202, {"ETag": commands.revision_etag(article)}
+
+
+class MediaUpload(BaseModel):
+    """An image and its texts; ``alt_<lang>`` and ``caption_<lang>`` per site language are taken too."""
+
+    model_config = ConfigDict(extra="allow")
+    file: str = Field(json_schema_extra={"format": "binary"}, description="JPEG, PNG, WebP or GIF, judged by content")
+    alt: str | None = Field(None, max_length=500, description="alt text in ``lang``")
+    lang: str | None = Field(None, max_length=8, description="the language of alt and caption (default: the first site language)")
+    caption: str | None = Field(None, max_length=1000)
+    credit: str | None = Field(None, max_length=300)
+
+
+class MediaImage(Answer):
+    """A library image: its id, size, per-language alt texts and captions, and the URL of its shared variant."""
+
+    id: str
+    width: int
+    height: int
+    alt: dict[str, str]
+    share_url: str
+
+
+class MediaList(Answer):
+    """The newest library images."""
+
+    images: list[MediaImage]
+
+
+class MediaListQuery(Query):
+    """How many images."""
+
+    limit: int = Field(100, ge=1, le=500)
+
+
+class MediaTexts(Body):
+    """Alt texts, captions and credit to set; ``alt_<lang>`` and ``caption_<lang>`` per site language too."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+    lang: str | None = Field(None, max_length=8)
+    alt: str | None = Field(None, max_length=500)
+    caption: str | None = Field(None, max_length=1000)
+    credit: str | None = Field(None, max_length=300)
+
+
+@bp.post("/media")
+@require_token
+@operation(form=MediaUpload, responses={200: MediaImage, 201: MediaImage})
+def upload_media():
+    """Add an image to the media library: multipart with the image in ``file``, its alt text in ``alt`` (for
+    ``lang``, default the first site language) or ``alt_<lang>``, ``caption``/``caption_<lang>``, ``credit``;
+    201 with the image (200 with the library's row when the same image was uploaded before)."""
+    rt = runtime()
+    request.max_content_length = rt.settings.max_image_bytes + 1_000_000
+    image, created = media.upload_image(rt, request.files.get("file"), request.form,
+                                        default_lang=request.form.get("lang"), actor=g.actor)
+    return jsonify(media.to_json(image, rt.settings.site_url)), 201 if created else 200, {
+        "Location": f"/api/media/{image['id']}"}
+
+
+@bp.get("/media")
+@require_token
+@operation(query=MediaListQuery, responses={200: MediaList})
+def list_media():
+    """The newest library images (``?limit=``, at most 500)."""
+    rt = runtime()
+    limit = g.query.limit
+    with read_only(rt.engine) as conn:
+        return jsonify({"images": [media.to_json(i, rt.settings.site_url) for i in media.list_images(conn, limit)]})
+
+
+@bp.get("/media/<image_id>")
+@require_token
+@operation(responses={200: MediaImage})
+def get_media(image_id: str):
+    """One library image."""
+    rt = runtime()
+    with read_only(rt.engine) as conn:
+        return jsonify(media.to_json(media.get_image(conn, image_id), rt.settings.site_url))
+
+
+@bp.patch("/media/<image_id>")
+@require_token
+@operation(body=MediaTexts, responses={200: MediaImage})
+def patch_media(image_id: str):
+    """Set alt texts (``alt_<lang>``, or ``alt`` with ``lang``), captions and the credit; an empty text removes it."""
+    rt = runtime()
+    data = json_body()
+    known = {"lang", "alt", "caption", "credit"} | {f"{k}_{lang}" for k in ("alt", "caption") for lang in rt.settings.languages}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise InvalidInput(unknown[0], f"unknown field; known fields are {', '.join(sorted(known))}")
+    texts = media.parse_texts(data, rt.settings.languages, default_lang=data.get("lang") or rt.settings.languages[0],
+                              partial=True)
+    with rt.transaction() as conn:
+        image = media.update_texts(conn, image_id, texts)
+    return jsonify(media.to_json(image, rt.settings.site_url))
 
 
 @bp.post("/users")

@@ -18,7 +18,7 @@ from shared.markup import content_hash, make_slug, markdown_to_html
 from shared.outbox import emit
 from shared.workflow import Role, State
 
-from . import search
+from . import media, search
 from .db import articles, audit_log, outbox, revisions
 from .queries import (editor_recipients, get_article, is_assigned, published_translations, source_article, source_lang,
                       source_revision)
@@ -90,16 +90,22 @@ def create_article(conn: Connection, fields: dict, *, actor: str,
     group_id = fields["group_id"]
     is_source = True
     source_hash = None
+    featured = media.check_featured(conn, fields.get("featured_image"))
+    media.check_inline(conn, fields["body"])
     if group_id:
         siblings = conn.execute(
-            select(articles.c.lang, articles.c.is_source, articles.c.content_hash).where(articles.c.group_id == group_id)
+            select(articles.c.lang, articles.c.is_source, articles.c.content_hash, articles.c.featured_image)
+            .where(articles.c.group_id == group_id)
         ).all()
         if not siblings:
             raise InvalidInput("group_id", "no article belongs to this group; create the source article first")
-        if any(lang == fields["lang"] for lang, _, _ in siblings):
+        if any(lang == fields["lang"] for lang, _, _, _ in siblings):
             raise Conflict(f"group {group_id} already has a {fields['lang']!r} version; edit that one instead", field="lang")
         is_source = False
-        source_hash = next((h for _, src, h in siblings if src), None)
+        source_hash = next((h for _, src, h, _ in siblings if src), None)
+        if "featured_image" not in fields:
+            # Translations share the source's image (each language has its own alt text and caption).
+            featured = next((f for _, src, _, f in siblings if src), None)
     else:
         group_id = str(uuid.uuid4())
     article_id = str(uuid.uuid4())
@@ -122,6 +128,7 @@ def create_article(conn: Connection, fields: dict, *, actor: str,
         "revision": 1,
         "content_hash": digest,
         "source_hash": source_hash,
+        "featured_image": featured,
         "created_by": actor,
         "created_at": now,
         "updated_at": now,
@@ -143,7 +150,7 @@ def _add_revision(conn: Connection, row: dict, actor: str, now: datetime) -> Non
     conn.execute(revisions.insert().values(
         article_id=row["id"], revision=row["revision"], title=row["title"], body=row["body"],
         author=row["author"], authors=row["authors"], references=row["references"], tags=row["tags"],
-        categories=row["categories"], content_hash=row["content_hash"],
+        categories=row["categories"], content_hash=row["content_hash"], featured_image=row.get("featured_image"),
         source_hash=None if row["is_source"] else row.get("source_hash"), created_by=actor, created_at=now,
     ))
 
@@ -175,8 +182,13 @@ def update_article(conn: Connection, article_id: str, changes: dict, *, actor: s
     merged = {k: changes.get(k, article[k]) for k in ("title", "body", "references", "tags", "categories")}
     merged["authors"] = _merged_authors(article, changes)
     merged["author"] = merged["authors"][0]
+    merged["featured_image"] = (media.check_featured(conn, changes["featured_image"]) if "featured_image" in changes
+                                else article["featured_image"])
+    if "body" in changes:
+        media.check_inline(conn, merged["body"])
     digest = content_hash(merged["title"], merged["body"], merged["references"])
-    if digest == article["content_hash"] and all(merged[k] == article[k] for k in ("authors", "tags", "categories")):
+    if digest == article["content_hash"] and all(merged[k] == article[k]
+                                                 for k in ("authors", "tags", "categories", "featured_image")):
         return article
     now = utcnow()
     values = dict(merged, body_html=markdown_to_html(merged["body"]), content_hash=digest,
@@ -242,6 +254,9 @@ def snapshot(conn: Connection, article: dict, revision: int | None = None) -> di
         "references": shipped["references"],
         "tags": shipped["tags"],
         "categories": shipped["categories"] or [],
+        # The images by id with this language's texts (bytes stay in the media store).
+        "featured_image": shipped["featured_image"],
+        "images": media.snapshot_images(conn, shipped["featured_image"], shipped["body"], article["lang"]),
         "revision": shipped["revision"],
         "published_at": iso(published_at),
         "updated_at": iso(article["updated_at"]),
@@ -280,6 +295,12 @@ def transition(conn: Connection, article_id: str, action: str, *, actor: str, ro
         revision = values.get("approved_revision") or article["approved_revision"]
         if revision is None:
             raise Conflict("no approved revision to publish; approve the article first", field="action")
+    if action in ("publish", "schedule"):
+        # A person's decision; the due-schedule sweep (publish_due) ships what "schedule" checked.
+        shipped_revision = values.get("approved_revision") or article["approved_revision"] or revision
+        shipped = revision_content(conn, article_id, shipped_revision)
+        if problem := media.missing_alt(conn, shipped["featured_image"], shipped["body"], article["lang"]):
+            raise Conflict(f"cannot {action.replace('_', ' ')}: {problem}", field="featured_image")
         note = (note + "; " if note else "") + f"ships revision {revision}"
     if action == "schedule":
         values["publish_at"] = publish_at
@@ -308,9 +329,11 @@ def transition(conn: Connection, article_id: str, action: str, *, actor: str, ro
                       content_hash=revision_content(conn, article["id"], shipped["revision"])["content_hash"])
         event = event_cls(**fields, snapshot=shipped)
     elif event_cls is ev.ArticlePublished:
+        live = revision_content(conn, article["id"], article["published_revision"])
         event = event_cls(
             **fields, url=article["public_url"], slug=article["slug"],
             published_at=iso(article["published_at"]),
+            image=media.published_image(conn, live["featured_image"], article["lang"], site_url),
             translations=published_translations(conn, article["group_id"], site_url),
         )
     elif event_cls is ev.ArticleUnpublished:

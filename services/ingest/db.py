@@ -12,6 +12,27 @@ from shared.signed import inbound_table
 
 metadata = MetaData()
 
+# The media library: one row per image, its bytes in the media store under ``sha256`` (of the
+# stripped original), so the same image uploaded twice is one row and one stored file.
+media = Table(
+    "media",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("sha256", String(64), nullable=False, unique=True),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("format", String(10), nullable=False),  # jpeg or png: the stored original's
+    Column("size", Integer, nullable=False),
+    Column("filename", String(300), nullable=False),
+    Column("alt", JSONType, nullable=False),  # {lang: text}; publishing in a language needs its alt text
+    Column("caption", JSONType, nullable=False),  # {lang: text}
+    Column("credit", Text, nullable=True),
+    Column("source_url", Text, nullable=True),  # where an imported image came from
+    Column("created_by", String(100), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
 articles = Table(
     "articles",
     metadata,
@@ -45,6 +66,10 @@ articles = Table(
     # Bumped in the transaction of every article event ingest emits: consumers apply an event only
     # when its seq is newer than the one they hold, whatever order the events arrive in.
     Column("seq", Integer, nullable=False, default=0, server_default="0"),
+    # The library image shown above the article and shared (og:image, feeds); its alt text is per language.
+    # Checked by the commands, not a foreign key: adding one would make SQLite rebuild this table, which
+    # other tables reference.
+    Column("featured_image", String(36), nullable=True),
     UniqueConstraint("group_id", "lang", name="uq_articles_group_lang"),
     UniqueConstraint("lang", "slug", name="uq_articles_lang_slug"),
 )
@@ -93,6 +118,7 @@ revisions = Table(
     Column("categories", JSONType, nullable=True),
     Column("content_hash", String(64), nullable=False),
     Column("source_hash", String(64), nullable=True),  # a translation revision: the source's hash it was made from
+    Column("featured_image", String(36), nullable=True),
     Column("created_by", String(100), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )

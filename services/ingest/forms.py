@@ -107,6 +107,7 @@ class ArticleForm(FlaskForm):
     tags = StringField("Tags (comma-separated)")
     categories = StringField("Categories (comma-separated)")
     translation_of = SelectField("Translation of", validate_choice=False)
+    featured_image = SelectField("Featured image", validate_choice=False)
     # The revision the edit was loaded from: saving over a newer one is refused with a diff.
     base_revision = HiddenField()
     preview = SubmitField("Preview")
@@ -139,6 +140,50 @@ class WxrForm(FlaskForm):
     file = FileField("WordPress export file (Tools → Export, .xml)")
     default_lang = SelectField("Language of posts without a WPML/Polylang language", validate_choice=False)
     background = BooleanField("Import in the background and follow it on a job page (always for files over 1 MB)")
+
+
+class MediaUploadForm(FlaskForm):
+    """An image for the media library; alt text and caption fields per language are added by ``media_form``."""
+
+    file = FileField("Image file (JPEG, PNG, WebP or GIF)",
+                     render_kw={"accept": "image/jpeg,image/png,image/webp,image/gif"})
+    credit = StringField("Credit (photographer, agency, licence)")
+
+
+class MediaTextsForm(FlaskForm):
+    """The alt texts, captions and credit of a library image (fields per language added by ``media_form``)."""
+
+    credit = StringField("Credit (photographer, agency, licence)")
+
+
+def media_form(cls: type, languages: tuple[str, ...], **kwargs) -> FlaskForm:
+    """A media form with an alt text and a caption field per site language."""
+
+    class _MediaForm(cls):
+        pass
+
+    for lang in languages:
+        setattr(_MediaForm, f"alt_{lang}", StringField(f"Alt text in {lang}"))
+        setattr(_MediaForm, f"caption_{lang}", StringField(f"Caption in {lang}"))
+    return _MediaForm(**kwargs)
+
+
+def media_texts(form: FlaskForm, languages: tuple[str, ...]) -> dict:
+    """The form's texts as ``alt_<lang>``, ``caption_<lang>`` and ``credit`` (for ``media.parse_texts``)."""
+    out = {"credit": form.credit.data or ""}
+    for lang in languages:
+        out[f"alt_{lang}"] = getattr(form, f"alt_{lang}").data or ""
+        out[f"caption_{lang}"] = getattr(form, f"caption_{lang}").data or ""
+    return out
+
+
+def featured_choices(conn: Connection) -> list[tuple[str, str]]:
+    """Library images for the featured-image select, newest first, after "none"."""
+    from .media import list_images
+
+    return [("", "— none —")] + [
+        (i["id"], f"{i['filename']} ({i['width']}×{i['height']})" + (f" – {next(iter(i['alt'].values()))}" if i["alt"] else ""))
+        for i in list_images(conn, 500)]
 
 
 class JobRestartForm(FlaskForm):
@@ -186,6 +231,7 @@ def fill_from_article(form: ArticleForm, conn: Connection, article: dict, langua
     form.tags.data = ", ".join(article["tags"])
     form.categories.data = ", ".join(article.get("categories") or [])
     form.coauthors.data = "\n".join(a["name"] for a in (article.get("authors") or [])[1:])
+    form.featured_image.data = article.get("featured_image") or ""
     author = article["author"]
     known = author_store.find_by_name(conn, author["name"])
     if known:
@@ -269,7 +315,8 @@ def article_data(conn: Connection, form: ArticleForm, lang: str, languages: tupl
     main = resolve_author(conn, form, lang, languages)
     return {"lang": lang, "title": form.title.data or "", "body": form.body.data or "",
             "authors": [main] + coauthor_list(conn, form.coauthors.data, lang, languages), "references": refs,
-            "tags": tag_list(form.tags.data), "categories": tag_list(form.categories.data)}
+            "tags": tag_list(form.tags.data), "categories": tag_list(form.categories.data),
+            "featured_image": form.featured_image.data or None}
 
 
 _REF_FIELD = re.compile(r"^references\[(\d+)\](?:\.(\w+))?$")

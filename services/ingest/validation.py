@@ -86,7 +86,8 @@ def parse_article_input(data: dict, languages: tuple[str, ...], *, max_body: int
 
     ``allow_empty_body`` is for importers only: an empty WordPress post arrives as a draft to fill in.
     """
-    known = {"lang", "title", "body", "author", "authors", "references", "tags", "categories", "group_id"}
+    known = {"lang", "title", "body", "author", "authors", "references", "tags", "categories", "group_id",
+             "featured_image"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise InvalidInput(unknown[0], f"unknown field; known fields are {', '.join(sorted(known))}")
@@ -107,12 +108,14 @@ def parse_article_input(data: dict, languages: tuple[str, ...], *, max_body: int
         "tags": _tags(data),
         "categories": _categories(data),
         "group_id": group_id,
+        # Checked against the media library by the command (it needs the database); absent: none, or the source's.
+        **({"featured_image": _featured(data)} if "featured_image" in data else {}),
     }
 
 
 def parse_article_update(data: dict, languages: tuple[str, ...], *, max_body: int) -> dict:
     """Validate an edit request (any subset of title, body, author or authors, references, tags, categories)."""
-    editable = {"title", "body", "author", "authors", "references", "tags", "categories"}
+    editable = {"title", "body", "author", "authors", "references", "tags", "categories", "featured_image"}
     unknown = sorted(set(data) - editable)
     if unknown:
         raise InvalidInput(unknown[0], f"cannot be edited; editable fields are {', '.join(sorted(editable))}")
@@ -134,4 +137,15 @@ def parse_article_update(data: dict, languages: tuple[str, ...], *, max_body: in
         out["tags"] = _tags(data)
     if "categories" in data:
         out["categories"] = _categories(data)
+    if "featured_image" in data:
+        out["featured_image"] = _featured(data)
     return out
+
+
+def _featured(data: dict) -> str | None:
+    value = data.get("featured_image")
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or not _UUID_RE.match(value):
+        raise InvalidInput("featured_image", "must be the id of a media library image (a UUID) or null")
+    return value

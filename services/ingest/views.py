@@ -23,12 +23,14 @@ from shared import tasks
 from shared.auth import csrf, current_user, login_required, public, read_password_reset_token, sessions
 from shared.errors import ApiError, Conflict, InvalidInput, NotFound, PreconditionFailed
 from shared.events import utcnow
+from shared.db import read_only
 from shared.markup import markdown_to_html
+from shared.media import media_store
 from shared.runtime import runtime
 from shared.throttle import TooManyAttempts
 from shared.workflow import BY_ACTION, ForbiddenTransition, IllegalTransition, Role, State, UnknownAction, allowed_actions
 
-from . import commands, forms, importer, queries, users, waiting, wxr, wxr_jobs
+from . import commands, forms, importer, media, queries, users, waiting, wxr, wxr_jobs
 from .db import article_imports, articles
 from .schedule import overdue_schedules
 from .timeline import build_timeline
@@ -99,6 +101,7 @@ def _article_form(conn, languages, *, exclude_group: str | None = None) -> forms
     form.lang.choices = [(code, code) for code in languages]
     form.author_id.choices = forms.author_choices(conn)
     form.translation_of.choices = forms.source_choices(conn, exclude_group)
+    form.featured_image.choices = forms.featured_choices(conn)
     return form
 
 
@@ -141,6 +144,8 @@ def new_article():
         with rt.transaction() as conn:
             data = dict(forms.article_data(conn, form, form.lang.data, languages),
                         group_id=form.translation_of.data or None)
+            if not data["featured_image"]:
+                del data["featured_image"]  # a translation then shares its source's image
             fields = parse_article_input(data, languages, max_body=rt.settings.max_body_bytes)
             article = commands.create_article(conn, fields, actor=_user()["email"], role=_user()["role"])
     except InvalidInput as exc:
@@ -670,3 +675,106 @@ def change_user_page(email: str):
     flash(f"{row['email']}: {row['role']}, {'active' if row['active'] else 'deactivated'}"
           + (f"; {ended} session(s) ended." if ended else "."))
     return redirect(url_for("ingest_ui.users_page"))
+
+
+# --- the media library ---------------------------------------------------------------------------
+
+
+def _media_page(form, status: int = 200):
+    rt = runtime()
+    with read_only(rt.engine) as conn:
+        images = media.list_images(conn, 200)
+    return render_template("media.html", form=form, images=images, languages=rt.settings.languages,
+                           max_bytes=rt.settings.max_image_bytes,
+                           alt_fields=[getattr(form, f"alt_{lang}") for lang in rt.settings.languages],
+                           caption_fields=[getattr(form, f"caption_{lang}") for lang in rt.settings.languages]), status
+
+
+@bp.route("/media", methods=["GET", "POST"])
+@csrf.exempt  # the app-wide hook would read the upload under the default body limit; the form checks CSRF itself
+@login_required()
+def media_library():
+    """The media library: every image with its alt texts, and the upload form (drag and drop, or a file input)."""
+    rt = runtime()
+    request.max_content_length = rt.settings.max_image_bytes + 1_000_000
+    languages = rt.settings.languages
+    form = forms.media_form(forms.MediaUploadForm, languages)
+    if request.method == "GET":
+        return _media_page(form)
+    if not form.validate_on_submit():
+        return _media_page(form, 400)
+    try:
+        image, created = media.upload_image(rt, form.file.data, forms.media_texts(form, languages), default_lang=None,
+                                            actor=_user()["email"])
+    except InvalidInput as exc:
+        if exc.field == "alt":
+            getattr(form, f"alt_{languages[0]}").errors = [f"Alt text {exc.message}"]
+        else:
+            forms.attach_error(form, exc, fallback="file", label=exc.field != "file")
+        return _media_page(form, exc.status)
+    if created:
+        flash(f"Added “{image['filename']}” ({image['width']}×{image['height']}) to the library; its metadata (camera, "
+              "GPS position) was removed.")
+    else:
+        flash(f"This image is already in the library as “{image['filename']}”; alt texts it lacked were added.")
+    return redirect(url_for(".media_image", image_id=image["id"]), 303)
+
+
+@bp.route("/media/<image_id>", methods=["GET", "POST"])
+@login_required()
+def media_image(image_id: str):
+    """One library image: edit its alt texts, captions and credit; the articles that use it."""
+    rt = runtime()
+    languages = rt.settings.languages
+    with read_only(rt.engine) as conn:
+        try:
+            image = media.get_image(conn, image_id)
+        except NotFound as exc:
+            abort(404, exc.message)
+        used_by = media.articles_using(conn, image_id)
+    form = forms.media_form(forms.MediaTextsForm, languages)
+    if request.method == "GET":
+        form.credit.data = image["credit"] or ""
+        for lang in languages:
+            getattr(form, f"alt_{lang}").data = image["alt"].get(lang, "")
+            getattr(form, f"caption_{lang}").data = image["caption"].get(lang, "")
+    elif form.validate_on_submit():
+        try:
+            texts = media.parse_texts(forms.media_texts(form, languages), languages, default_lang=None)
+            with rt.transaction() as conn:
+                image = media.update_texts(conn, image_id, texts)
+        except InvalidInput as exc:
+            forms.attach_error(form, exc)
+        else:
+            flash("Saved the alt texts, captions and credit.")
+            return redirect(url_for(".media_image", image_id=image_id), 303)
+    status = 200 if request.method == "GET" else 422
+    return render_template("media_image.html", form=form, image=image, used_by=used_by, languages=languages,
+                           alt_fields=[getattr(form, f"alt_{lang}") for lang in languages],
+                           caption_fields=[getattr(form, f"caption_{lang}") for lang in languages]), status
+
+
+@bp.get("/_image/<image_id>")
+@login_required()
+def media_file(image_id: str):
+    """A library image's stored original (the library's thumbnails, and images in the editor's preview)."""
+    rt = runtime()
+    with read_only(rt.engine) as conn:
+        try:
+            image = media.get_image(conn, image_id)
+        except NotFound as exc:
+            abort(404, exc.message)
+    data = media_store(rt.settings).get(image["sha256"])
+    response = current_app.response_class(data, mimetype=f"image/{image['format']}")
+    response.headers["Cache-Control"] = "private, max-age=86400, immutable"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.get("/media-upload.js")
+@login_required()
+def media_script():
+    """The upload form's progressive enhancement (a drop zone); a file of its own so a CSP can forbid inline scripts."""
+    response = current_app.response_class(render_template("media_upload.js"), mimetype="text/javascript")
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response

@@ -24,7 +24,14 @@ A post is known by its site (``wp:base_blog_url``, ``wp:base_site_url`` or the c
 plus its post id, else its guid, recorded in ``wxr_imports``: importing the same file again
 creates nothing, and two sites' post 1 are two posts.
 
-CLI: ``python -m services.ingest.wxr export.xml [--lang en]``.
+Featured images (``_thumbnail_id``) become media library images when the importer is given the
+site's uploads folder (``--uploads wp-content/uploads``, or ``WXR_UPLOADS_DIR`` for the web and API
+imports): the attachment's ``_wp_attached_file`` is read from it, checked and stripped like an
+upload, with its ``_wp_attachment_image_alt`` as the alt text in the post's language. Without the
+folder (exports carry only URLs), or when the file is missing or refused, the post arrives without a
+featured image and a warning names the image's URL; images inside post bodies keep their URLs.
+
+CLI: ``python -m services.ingest.wxr export.xml [--lang en] [--uploads DIR]``.
 """
 from __future__ import annotations
 
@@ -50,7 +57,10 @@ from shared.errors import ApiError, InvalidInput
 from shared.events import utcnow
 from shared.workflow import Role
 
+from shared.media import media_store, strip_image
+
 from . import authors as author_store
+from . import media
 from .commands import create_article, transition
 from .db import articles, audit_log, metadata, wxr_imports
 from .validation import parse_article_input
@@ -104,6 +114,10 @@ class WxrPost:
     key: str = ""  # site + post id (or guid): what re-imports are recognised by
     seq: int = 0  # position among the file's items
     warnings: list[str] = field(default_factory=list)
+    thumbnail_id: str = ""  # the featured image's attachment post id
+    attachment_url: str = ""  # an attachment's file URL
+    attached_file: str = ""  # an attachment's path under the uploads folder
+    image_alt: str = ""  # an attachment's alt text
 
     def label(self) -> str:
         """How messages name the post."""
@@ -412,7 +426,9 @@ class _Reader:
             post_type=_text(item, "wp:post_type"), date=_text(item, "wp:post_date"),
             date_gmt=_text(item, "wp:post_date_gmt"), lang=(lang or None) and lang.lower(), group_keys=group_keys,
             translation_of=translation_of, is_original=is_original, categories=categories, coauthors=coauthors,
-            key=dedupe_key(self.site, post_id, guid), seq=seq)
+            key=dedupe_key(self.site, post_id, guid), seq=seq, thumbnail_id=meta.get("_thumbnail_id", "").strip(),
+            attachment_url=_text(item, "wp:attachment_url"), attached_file=meta.get("_wp_attached_file", "").strip(),
+            image_alt=html.unescape(meta.get("_wp_attachment_image_alt", "")).strip())
         post.warnings += [self.term_warnings[t] for t in pll_terms if t in self.term_warnings]
         return post
 
@@ -611,22 +627,80 @@ def _fix(field_name: str) -> str:
     return _FIXES.get(base, "fix the post in WordPress and export again")
 
 
+@dataclass
+class _Images:
+    """The export's attachments and where their files are: featured images become library images."""
+
+    uploads_dir: Path | None
+    settings: object | None  # the Settings of the media store and upload limits; None: images are not read
+    attachments: dict[str, WxrPost] = field(default_factory=dict)
+
+    def _file(self, attachment: WxrPost) -> Path | None:
+        relative = attachment.attached_file
+        if not relative and "/uploads/" in attachment.attachment_url:
+            relative = attachment.attachment_url.split("/uploads/", 1)[1].split("?", 1)[0]
+        if not relative or self.uploads_dir is None:
+            return None
+        root = self.uploads_dir.resolve()
+        path = (root / relative).resolve()
+        # The export names the path: never read outside the uploads folder.
+        return path if root in path.parents and path.is_file() else None
+
+    def featured(self, conn: Connection, post: WxrPost, actor: str) -> str | None:
+        """The library id of the post's featured image, imported now if need be; None (with a warning) otherwise."""
+        if not post.thumbnail_id:
+            return None
+        attachment = self.attachments.get(post.thumbnail_id)
+        if attachment is None:
+            post.warnings.append(f"its featured image (attachment {post.thumbnail_id}) is not in the export; "
+                                 "choose one in the media library")
+            return None
+        url = attachment.attachment_url or attachment.guid
+        path = self._file(attachment) if self.settings is not None else None
+        if path is None:
+            where = f"in {self.uploads_dir}" if self.uploads_dir else "given (import with the uploads folder)"
+            post.warnings.append(f"its featured image {url} was not found: no uploads folder {where}; it stays "
+                                 "linked by URL only, upload it to the media library and choose it")
+            return None
+        try:
+            stripped = strip_image(path.read_bytes(), max_bytes=self.settings.max_image_bytes,
+                                   max_pixels=self.settings.max_image_pixels)
+        except InvalidInput as exc:
+            post.warnings.append(f"its featured image {url} was refused: the file {exc.message}")
+            return None
+        media_store(self.settings).put(stripped.sha256, stripped.data)
+        texts = {"alt": {post.lang: attachment.image_alt} if attachment.image_alt else {},
+                 "caption": {post.lang: html.unescape(attachment.excerpt)} if attachment.excerpt else {}, "credit": None}
+        image, _ = media.add_image(conn, stripped, filename=path.name, texts=texts, actor=actor, source_url=url or None)
+        if not (image["alt"] or {}).get(post.lang):
+            post.warnings.append(f"its featured image {path.name} has no alt text in {post.lang!r}; add it in the media "
+                                 "library before publishing")
+        return image["id"]
+
+
 def import_wxr(target, source: Source, *, languages: tuple[str, ...] | None = None,
                default_lang: str | None = None, actor: str = "wxr-import", role: Role | str = Role.ADMIN,
                site_url: str = "", max_body: int = 10_000_000,
                progress: Callable[[int, int], None] | None = None,
                scan_progress: Callable[[int], None] | None = None,
                sink: Callable[[Connection | None, list[dict]], None] | None = None,
-               on_total: Callable[[int], None] | None = None) -> dict:
+               on_total: Callable[[int], None] | None = None, uploads_dir: Path | None = None,
+               media_settings=None) -> dict:
     """Import a WXR export (bytes or a file path) into ``target`` (a Runtime, which relays events, or an Engine).
 
     Raises InvalidInput only when the file is not a well-formed WordPress export (nothing stored);
     every post gets its own outcome in the returned report. ``sink(conn, rows)`` receives the
     report rows instead of the summary (inside the group's transaction when ``conn`` is given).
+    ``uploads_dir`` (default ``WXR_UPLOADS_DIR``) is the site's uploads folder featured images are read
+    from, into the media store of ``media_settings`` (default the Runtime's settings).
     """
     if not isinstance(target, Engine):
         settings = target.settings
         languages, site_url, max_body = languages or settings.languages, settings.site_url, settings.max_body_bytes
+        media_settings = media_settings or settings
+    if uploads_dir is None and media_settings is not None and media_settings.wxr_uploads_dir:
+        uploads_dir = media_settings.wxr_uploads_dir
+    images = _Images(Path(uploads_dir) if uploads_dir else None, media_settings)
     languages = tuple(languages or ("en", "tr", "ru"))
     default_lang = default_lang or languages[0]
 
@@ -639,6 +713,8 @@ def import_wxr(target, source: Source, *, languages: tuple[str, ...] | None = No
     def collect(post: WxrPost) -> None:
         nonlocal saw_post_type
         saw_post_type = saw_post_type or bool(post.post_type)
+        if post.post_type == "attachment" and post.post_id:
+            images.attachments[post.post_id] = post  # small: an attachment's content is empty
         post.lang = site_lang(post.lang, languages)
         reason = _skip_reason(post)
         if reason is None and (post.lang or default_lang) not in languages:
@@ -700,7 +776,7 @@ def import_wxr(target, source: Source, *, languages: tuple[str, ...] | None = No
         for member in members:
             member.warnings += group.warnings.get(member.key, [])
         _store_group(transaction, reader, members, group.method, report, actor=actor, role=role,
-                     languages=languages, site_url=site_url, max_body=max_body)
+                     languages=languages, site_url=site_url, max_body=max_body, images=images)
         groups[index] = None  # the plan of a stored group is no longer needed
         done += len(members)
         if progress:
@@ -753,7 +829,7 @@ def _prepare(reader: _Reader, post: WxrPost, languages: tuple[str, ...], max_bod
 
 
 def _store_group(transaction, reader: _Reader, members: list[WxrPost], method: str, report: Report, *, actor: str,
-                 role, languages: tuple[str, ...], site_url: str, max_body: int) -> None:
+                 role, languages: tuple[str, ...], site_url: str, max_body: int, images: _Images | None = None) -> None:
     """Store a translation group's new posts in one transaction and report every member."""
     ready, failed = [], []
     for post in members:
@@ -768,7 +844,7 @@ def _store_group(transaction, reader: _Reader, members: list[WxrPost], method: s
     try:
         with transaction() as conn:
             stored = list(_import_group(conn, reader, ready, method, actor=actor, role=role,
-                                        languages=languages, site_url=site_url))
+                                        languages=languages, site_url=site_url, images=images))
             if report.sink is not None:
                 report.sink(conn, stored)  # the report rows commit with the articles they describe
     except ApiError as exc:
@@ -784,7 +860,8 @@ def _store_group(transaction, reader: _Reader, members: list[WxrPost], method: s
 
 
 def _import_group(conn: Connection, reader: _Reader, ready: list[tuple[WxrPost, dict]], method: str, *,
-                  actor: str, role, languages: tuple[str, ...], site_url: str) -> Iterator[dict]:
+                  actor: str, role, languages: tuple[str, ...], site_url: str,
+                  images: _Images | None = None) -> Iterator[dict]:
     """Create the group's posts not imported before (the source first); yield a report row for each."""
     known = dict(conn.execute(select(wxr_imports.c.dedupe_key, wxr_imports.c.article_id)
                               .where(wxr_imports.c.dedupe_key.in_([p.key for p, _ in ready]))).all())
@@ -807,6 +884,9 @@ def _import_group(conn: Connection, reader: _Reader, ready: list[tuple[WxrPost, 
             author_store.article_author(author_store.save_author(conn, a["name"], {}), post.lang, languages)
             for a in fields["authors"]])
         fields["author"] = fields["authors"][0]
+        featured = images.featured(conn, post, actor) if images is not None else None
+        if featured:
+            fields["featured_image"] = featured
         article = create_article(conn, fields, actor=actor, role=role)
         group_id = article["group_id"]
         langs.add(post.lang)
@@ -873,6 +953,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lang", default=None, help="language of posts that carry no WPML/Polylang language "
                                                      "(default: the first of LANGUAGES)")
     parser.add_argument("--actor", default="wxr-import", help="the name recorded in the audit log")
+    parser.add_argument("--uploads", type=Path, default=None,
+                        help="the site's uploads folder (wp-content/uploads): featured images are imported from it "
+                             "(default: WXR_UPLOADS_DIR)")
     args = parser.parse_args(argv)
     if not args.file.is_file():
         print(f"error: {args.file} is not a file", file=sys.stderr)
@@ -891,7 +974,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         summary = import_wxr(rt, args.file, default_lang=args.lang, actor=args.actor, progress=_progress_bar,
-                             scan_progress=_scan_line, sink=printed)
+                             scan_progress=_scan_line, sink=printed, uploads_dir=args.uploads)
     except InvalidInput as exc:
         print(f"\nerror: {exc.message}", file=sys.stderr)
         return 1

@@ -36,7 +36,8 @@ TEST_EVENT = "webhook.test"
 
 
 _PAYLOAD_FIELDS = {
-    ev.ARTICLE_PUBLISHED: ("article_id", "group_id", "lang", "title", "url", "slug", "revision", "published_at", "translations"),
+    ev.ARTICLE_PUBLISHED: ("article_id", "group_id", "lang", "title", "url", "slug", "revision", "published_at", "translations",
+                          "image"),
     ev.ARTICLE_UNPUBLISHED: ("article_id", "group_id", "lang", "title", "url", "slug"),
     ev.ARTICLE_SUBMITTED: ("article_id", "group_id", "lang", "title", "revision"),
     ev.TRANSLATION_STATUS_CHANGED: ("group_id", "lang", "old_status", "new_status", "sequence", "article_id", "url",

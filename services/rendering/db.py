@@ -68,6 +68,19 @@ page_hashes = Table(
     Column("mtime_ns", BigInteger, nullable=False),
 )
 
+# Every image variant written under SITE_DIR/media: one row per image hash, width and format, so a
+# variant is generated once and never again (a publish with an unchanged image generates none).
+image_variants = Table(
+    "image_variants",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("width", Integer, primary_key=True),
+    Column("ext", String(8), primary_key=True),
+    Column("height", Integer, nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
 # Old addresses of live articles whose slug changed on republish: answered with a 301 by the
 # app and kept on disk as a small fallback page. Rows go when the article is unpublished or a
 # page takes the address again.

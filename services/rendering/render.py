@@ -19,7 +19,7 @@ from markupsafe import Markup
 
 from shared.content import page_path
 
-from . import content, i18n, similar
+from . import content, i18n, images, similar
 from .content import (CATEGORY_SITEMAP, link_footnotes_found, listing_file, page_authors, page_categories, sitemap_file,
                       tag_key)
 
@@ -227,6 +227,15 @@ class Renderer:
         }
         if description:
             ld["description"] = description
+        image = images.featured(snap)
+        shared_image = images.share(image, self.base) if image else None
+        if shared_image:
+            ld["image"] = {"@type": "ImageObject", "url": shared_image["url"], "width": shared_image["width"],
+                           "height": shared_image["height"]}
+            if image.get("caption"):
+                ld["image"]["caption"] = image["caption"]
+            if image.get("credit"):
+                ld["image"]["creditText"] = image["credit"]
         if tags:
             ld["keywords"] = [t["name"] for t in tags]
         if categories:
@@ -261,6 +270,8 @@ class Renderer:
             modified_text=i18n.long_date(page["updated_at"].date(), lang),
             show_modified=page["updated_at"].date() != page["published_at"].date(),
             body=Markup(body),
+            featured=images.figure(image, lazy=False, css_class="featured") if image else None,
+            og_image=shared_image,
             references=self._references(refs, linked, lang),
             authors=authors,
             translations=translations,
@@ -364,7 +375,17 @@ class Renderer:
             frag = self.m.fragment(p)
             if frag["description"]:
                 entry.summary(frag["description"])
-            entry.content(frag["clean_html"], type="html")
+            image = images.featured(p["snapshot"])
+            if image:
+                # Media RSS (what feed readers show as an entry's picture): feedgen 1.0.0 drops the rel of
+                # an Atom <link>, so an enclosure link would read as a second alternate.
+                shared_image = images.share(image, self.base)
+                entry.load_extension("media", atom=True, rss=False)
+                entry.media.content(url=shared_image["url"], type=shared_image["type"], medium="image",
+                                    width=str(shared_image["width"]), height=str(shared_image["height"]))
+                entry.media.thumbnail(url=shared_image["url"], width=str(shared_image["width"]),
+                                      height=str(shared_image["height"]))
+            entry.content(images.absolute_media(frag["clean_html"], self.base), type="html")
         return fg.atom_str(pretty=True).decode("utf-8")
 
     def sitemap_index(self) -> str:

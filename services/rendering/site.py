@@ -43,7 +43,7 @@ from shared.db import make_engine, read_only
 from shared.events import aware
 from shared.markup import sanitize_html
 
-from . import content, search, similar
+from . import content, images, search, similar
 from .content import (CATEGORY_SITEMAP, article_file, author_keys, listing_file, page_categories, sitemap_count,
                       sitemap_file, tag_key)
 from .db import fragments, page_hashes, pages, redirects, similar_tables, site_version
@@ -91,7 +91,8 @@ def make_fragments(snapshot: dict) -> dict:
     counts = similar.term_counts(snapshot["title"], snapshot.get("tags", []), body)
     return {
         "meta": {k: v for k, v in snapshot.items() if k != "body_html"},
-        "clean_html": sanitize_html(body),
+        # Embedded library images become their responsive markup after sanitising (trusted, escaped data).
+        "clean_html": images.expand_inline(sanitize_html(body), snapshot.get("images") or {}),
         "description": excerpt(body),
         # Two flat lists decode much faster than a list of pairs when the model is loaded.
         "terms": {"t": [t for t, _ in counts], "c": [c for _, c in counts]},
@@ -693,6 +694,7 @@ class RenderReport:
     written: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     unchanged: int = 0
+    variants: int = 0  # image variants generated (none for images whose variants exist)
 
 
 def _digest(data: bytes) -> str:
@@ -872,9 +874,11 @@ def flush(conn: Connection, settings: Settings, changes: Iterable[dict]) -> Rend
                 per_lang[lang] = per_lang.get(lang, 0) + 1
         model.begin_bulk(lang for lang, n in per_lang.items() if n >= BULK_CHANGES)
         paths: set[str] = set()
+        variants = 0
         for change in changes:
             if change["action"] == "publish":
                 snapshot = change["snapshot"]
+                variants += images.ensure_variants(conn, settings, snapshot.get("images") or {}, write_atomic)
                 if upsert_page(conn, snapshot):
                     page, terms = _stored_page(conn, snapshot["article_id"])
                     paths |= model.put(page, terms)
@@ -887,7 +891,7 @@ def flush(conn: Connection, settings: Settings, changes: Iterable[dict]) -> Rend
         store_similar_tables(conn, model)
         model.version = read_version(conn)
         if not paths:
-            return RenderReport()
+            return RenderReport(variants=variants)
         for lang in model.languages:
             # Bootstrap a language nothing was published in yet.
             for name in (listing_file(f"{lang}/", None), f"{lang}/feed.xml", f"{lang}/404.html"):
@@ -895,7 +899,7 @@ def flush(conn: Connection, settings: Settings, changes: Iterable[dict]) -> Rend
                     paths.add(name)
         model.loader = lambda ids: fetch_fragments(conn, ids)
         try:
-            return apply(model, paths, settings.site_dir, conn)
+            return apply(model, paths, settings.site_dir, conn, RenderReport(variants=variants))
         finally:
             model.loader = None
     except BaseException:
@@ -990,10 +994,13 @@ def rebuild(conn: Connection, settings: Settings, progress: Callable[[int, int],
     bump_version(conn)
     model = load_model(conn, settings)
     site_dir = settings.site_dir
+    # Variants already made are only checked for on disk.
+    variants = sum(images.ensure_variants(conn, settings, page["snapshot"].get("images") or {}, write_atomic)
+                   for page in model.by_id.values())
     expected = model.paths()
     ordered = sorted(set(expected) | _stale_outputs(site_dir, set(expected)))
     stored = _stored_hashes(conn, ordered) if record else {}
-    report = RenderReport()
+    report = RenderReport(variants=variants)
     if jobs is None:
         jobs = (os.cpu_count() or 1) if len(ordered) >= POOL_MIN_FILES else 1
     if jobs == 1:

@@ -145,6 +145,12 @@ def static_site(path: str):
     target = _moved(path) if path.endswith("/") else None
     if target:
         return redirect(target, code=301)
+    if file_path.startswith("media/"):
+        # Image variants are named by content hash and width: they never change, so browsers keep them.
+        try:
+            return send_from_directory(site_dir, file_path, max_age=31_536_000)
+        except NotFound:
+            return _not_found(path)
     try:
         # Revalidate every time (ETag, 304): a page's language line or similar posts change when
         # another article is published, and readers must not keep a stale copy for a minute.

@@ -46,3 +46,15 @@ def test_pipeline_bench_runs_and_writes_results(tmp_path):
         assert {"pages_per_s", "peak_rss_mb", "version"} <= set(res["ceiling_hugo"])
     assert set(res["comparison"]["rows"]) >= {"burst_per_s", "light_page_p50_ms", "rebuild_pages_per_s"}
     assert "pipeline benchmark" in proc.stdout
+
+
+def test_images_bench_runs_and_a_republish_makes_no_variant(tmp_path):
+    """bench/images.py with two small photos writes its figures; republishing unchanged images makes no variant."""
+    out = tmp_path / "images.json"
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "images.py"), "--n", "2", "--width", "700",
+                           "--height", "500", "--output", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    res = json.loads(out.read_text())
+    assert res["first_publish"]["variants"] == 2 * res["variants_per_image"] > 0
+    assert res["republish_unchanged"]["variants"] == 0
+    assert res["first_publish"]["images_per_s"] > 0 and "variants_per_s" in res["first_publish"]

@@ -25,7 +25,7 @@ def test_payload_is_small_and_typed():
     payload = delivery.payload_for(event.envelope())
     assert payload["type"] == "article.published" and payload["timestamp"]
     assert set(payload["data"]) == {"article_id", "group_id", "lang", "title", "url", "slug", "revision",
-                                    "published_at", "translations"}
+                                    "published_at", "translations", "image"}
 
 
 def test_a_status_change_carries_its_sequence():

@@ -1,0 +1,102 @@
+"""WordPress featured images (``_thumbnail_id``) on a real SQLite database and media directory: imported
+into the media library from the uploads folder (stripped, alt text in the post's language), linked by
+URL with a warning when the file is not there, and never read from outside the uploads folder."""
+from __future__ import annotations
+
+import pytest
+from PIL import Image
+from sqlalchemy import select
+
+from services.ingest import wxr
+from services.ingest.db import articles, media
+from shared.config import load_settings
+from shared.db import make_engine
+from tests.helpers import migrated_db
+from tests.images import gps_jpeg, stored_files
+
+pytestmark = pytest.mark.integration
+SITE = "https://pictures.example.org"
+
+
+def _item(post_id: int, title: str, *, post_type: str = "post", meta: dict | None = None, extra: str = "",
+          excerpt: str = "") -> str:
+    metas = "".join(f"<wp:postmeta><wp:meta_key>{k}</wp:meta_key><wp:meta_value><![CDATA[{v}]]></wp:meta_value>"
+                    f"</wp:postmeta>" for k, v in (meta or {}).items())
+    return f"""<item><title>{title}</title><guid isPermaLink="false">{SITE}/?p={post_id}</guid>
+<dc:creator>writer</dc:creator><content:encoded><![CDATA[{'<p>Text of ' + title + '.</p>' if post_type == 'post' else ''}]]></content:encoded>
+<excerpt:encoded><![CDATA[{excerpt}]]></excerpt:encoded>
+<wp:post_id>{post_id}</wp:post_id><wp:post_date>2024-05-02 10:00:00</wp:post_date><wp:post_date_gmt>2024-05-02 10:00:00</wp:post_date_gmt>
+<wp:status>{'inherit' if post_type == 'attachment' else 'draft'}</wp:status><wp:post_type>{post_type}</wp:post_type>{extra}{metas}</item>"""
+
+
+def export() -> bytes:
+    items = [
+        _item(1, "Cranes of the Old Port", meta={"_thumbnail_id": "10"}),
+        _item(2, "Quays Without Pictures", meta={"_thumbnail_id": "11"}),
+        _item(3, "A Path Too Far", meta={"_thumbnail_id": "12"}),
+        _item(10, "crane", post_type="attachment", excerpt="The old crane.",
+              extra=f"<wp:attachment_url>{SITE}/wp-content/uploads/2024/05/crane.jpg</wp:attachment_url>",
+              meta={"_wp_attached_file": "2024/05/crane.jpg", "_wp_attachment_image_alt": "A rusty crane on a quay"}),
+        _item(11, "quay", post_type="attachment",
+              extra=f"<wp:attachment_url>{SITE}/wp-content/uploads/2024/05/quay.jpg</wp:attachment_url>",
+              meta={"_wp_attached_file": "2024/05/quay.jpg"}),
+        _item(12, "secret", post_type="attachment",
+              extra=f"<wp:attachment_url>{SITE}/secret.jpg</wp:attachment_url>",
+              meta={"_wp_attached_file": "../outside.jpg"}),
+    ]
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:excerpt="http://wordpress.org/export/1.2/excerpt/" xmlns:content="http://purl.org/rss/1.0/modules/content/"
+ xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:wp="http://wordpress.org/export/1.2/"><channel>
+<title>Pictures</title><link>{SITE}</link><wp:wxr_version>1.2</wp:wxr_version><wp:base_site_url>{SITE}</wp:base_site_url>
+<wp:author><wp:author_login>writer</wp:author_login><wp:author_display_name>Will Writer</wp:author_display_name></wp:author>
+{''.join(items)}</channel></rss>""".encode()
+
+
+@pytest.fixture
+def setup(tmp_path):
+    settings = load_settings({"DATA_DIR": str(tmp_path / "data"), "API_TOKEN": "t"})
+    engine = make_engine(migrated_db("ingest", settings.database_url("ingest")))
+    uploads = tmp_path / "uploads"
+    (uploads / "2024" / "05").mkdir(parents=True)
+    (uploads / "2024" / "05" / "crane.jpg").write_bytes(gps_jpeg())
+    (tmp_path / "outside.jpg").write_bytes(gps_jpeg())  # next to the uploads folder, never to be read
+    yield settings, engine, uploads
+    engine.dispose()
+
+
+def _by_title(engine) -> dict:
+    with engine.begin() as conn:
+        return {r["title"]: dict(r) for r in conn.execute(select(articles)).mappings()}
+
+
+def test_featured_images_come_from_the_uploads_folder(setup):
+    settings, engine, uploads = setup
+    summary = wxr.import_wxr(engine, export(), media_settings=settings, uploads_dir=uploads)
+    assert summary["counts"]["created"] == 3
+    rows = {r["title"]: r for r in summary["created"]}
+    stored = _by_title(engine)
+    with engine.begin() as conn:
+        images = [dict(r) for r in conn.execute(select(media)).mappings()]
+    assert len(images) == 1
+    image = images[0]
+    assert stored["Cranes of the Old Port"]["featured_image"] == image["id"]
+    assert image["alt"] == {"en": "A rusty crane on a quay"} and image["caption"] == {"en": "The old crane."}
+    assert image["source_url"] == f"{SITE}/wp-content/uploads/2024/05/crane.jpg"
+    files = stored_files(settings.media_dir)
+    assert len(files) == 1 and not Image.open(files[0]).getexif()
+    assert rows["Cranes of the Old Port"]["warnings"] == []
+
+    assert stored["Quays Without Pictures"]["featured_image"] is None
+    assert any(f"{SITE}/wp-content/uploads/2024/05/quay.jpg was not found" in w and "linked by URL" in w
+               for w in rows["Quays Without Pictures"]["warnings"])
+    assert stored["A Path Too Far"]["featured_image"] is None
+    assert any("was not found" in w for w in rows["A Path Too Far"]["warnings"])
+
+
+def test_without_an_uploads_folder_images_stay_linked_with_a_warning(setup):
+    settings, engine, _ = setup
+    summary = wxr.import_wxr(engine, export(), media_settings=settings)
+    rows = {r["title"]: r for r in summary["created"]}
+    assert all(a["featured_image"] is None for a in _by_title(engine).values())
+    assert any("import with the uploads folder" in w for w in rows["Cranes of the Old Port"]["warnings"])
+    assert stored_files(settings.media_dir) == []

@@ -4,12 +4,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from shared import tasks
 from shared.auth import login_required
 from shared.content import parse_datetime
 from shared.errors import InvalidInput
+from shared.i18n import label, language_name
 from shared.runtime import runtime
 
 from . import delivery as svc
@@ -24,10 +27,19 @@ EDITORS = ("editor", "admin")
 def _subscription_form(formdata=None, obj=None) -> SubscriptionForm:
     settings = runtime().settings
     form = SubscriptionForm(formdata=formdata, data=obj)
-    form.events.choices = [(e, e) for e in tasks.SUBSCRIBABLE_EVENTS]
-    form.languages.choices = [(code, code) for code in settings.languages]
-    form.owner_lang.choices = [(code, code) for code in settings.languages]
+    form.events.choices = [(e, label(e)) for e in tasks.SUBSCRIBABLE_EVENTS]
+    form.languages.choices = [(code, language_name(code)) for code in settings.languages]
+    form.owner_lang.choices = [(code, language_name(code)) for code in settings.languages]
     return form
+
+
+def _url_hint() -> str:
+    """What the URL field accepts under this configuration (WEBHOOK_ALLOWLIST may let private targets through)."""
+    allowlist = runtime().settings.webhook_allowlist
+    if allowlist:
+        return gettext("An http:// or https:// address. Private and loopback addresses are refused except those "
+                 "WEBHOOK_ALLOWLIST lets through here.")
+    return gettext("An http:// or https:// address on the public internet; private and loopback addresses are refused.")
 
 
 @bp.get("/subscriptions")
@@ -36,7 +48,8 @@ def subscriptions_page():
     """Every subscription and the form for a new one."""
     with runtime().engine.begin() as conn:
         rows = [dict(r) for r in conn.execute(select(subscriptions).order_by(subscriptions.c.created_at)).mappings()]
-    return render_template("subscriptions.html", rows=rows, form=_subscription_form(), action=ActionForm())
+    return render_template("subscriptions.html", rows=rows, form=_subscription_form(), action=ActionForm(),
+                           url_hint=_url_hint())
 
 
 @bp.post("/subscriptions")
@@ -52,15 +65,15 @@ def create_subscription():
         try:
             fields = subs.parse_subscription(data, rt.settings.languages, rt.settings.webhook_allowlist)
         except InvalidInput as exc:
-            getattr(form, exc.field).errors.append(exc.message)
+            getattr(form, exc.field).errors.append(exc.message)  # the service layer's message, in English
         else:
             with rt.engine.begin() as conn:
                 row = subs.create_subscription(conn, fields)
-            flash("Subscription created. Copy the secret now: it is not shown again.")
+            flash(gettext("Subscription created. Copy the secret now: it is not shown again."))
             return render_template("secret.html", row=row, secret=row["secret"])
     with rt.engine.begin() as conn:
         rows = [dict(r) for r in conn.execute(select(subscriptions).order_by(subscriptions.c.created_at)).mappings()]
-    return render_template("subscriptions.html", rows=rows, form=form, action=ActionForm()), 400
+    return render_template("subscriptions.html", rows=rows, form=form, action=ActionForm(), url_hint=_url_hint()), 400
 
 
 def _load(subscription_id: str) -> dict:
@@ -79,7 +92,7 @@ def toggle_subscription(subscription_id: str):
     if ActionForm().validate_on_submit():
         with runtime().engine.begin() as conn:
             subs.update_subscription(conn, subscription_id, {"enabled": not row["enabled"]})
-        flash(f"Subscription {'disabled' if row['enabled'] else 'enabled'}.")
+        flash(gettext("Subscription disabled.") if row["enabled"] else gettext("Subscription enabled."))
     return redirect(url_for(".subscriptions_page"))
 
 
@@ -93,7 +106,8 @@ def rotate(subscription_id: str):
         abort(400)
     with rt.engine.begin() as conn:
         secret = subs.rotate_secret(conn, subscription_id, timedelta(hours=rt.settings.webhook_secret_overlap_hours))
-    flash(f"New secret issued; the old one keeps signing for {rt.settings.webhook_secret_overlap_hours:g} hours.")
+    flash(gettext("New secret issued; the old one keeps signing for %(hours)s hours.",
+            hours=f"{rt.settings.webhook_secret_overlap_hours:g}"))
     return render_template("secret.html", row=row, secret=secret)
 
 
@@ -107,7 +121,7 @@ def send_test(subscription_id: str):
         with rt.engine.begin() as conn:
             delivery_id = svc.create_test_delivery(conn, subscription_id)
         svc.dispatch(rt.engine, rt.celery, [delivery_id])
-        flash("Test event sent; its delivery is at the top of the log.")
+        flash(gettext("Test event sent; its delivery is at the top of the log."))
     return redirect(url_for(".deliveries_page", subscription_id=subscription_id))
 
 
@@ -118,7 +132,7 @@ def _times() -> tuple[dict, dict]:
         try:
             times[name] = parse_datetime(request.values.get(name), name)
         except InvalidInput:
-            times[name], errors[name] = None, "Use a date and time such as 2026-11-29T10:00"
+            times[name], errors[name] = None, gettext("Use a date and time such as 2026-11-29T10:00")
     return times, errors
 
 
@@ -148,7 +162,7 @@ def replay_one(delivery_id: str):
             if not svc.replay(conn, delivery_id):
                 abort(404)
         svc.dispatch(rt.engine, rt.celery, [delivery_id])
-        flash("Delivery queued again with its original webhook-id.")
+        flash(gettext("Delivery queued again with its original webhook-id."))
     return redirect(url_for(".deliveries_page"))
 
 
@@ -162,10 +176,10 @@ def replay_range():
     if not ActionForm().validate_on_submit():
         abort(400)
     if errors or since is None or until is None or until <= since:
-        flash("Give both times (from before to), e.g. 2026-11-29T10:00 and 2026-11-29T12:00.", "error")
+        flash(gettext("Give both times (from before to), e.g. 2026-11-29T10:00 and 2026-11-29T12:00."), "error")
         return redirect(url_for(".deliveries_page"))
     with rt.engine.begin() as conn:
         ids = svc.replay_failed(conn, since, until, request.form.get("subscription_id") or None)
     svc.dispatch(rt.engine, rt.celery, ids)
-    flash(f"{len(ids)} failed deliveries queued again.")
+    flash(ngettext("%(num)d failed delivery queued again.", "%(num)d failed deliveries queued again.", len(ids)))
     return redirect(url_for(".deliveries_page", status="pending"))

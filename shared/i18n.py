@@ -68,7 +68,13 @@ def select_locale() -> str:
     chosen = getattr(user, "language", None) if user and user.is_authenticated else None
     if chosen in LOCALES:
         return chosen
-    return request.accept_languages.best_match(LOCALES) or DEFAULT_LOCALE
+    # By the browser's order of preference, a regional tag counting for its language ("en-GB" is "en");
+    # werkzeug's best_match would prefer a later exact "tr" over a first "en-GB".
+    for tag, _quality in request.accept_languages:  # sorted by quality
+        language = tag.replace("_", "-").split("-")[0].lower()
+        if language in LOCALES:
+            return language
+    return DEFAULT_LOCALE
 
 
 def init_i18n(app: Flask) -> None:

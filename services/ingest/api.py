@@ -287,9 +287,9 @@ def create_user():
     with runtime().engine.begin() as conn:
         row = users.create_user(conn, str(data.get("email", "")), str(data.get("password", "")),
                                 str(data.get("role", "")), data.get("name"), str(data.get("lang") or "en"),
-                                with_token=True)
+                                with_token=True, language=data.get("language") or None)
     return jsonify({"email": row["email"], "name": row["name"], "role": row["role"], "lang": row["lang"],
-                    "token": row["token"]}), 201
+                    "language": row["language"], "token": row["token"]}), 201
 
 
 @bp.patch("/users/<email>")

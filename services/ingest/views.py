@@ -8,6 +8,8 @@ field it names. The login sets the session cookie every service honours (``share
 """
 from __future__ import annotations
 
+import re
+
 from urllib.parse import urlsplit
 
 import flask_login
@@ -53,6 +55,32 @@ ACTION_DONE = {
     "archive": _l("Archived."),
     "restore": _l("Restored as a draft."),
 }
+
+
+# The audit log's notes are written in English by the domain layer (services.ingest.commands,
+# schedule); the known ones are shown in the editor's language, anything else as written.
+_AUDIT_NOTES = (
+    (re.compile(r"^approves revision (\d+)$"), _l("approves revision %(n)s")),
+    (re.compile(r"^ships revision (\d+)$"), _l("ships revision %(n)s")),
+    (re.compile(r"^implicit approval of revision (\d+) by publishing$"), _l("implicit approval of revision %(n)s by publishing")),
+    (re.compile(r"^revision (\d+) waits for approval$"), _l("revision %(n)s waits for approval")),
+    (re.compile(r"^revision (\d+) stays approved$"), _l("revision %(n)s stays approved")),
+    (re.compile(r"^revision (\d+) stays scheduled$"), _l("revision %(n)s stays scheduled")),
+    (re.compile(r"^revision (\d+) stays live$"), _l("revision %(n)s stays live")),
+    (re.compile(r"^late: published (\d+) s after its scheduled time$"), _l("late: published %(n)s s after its scheduled time")),
+)
+
+
+def audit_note(note: str | None) -> str:
+    """An audit note in the editor's language: each known "; "-separated part translated, others as they are."""
+    parts = []
+    for part in (note or "").split("; "):
+        for pattern, text in _AUDIT_NOTES:
+            if match := pattern.match(part):
+                part = str(text) % {"n": match[1]}
+                break
+        parts.append(part)
+    return "; ".join(parts)
 
 
 def _user() -> dict:
@@ -242,7 +270,7 @@ def _article_page(article_id: str, transition_form: forms.TransitionForm | None 
         "article.html", article=article, audit=audit, revisions=revisions, group=group, diff=diff,
         imported=dict(imported) if imported else None, actions=_actions(article["state"], _user()["role"]),
         labels=ACTION_LABELS, form=transition_form or forms.TransitionForm(formdata=None), errors=errors,
-        selected=selected, role=_user()["role"], config_languages=runtime().settings.languages,
+        selected=selected, role=_user()["role"], config_languages=runtime().settings.languages, audit_note=audit_note,
     ), (400 if errors else status)
 
 

@@ -140,16 +140,23 @@ def _times() -> tuple[dict, dict]:
 @login_required(*EDITORS)
 def deliveries_page():
     """The delivery log with filters (subscription, event, status, time) and replay buttons."""
+    return _deliveries_page()
+
+
+def _deliveries_page(replay_errors: dict | None = None, status: int = 200):
     filters = {k: request.args.get(k, "") for k in ("subscription_id", "event_type", "status", "since", "until")}
-    times, errors = _times()
+    times, errors = _times() if request.method == "GET" else ({"since": None, "until": None}, {})
     rows, logs = [], {}
     with runtime().engine.begin() as conn:
         if not errors:
             rows, logs = svc.delivery_log(conn, {k: filters[k] for k in ("subscription_id", "event_type", "status") if filters[k]},
                                           since=times["since"], until=times["until"], limit=200)
         subs_ = [dict(r) for r in conn.execute(select(subscriptions.c.id, subscriptions.c.url)).mappings()]
+    replay = {k: request.form.get(k, "") for k in ("since", "until")}
     return render_template("deliveries.html", rows=rows, logs=logs, subs=subs_, filters=filters, errors=errors,
-                           event_types=list(tasks.SUBSCRIBABLE_EVENTS) + [svc.TEST_EVENT], action=ActionForm()), (400 if errors else 200)
+                           replay=replay, replay_errors=replay_errors or {},
+                           event_types=list(tasks.SUBSCRIBABLE_EVENTS) + [svc.TEST_EVENT],
+                           action=ActionForm()), (400 if errors else status)
 
 
 @bp.post("/deliveries/<delivery_id>/replay")
@@ -176,8 +183,12 @@ def replay_range():
     if not ActionForm().validate_on_submit():
         abort(400)
     if errors or since is None or until is None or until <= since:
-        flash(gettext("Give both times (from before to), e.g. 2026-11-29T10:00 and 2026-11-29T12:00."), "error")
-        return redirect(url_for(".deliveries_page"))
+        # Each error next to its field; a range the wrong way round is the "before" field's.
+        replay_errors = {k: gettext("Give a date and time such as 2026-11-29T10:00") for k in ("since", "until")
+                         if k in errors or times[k] is None}
+        if not replay_errors:
+            replay_errors["until"] = gettext("Must be later than “Created from”")
+        return _deliveries_page(replay_errors, status=422)
     with rt.engine.begin() as conn:
         ids = svc.replay_failed(conn, since, until, request.form.get("subscription_id") or None)
     svc.dispatch(rt.engine, rt.celery, ids)

@@ -47,6 +47,8 @@ LABELS = {
     "article.submitted": _l("article submitted"), "article.unpublished": _l("article unpublished"),
     "translation.delivered": _l("translation delivered"), "translation.requested": _l("translation requested"),
     "translation.status_changed": _l("translation status changed"), "webhook.test": _l("test event"),
+    "ingest": _l("ingest"), "translation_status": _l("translation status"), "rendering": _l("rendering"),
+    "notification": _l("notification"), "publish_due": _l("scheduled publish"), "removed": _l("removed"),
 }
 # The badge colour of each state or status (the label is always written out beside the colour).
 BADGE_TONES = {

@@ -475,7 +475,7 @@ def timeline(article_id: str):
     with runtime().engine.begin() as conn:
         _load(conn, article_id)
     article, steps, problems = build_timeline(runtime(), article_id)
-    return render_template("timeline.html", article=article, steps=steps, problems=problems)
+    return render_template("timeline.html", article=article, steps=steps, problems=problems, audit_note=audit_note)
 
 
 def _safe_next(target: str | None) -> str:

@@ -82,8 +82,9 @@ def _english(lang: str) -> list[tuple[str, re.Pattern]]:
                 continue
             parts = [re.escape(p) for p in re.split(r"%\(\w+\)[sd]", msgid)]
             body = ".+?".join(parts)
-            # One word ("Title") counts only as a whole text; longer strings wherever they appear.
-            pattern = rf"^{body}:?$" if " " not in msgid.strip() else body
+            # One word ("Title", "webhook %(event)s") counts only as a whole text, since words such as
+            # "webhook" are also Turkish; two words or more wherever they appear.
+            pattern = rf"^{body}:?$" if len(re.findall(r"[A-Za-z]{2,}", words)) < 2 else body
             found.append((msgid, re.compile(pattern)))
     return found
 

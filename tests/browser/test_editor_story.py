@@ -109,6 +109,8 @@ def test_import_edit_review_publish_translate(page, phone, stack, receiver, shot
     page.goto(stack.url("translation_status") + "/")
     row = page.locator("tr", has=page.locator(f"a[href='{public_url}']"))
     row.get_by_role("link", name=f"Request the {Locale.parse(target_lang).get_display_name('en')} translation").click()
+    page.wait_for_url("**/request?**")
+    page.wait_for_load_state()
     check_page(page)
     page.get_by_label("Vendor name").fill("Acme Translations")
     page.get_by_label("Due date").fill("2026-12-20")

@@ -126,7 +126,7 @@ def content(stack):
         stack.api("ingest", "POST", f"/api/articles/{created['id']}/transitions", json={"action": action})
     subscription = stack.api("notification", "POST", "/api/subscriptions", json={
         "url": "http://127.0.0.1:9/i18n", "events": ["article.published"], "languages": ["tr"],
-        "description": "Ortak sitenin bildirimleri"})
+        "description": "Ortak sitenin bildirimleri", "enabled": False})  # listed, never sent to
     assert subscription.status_code == 201, subscription.text
     wait_for(lambda: stack.api("translation_status", "GET", f"/api/groups/{created['group_id']}").status_code == 200,
              timeout=30, message="the translation dashboard to know the article")

@@ -64,7 +64,7 @@ class _TextNodes(HTMLParser):
             self.found.append((self.getpos()[0] + data[:len(data) - len(data.lstrip())].count("\n"), data))
 
 
-def _unmarked_in_template(path: Path) -> list[str]:
+def _unmarked_in_template(path: Path, root: Path = ROOT) -> list[str]:
     """Each piece of English in ``path`` outside a gettext call, as 'file:line: "text"'.
 
     The HTML is read with every Jinja tag replaced by a mark (newlines kept, so lines stay right) and
@@ -78,7 +78,7 @@ def _unmarked_in_template(path: Path) -> list[str]:
     parser = _TextNodes()
     parser.feed(html)
     parser.close()
-    where = path.relative_to(ROOT)
+    where = path.relative_to(root)
     problems = [f'{where}:{line}: "{" ".join(text.replace(chr(0), " ").split())}"'
                 for line, text in parser.found if WORDS.search(text.replace("\x00", " "))]
     tree = Environment(extensions=["jinja2.ext.i18n"]).parse(source, filename=str(path))
@@ -102,12 +102,7 @@ def test_the_marking_check_names_the_file_the_line_and_the_string(tmp_path):
     page = tmp_path / "page.html"
     page.write_text('{% block main %}\n<h1>{{ _("Marked") }}</h1>\n<p title="{{ _(\'Fine\') }}">Left in English</p>\n'
                     '<a aria-label="Open it">{{ field(f, "A bare hint") }}</a>{% endblock %}')
-    global ROOT
-    saved, ROOT = ROOT, tmp_path
-    try:
-        problems = _unmarked_in_template(page)
-    finally:
-        ROOT = saved
+    problems = _unmarked_in_template(page, root=tmp_path)
     assert problems == ['page.html:3: "Left in English"', 'page.html:4: "Open it"',
                         'page.html:4: "A bare hint" (a string literal)']
 

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed-test
 
-.PHONY: up test install lock migrate migration backup restore unit integration e2e browser screenshots chaos bench compose-config clean
+.PHONY: up test install lock messages compile-messages migrate migration backup restore unit integration e2e browser screenshots chaos bench compose-config clean
 
 # `make up` installs the runtime dependencies and its local tools (requirements/local.lock);
 # `make test` adds the test tools (requirements/dev.lock). Both lock files pin every package,
@@ -29,6 +29,19 @@ lock: $(RUN_STAMP)
 	$(BIN)/uv pip compile pyproject.toml $(LOCK_ARGS) --extra local --extra test -o requirements/dev.lock
 
 install: $(STAMP)
+
+# The editor pages' one gettext catalog (shared/translations/, domain "messages"); README "Translations".
+I18N := shared/translations
+BABEL_EXTRACT := -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output --width 100
+## Extract every marked string into messages.pot, merge it into each language's .po, compile the .mo files.
+messages: $(RUN_STAMP)
+	$(BIN)/pybabel extract $(BABEL_EXTRACT) -o $(I18N)/messages.pot .
+	$(BIN)/pybabel update -i $(I18N)/messages.pot -d $(I18N) --no-fuzzy-matching --ignore-pot-creation-date --width 100
+	$(MAKE) compile-messages
+
+## Compile the .po catalogs into the .mo files the apps read (committed; a unit test checks they are current).
+compile-messages: $(RUN_STAMP)
+	$(BIN)/pybabel compile -d $(I18N) --statistics
 
 ## Migrate the databases, start Redis (if none answers), the four web apps, the four workers and beat; load demo content.
 up: $(RUN_STAMP)

@@ -25,6 +25,7 @@ from urllib.parse import urlencode
 import flask_login
 import redis
 from flask import Flask, current_app, g, redirect, request
+from flask_babel import gettext
 from flask_wtf.csrf import CSRFProtect
 from itsdangerous import BadData, URLSafeTimedSerializer
 from jinja2 import ChoiceLoader, FileSystemLoader
@@ -101,10 +102,11 @@ class SessionUser(flask_login.UserMixin):
     email: str
     name: str
     role: str
+    language: str | None = None  # the editor pages' language; None follows the browser
 
     def as_dict(self) -> dict:
-        """``{"email", "name", "role"}`` for templates and views."""
-        return {"email": self.email, "name": self.name, "role": self.role}
+        """``{"email", "name", "role", "language"}`` for templates and views."""
+        return {"email": self.email, "name": self.name, "role": self.role, "language": self.language}
 
 
 class SessionStore:
@@ -123,9 +125,9 @@ class SessionStore:
         return f"pipeline:user-sessions:{email.lower()}"
 
     def open(self, user: dict) -> SessionUser:
-        """Start a session for ``user`` (email, name, role); return its user with a fresh token."""
+        """Start a session for ``user`` (email, name, role, language); return its user with a fresh token."""
         token = secrets.token_urlsafe(32)
-        record = {"email": user["email"], "name": user["name"], "role": user["role"]}
+        record = {"email": user["email"], "name": user["name"], "role": user["role"], "language": user.get("language")}
         pipe = self.redis.pipeline()
         pipe.set(self._key(token), json.dumps(record), ex=self.ttl)
         pipe.sadd(self._user_key(user["email"]), token)
@@ -141,6 +143,15 @@ class SessionStore:
             log.error("sessions unavailable (Redis): %s; treating the visitor as logged out", exc)
             return None
         return SessionUser(token, **json.loads(raw)) if raw else None
+
+    def set_language(self, email: str, language: str | None) -> None:
+        """Change the language of every open session of ``email`` (the editor changed the setting)."""
+        for raw_token in self.redis.smembers(self._user_key(email)):
+            key = self._key(raw_token.decode())
+            raw = self.redis.get(key)
+            if raw:
+                ttl = self.redis.ttl(key)
+                self.redis.set(key, json.dumps(dict(json.loads(raw), language=language)), ex=max(ttl, 1))
 
     def end(self, token: str) -> None:
         """End one session (logout)."""
@@ -204,7 +215,7 @@ def init_forms(app: Flask, service: str, settings: Settings) -> None:
 
 
 def current_user() -> dict | None:
-    """The logged-in user ``{"email", "name", "role"}`` (read from the server), or None."""
+    """The logged-in user ``{"email", "name", "role", "language"}`` (read from the server), or None."""
     user = flask_login.current_user
     return user.as_dict() if user and user.is_authenticated else None
 
@@ -219,7 +230,7 @@ def login_required(*roles: str) -> Callable:
             if user is None:
                 return current_app.login_manager.unauthorized()
             if roles and user.get("role") not in roles:
-                return "Your role may not open this page.", 403
+                return gettext("Your role may not open this page."), 403
             return view(*args, **kwargs)
 
         wrapper.pipeline_auth = ("session", ", ".join(roles) if roles else "any logged-in role")

@@ -19,6 +19,7 @@ from shared.auth import TOKEN_RESOLVER, TOKEN_THROTTLE, TokenResolver, csrf, ini
 from shared.config import Settings, load_settings
 from shared.db import check_db
 from shared.health import ops_blueprint
+from shared.i18n import init_i18n
 from shared.logs import CORRELATION_HEADER, configure_logging, correlation_id, current_correlation_id
 from shared.metrics import connect_signals, instrument_worker, set_metrics_redis
 from shared.openapi import contract_blueprint
@@ -40,7 +41,7 @@ def create_service_app(service: str, metadata: MetaData, *, import_name: str, bl
 
     ``import_name`` is the service's app module (``__name__``): its folder holds the templates.
     ``test_config`` may carry ``SETTINGS`` and Flask config overrides. ``editor_pages`` adds the
-    session login, CSRF and shared templates; blueprints in ``csrf_exempt`` authenticate by bearer
+    session login, CSRF, shared templates and the editor's language (Flask-Babel); blueprints in ``csrf_exempt`` authenticate by bearer
     token or signature instead of a cookie. ``token_resolver(rt)`` returns the function that maps
     a personal API token to ``(actor, role)``.
     """
@@ -67,6 +68,7 @@ def create_service_app(service: str, metadata: MetaData, *, import_name: str, bl
     app.extensions[TOKEN_THROTTLE] = Throttle(settings.redis_url, settings.token_throttle, "bearer-token")
     if editor_pages:
         init_forms(app, service, settings)
+        init_i18n(app)
         app.config.setdefault("LOGIN_URL", f"{settings.service_urls['ingest']}/login")
     if token_resolver is not None:
         app.extensions[TOKEN_RESOLVER] = token_resolver(rt)

@@ -158,7 +158,9 @@ class NewUser(Body):
     password: str = Field(min_length=10, max_length=1000)
     role: Literal["author", "editor", "translator", "admin"]
     name: str | None = Field(None, max_length=200)
-    lang: str | None = Field(None, max_length=8)
+    lang: str | None = Field(None, max_length=8, description="the language of the emails the account gets")
+    language: Literal["en", "tr", "ru"] | None = Field(None, description="the language of the editor pages; "
+                                                      "none: follow the browser")
 
 
 class User(Answer):
@@ -558,9 +560,10 @@ def create_user():
         raise ApiError(403, "only admins may create accounts")
     new: NewUser = g.body
     with runtime().engine.begin() as conn:
-        row = users.create_user(conn, new.email, new.password, new.role, new.name, new.lang or "en", with_token=True)
+        row = users.create_user(conn, new.email, new.password, new.role, new.name, new.lang or "en", with_token=True,
+                                language=new.language or None)
     return jsonify({"email": row["email"], "name": row["name"], "role": row["role"], "lang": row["lang"],
-                    "token": row["token"]}), 201
+                    "language": row["language"], "token": row["token"]}), 201
 
 
 @bp.patch("/users/<email>")

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from shared.errors import InvalidInput
 from shared.factory import create_service_app
+from shared.i18n import LOCALES
 from shared.runtime import Runtime
 from shared.throttle import Throttle
 
@@ -36,12 +37,14 @@ def _setup(app: Flask, rt: Runtime) -> None:
     @click.argument("email")
     @click.option("--role", default="editor", type=click.Choice(users.ROLES))
     @click.option("--name", default=None)
+    @click.option("--language", default=None, type=click.Choice(LOCALES),
+                  help="the editor pages' language (default: the browser's)")
     @click.password_option()
-    def create_user_command(email, role, name, password):
+    def create_user_command(email, role, name, language, password):
         """Create an editor account."""
         try:
             with rt.engine.begin() as conn:
-                users.create_user(conn, email, password, role, name)
+                users.create_user(conn, email, password, role, name, language=language)
         except InvalidInput as exc:
             raise click.BadParameter(exc.message, param_hint=exc.field)
         click.echo(f"created {role} {email}")

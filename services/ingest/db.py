@@ -184,6 +184,7 @@ users = Table(
     Column("name", String(200), nullable=False),
     Column("role", String(20), nullable=False),
     Column("lang", String(8), nullable=False, default="en"),  # for emails
+    Column("language", String(8), nullable=True),  # the editor pages' language; NULL follows the browser
     Column("token_hash", String(64), nullable=True, unique=True),  # personal API token (sha256)
     Column("password_hash", String(300), nullable=False),
     Column("active", Boolean, nullable=False, default=True),  # a deactivated account cannot log in or use its token

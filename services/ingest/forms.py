@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy import select
@@ -19,12 +20,14 @@ from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
 from shared.content import parse_datetime
 from shared.errors import InvalidInput
+from shared.i18n import language_name, sort_by_name
 
 from . import authors as author_store
 from .db import articles
 
 BLANK_REFERENCE_ROWS = 2
-REFERENCE_LABELS = {"title": "Title", "source": "Source", "url": "URL", "accessed": "Date accessed", "note": "Note"}
+REFERENCE_LABELS = {"title": _l("Title"), "source": _l("Source"), "url": _l("URL"), "accessed": _l("Date accessed"),
+                    "note": _l("Note")}
 REFERENCE_FIELDS = tuple(REFERENCE_LABELS)
 NEW_AUTHOR = ""
 
@@ -32,8 +35,10 @@ NEW_AUTHOR = ""
 class LoginForm(FlaskForm):
     """Email and password."""
 
-    email = EmailField("Email", validators=[DataRequired(), Regexp(r"^[^@\s]+@[^@\s]+$", message="Enter your email address, e.g. name@example.org")])
-    password = PasswordField("Password", validators=[DataRequired(message="Enter your password")])
+    email = EmailField(_l("Email"), validators=[DataRequired(message=_l("Enter your email address")),
+                                                Regexp(r"^[^@\s]+@[^@\s]+$",
+                                                       message=_l("Enter your email address, e.g. name@example.org"))])
+    password = PasswordField(_l("Password"), validators=[DataRequired(message=_l("Enter your password"))])
 
 
 _EMAIL_RULES = [DataRequired(message="Enter an email address"),
@@ -91,35 +96,35 @@ class ReferenceRow(Form):
     source = StringField(REFERENCE_LABELS["source"])
     url = StringField(REFERENCE_LABELS["url"], render_kw={"inputmode": "url", "placeholder": "https://"})
     accessed = StringField(REFERENCE_LABELS["accessed"], render_kw={"type": "date"})
-    note = StringField(REFERENCE_LABELS["note"], render_kw={"placeholder": "e.g. Ibid."})
+    note = StringField(REFERENCE_LABELS["note"], render_kw={"placeholder": _l("e.g. Ibid.")})
 
 
 class ArticleForm(FlaskForm):
     """Create or edit an article; bio fields per language are added by ``article_form``."""
 
-    lang = SelectField("Language", validate_choice=False)
-    title = StringField("Title")
-    body = TextAreaField("Body (Markdown; footnote markers like [1])", render_kw={"rows": 16})
-    author_id = SelectField("Author", validate_choice=False)
-    author_name = StringField("New author's name")
-    coauthors = TextAreaField("Co-authors (one name per line, in order)", render_kw={"rows": 3})
+    lang = SelectField(_l("Language"), validate_choice=False)
+    title = StringField(_l("Title"))
+    body = TextAreaField(_l("Body (Markdown; footnote markers like [1])"), render_kw={"rows": 16})
+    author_id = SelectField(_l("Author"), validate_choice=False)
+    author_name = StringField(_l("New author's name"))
+    coauthors = TextAreaField(_l("Co-authors (one name per line, in order)"), render_kw={"rows": 3})
     references = FieldList(FormField(ReferenceRow), min_entries=1)
-    tags = StringField("Tags (comma-separated)")
-    categories = StringField("Categories (comma-separated)")
-    translation_of = SelectField("Translation of", validate_choice=False)
-    featured_image = SelectField("Featured image", validate_choice=False)
+    tags = StringField(_l("Tags (comma-separated)"))
+    categories = StringField(_l("Categories (comma-separated)"))
+    translation_of = SelectField(_l("Translation of"), validate_choice=False)
+    featured_image = SelectField(_l("Featured image"), validate_choice=False)
     # The revision the edit was loaded from: saving over a newer one is refused with a diff.
     base_revision = HiddenField()
-    preview = SubmitField("Preview")
-    add_reference = SubmitField("Add a reference row")
-    save = SubmitField("Save")
+    preview = SubmitField(_l("Preview"))
+    add_reference = SubmitField(_l("Add a reference row"))
+    save = SubmitField(_l("Save"))
 
 
 class TransitionForm(FlaskForm):
     """A workflow button; ``publish_at`` is read only by the schedule button."""
 
-    action = StringField("Action")
-    publish_at = StringField("Publish at (UTC)", render_kw={"type": "datetime-local"})
+    action = StringField(_l("Action"))
+    publish_at = StringField(_l("Publish at (UTC)"), render_kw={"type": "datetime-local"})
     # The revision on the page the button was pressed on: approving a newer one unseen is refused.
     revision = HiddenField()
 
@@ -127,19 +132,25 @@ class TransitionForm(FlaskForm):
 class ImportForm(FlaskForm):
     """Raw page import: pasted text or an uploaded UTF-8 file."""
 
-    text = TextAreaField("Paste the page", render_kw={"rows": 14})
-    file = FileField("…or upload it as a UTF-8 text file or a saved .html page")
-    lang = SelectField("Language", validate_choice=False)
-    translation_of = SelectField("Translation of", validate_choice=False)
-    revise = BooleanField("If this page was imported before, save it as a new revision of that article")
+    text = TextAreaField(_l("Paste the page"), render_kw={"rows": 14})
+    file = FileField(_l("…or upload it as a UTF-8 text file or a saved .html page"))
+    lang = SelectField(_l("Language"), validate_choice=False)
+    translation_of = SelectField(_l("Translation of"), validate_choice=False)
+    revise = BooleanField(_l("If this page was imported before, save it as a new revision of that article"))
 
 
 class WxrForm(FlaskForm):
     """A WordPress export (WXR) file and the language of posts that name none."""
 
-    file = FileField("WordPress export file (Tools → Export, .xml)")
-    default_lang = SelectField("Language of posts without a WPML/Polylang language", validate_choice=False)
-    background = BooleanField("Import in the background and follow it on a job page (always for files over 1 MB)")
+    file = FileField(_l("WordPress export file (Tools → Export, .xml)"))
+    default_lang = SelectField(_l("Language of posts without a WPML/Polylang language"), validate_choice=False)
+    background = BooleanField(_l("Import in the background and follow it on a job page (always for files over 1 MB)"))
+
+
+class LanguageForm(FlaskForm):
+    """The language of the editor pages: one of LOCALES, or empty to follow the browser."""
+
+    language = SelectField(_l("Language of the editor pages"), validate_choice=True)
 
 
 class MediaUploadForm(FlaskForm):
@@ -201,7 +212,8 @@ def article_form(languages: tuple[str, ...], **kwargs) -> ArticleForm:
         pass
 
     for lang in languages:
-        setattr(_ArticleForm, f"bio_{lang}", TextAreaField(f"Author's bio in {lang}", render_kw={"rows": 3}))
+        setattr(_ArticleForm, f"bio_{lang}", TextAreaField(_l("Author's bio in %(language)s", language=language_name(lang)),
+                                                               render_kw={"rows": 3}))
     return _ArticleForm(**kwargs)
 
 
@@ -212,16 +224,16 @@ def bio_fields(form: ArticleForm, languages: tuple[str, ...]) -> list:
 
 def source_choices(conn: Connection, exclude_group: str | None = None) -> list[tuple[str, str]]:
     """Translation groups by their source article's title, for a "translation of" select."""
-    rows = conn.execute(select(articles.c.group_id, articles.c.title, articles.c.lang)
-                        .where(articles.c.is_source.is_(True)).order_by(articles.c.title)).all()
-    return [("", "— none: a new article —")] + [
-        (g, f"{title} ({lang})") for g, title, lang in rows if g != exclude_group]
+    rows = sort_by_name(conn.execute(select(articles.c.group_id, articles.c.title, articles.c.lang)
+                                     .where(articles.c.is_source.is_(True))).all(), lambda row: row.title)
+    return [("", str(_l("— none: a new article —")))] + [
+        (g, f"{title} ({language_name(lang)})") for g, title, lang in rows if g != exclude_group]
 
 
 def author_choices(conn: Connection) -> list[tuple[str, str]]:
     """Existing authors for the author select, after a "new author" entry."""
-    return [(NEW_AUTHOR, "— new author (type the name below) —")] + [
-        (str(a["id"]), a["name"]) for a in author_store.list_authors(conn)]
+    return [(NEW_AUTHOR, str(_l("— new author (type the name below) —")))] + [
+        (str(a["id"]), a["name"]) for a in sort_by_name(author_store.list_authors(conn), lambda a: a["name"])]
 
 
 def fill_from_article(form: ArticleForm, conn: Connection, article: dict, languages: tuple[str, ...]) -> None:
@@ -341,18 +353,18 @@ def attach_error(form: FlaskForm, exc: InvalidInput, *, lang: str | None = None,
     match = _REF_FIELD.match(name)
     if match:
         index, sub = int(match[1]), match[2] if match[2] in REFERENCE_FIELDS else None
-        what = f"Reference {index + 1}" + (f" {REFERENCE_LABELS[sub]}" if sub else "")
+        what = str(_l("Reference %(n)s", n=index + 1)) + (f" {REFERENCE_LABELS[sub]}" if sub else "")
         field = None
         if hasattr(form, "references"):
             row = rows[index] if rows and index < len(rows) else index
             field = form.references[row][sub or "title"] if row < len(form.references) else None
     elif name.startswith("authors[0]"):
-        field, what = getattr(form, "author_name", None), "The author"
+        field, what = getattr(form, "author_name", None), str(_l("The author"))
     elif name.startswith("authors"):
-        field, what = getattr(form, "coauthors", None), "Co-authors"
+        field, what = getattr(form, "coauthors", None), str(_l("Co-authors"))
     elif name.startswith("author.bio"):
         field = getattr(form, f"bio_{name.split('.')[2] if name.count('.') == 2 else lang}", None)
-        what = "The bio"
+        what = str(_l("The bio"))
     else:
         field = getattr(form, _FORM_FIELD.get(name, name), None)
         what = _short_label(field) if field is not None else name

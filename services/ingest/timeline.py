@@ -24,24 +24,24 @@ def build_timeline(rt: Runtime, article_id: str) -> tuple[dict, list[dict], list
     with rt.engine.begin() as conn:
         article = get_article(conn, article_id)
         audit = audit_entries(conn, article_id)
-    labels = {"create": "ingested", "submit": "submitted", "publish": "publish requested",
-              "publish_due": "publish requested (schedule)", "rendered": "published"}
-    steps = [{"at": iso(e["at"]), "service": "ingest", "step": labels.get(e["action"], e["action"]),
-              "detail": f"{e['from_state'] or '-'} → {e['to_state']} by {e['actor']}" + (f" ({e['note']})" if e["note"] else "")}
-             for e in audit]
+    # Each step names what happened (``step``: an audit action, a render action or "webhook") and carries
+    # its facts; the page words them in the editor's language (templates/timeline.html).
+    steps = [{"at": iso(e["at"]), "service": "ingest", "step": e["action"], "from_state": e["from_state"],
+              "to_state": e["to_state"], "actor": e["actor"], "note": e["note"]} for e in audit]
     problems = []
     renders, error = _get("rendering", f"/api/articles/{article_id}/renders")
     if error:
         problems.append(error)
     for r in (renders or {}).get("renders", []):
-        steps.append({"at": r["at"], "service": "rendering", "step": r["action"],
-                      "detail": f"revision {r['revision']}: {r['files_written']} files in {r['duration_ms']} ms"})
+        steps.append({"at": r["at"], "service": "rendering", "step": r["action"], "revision": r["revision"],
+                      "files": r["files_written"], "ms": r["duration_ms"]})
     deliveries, error = _get("notification", f"/api/deliveries?article_id={article_id}")
     if error:
         problems.append(error)
     for d in (deliveries or {}).get("deliveries", []):
         for a in d.get("attempt_log", []):
-            steps.append({"at": a["started_at"], "service": "notification", "step": f"webhook {d['event_type']}",
-                          "detail": f"attempt {a['number']}: {a['status_code'] or a['error']} in {a['latency_ms']} ms ({d['webhook_id']})"})
+            steps.append({"at": a["started_at"], "service": "notification", "step": "webhook",
+                          "event_type": d["event_type"], "attempt": a["number"],
+                          "result": a["status_code"] or a["error"], "ms": a["latency_ms"], "webhook_id": d["webhook_id"]})
     steps.sort(key=lambda s: s["at"])
     return article, steps, problems

@@ -13,6 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from shared.errors import InvalidInput, NotFound
 from shared.events import PasswordResetRequested, aware, iso, utcnow
+from shared.i18n import LOCALES
 from shared.outbox import emit
 from shared.runtime import Runtime
 from shared.workflow import Role
@@ -29,18 +30,21 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
 
 def create_user(conn: Connection, email: str, password: str, role: str, name: str | None = None,
-                lang: str = "en", with_token: bool = False) -> dict:
+                lang: str = "en", with_token: bool = False, language: str | None = None) -> dict:
     """Create an account (scrypt password hash); with ``with_token`` the result carries a personal API token once."""
     email = email.strip().lower()
     if not _EMAIL.match(email):
         raise InvalidInput("email", f"{email!r} is not an email address")
     if role not in ROLES:
         raise InvalidInput("role", f"must be one of {', '.join(ROLES)}")
+    if language is not None and language not in LOCALES:
+        raise InvalidInput("language", f"must be one of {', '.join(LOCALES)}, or empty to follow the browser")
     _check_password(password)
     if conn.execute(select(users.c.id).where(users.c.email == email)).first():
         raise InvalidInput("email", f"{email} already has an account", status=409)
     token = secrets.token_urlsafe(24) if with_token else None
-    row = {"email": email, "name": name or email.split("@")[0], "role": role, "lang": lang, "active": True,
+    row = {"email": email, "name": name or email.split("@")[0], "role": role, "lang": lang, "language": language,
+           "active": True,
            "password_hash": generate_password_hash(password), "created_at": utcnow(),
            "token_hash": _token_hash(token) if token else None}
     conn.execute(users.insert().values(**row))
@@ -185,3 +189,10 @@ def reset_password(conn: Connection, reset_id: str | None, new: str) -> str | No
                                                     password_resets.c.used_at.is_(None))).values(used_at=utcnow()))
     conn.execute(update(users).where(users.c.email == reset["email"]).values(password_hash=generate_password_hash(new)))
     return reset["email"]
+
+
+def set_language(conn: Connection, email: str, language: str | None) -> None:
+    """Set the language of an account's editor pages (None: follow the browser); InvalidInput for others."""
+    if language is not None and language not in LOCALES:
+        raise InvalidInput("language", f"must be one of {', '.join(LOCALES)}, or empty to follow the browser")
+    conn.execute(update(users).where(users.c.email == email.strip().lower()).values(language=language))

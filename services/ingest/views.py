@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from urllib.parse import urlsplit
 
 import flask_login
 import redis
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from kombu.exceptions import OperationalError
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_babel import format_decimal, ngettext, refresh
 from sqlalchemy import select
 
 from shared import tasks
@@ -24,6 +28,7 @@ from shared.auth import csrf, current_user, login_required, public, read_passwor
 from shared.errors import ApiError, Conflict, InvalidInput, NotFound, PreconditionFailed
 from shared.events import utcnow
 from shared.db import read_only
+from shared.i18n import LOCALE_NAMES, LOCALES, label, language_name, localised_datetime, search_fold
 from shared.markup import markdown_to_html
 from shared.media import media_store
 from shared.runtime import runtime
@@ -42,21 +47,47 @@ bp = Blueprint("ingest_ui", __name__)
 EDITORS = (Role.EDITOR.value, Role.ADMIN.value)
 
 ACTION_LABELS = {
-    "submit": "Submit for review", "request_changes": "Request changes", "approve": "Approve",
-    "schedule": "Schedule", "unschedule": "Unschedule", "publish": "Publish", "unpublish": "Unpublish",
-    "archive": "Archive", "restore": "Restore",
+    "submit": _l("Submit for review"), "request_changes": _l("Request changes"), "approve": _l("Approve"),
+    "schedule": _l("Schedule"), "unschedule": _l("Unschedule"), "publish": _l("Publish"), "unpublish": _l("Unpublish"),
+    "archive": _l("Archive"), "restore": _l("Restore"),
 }
 ACTION_DONE = {
-    "submit": "Submitted for review; editors have been told.",
-    "request_changes": "Changes requested: the article is a draft again.",
-    "approve": "Approved: ready to publish or schedule.",
-    "schedule": "Scheduled: it publishes by itself at the chosen time.",
-    "unschedule": "Unscheduled: back to approved.",
-    "publish": "Publishing: the page goes live as soon as rendering answers (reload to see its public URL).",
-    "unpublish": "Unpublished: the page is being taken off the site.",
-    "archive": "Archived.",
-    "restore": "Restored as a draft.",
+    "submit": _l("Submitted for review; editors have been told."),
+    "request_changes": _l("Changes requested: the article is a draft again."),
+    "approve": _l("Approved: ready to publish or schedule."),
+    "schedule": _l("Scheduled: it publishes by itself at the chosen time."),
+    "unschedule": _l("Unscheduled: back to approved."),
+    "publish": _l("Publishing: the page goes live as soon as rendering answers (reload to see its public URL)."),
+    "unpublish": _l("Unpublished: the page is being taken off the site."),
+    "archive": _l("Archived."),
+    "restore": _l("Restored as a draft."),
 }
+
+
+# The audit log's notes are written in English by the domain layer (services.ingest.commands,
+# schedule); the known ones are shown in the editor's language, anything else as written.
+_AUDIT_NOTES = (
+    (re.compile(r"^approves revision (\d+)$"), _l("approves revision %(n)s")),
+    (re.compile(r"^ships revision (\d+)$"), _l("ships revision %(n)s")),
+    (re.compile(r"^implicit approval of revision (\d+) by publishing$"), _l("implicit approval of revision %(n)s by publishing")),
+    (re.compile(r"^revision (\d+) waits for approval$"), _l("revision %(n)s waits for approval")),
+    (re.compile(r"^revision (\d+) stays approved$"), _l("revision %(n)s stays approved")),
+    (re.compile(r"^revision (\d+) stays scheduled$"), _l("revision %(n)s stays scheduled")),
+    (re.compile(r"^revision (\d+) stays live$"), _l("revision %(n)s stays live")),
+    (re.compile(r"^late: published (\d+) s after its scheduled time$"), _l("late: published %(n)s s after its scheduled time")),
+)
+
+
+def audit_note(note: str | None) -> str:
+    """An audit note in the editor's language: each known "; "-separated part translated, others as they are."""
+    parts = []
+    for part in (note or "").split("; "):
+        for pattern, text in _AUDIT_NOTES:
+            if match := pattern.match(part):
+                part = str(text) % {"n": match[1]}
+                break
+        parts.append(part)
+    return "; ".join(parts)
 
 
 def _user() -> dict:
@@ -98,7 +129,7 @@ def article_list():
 
 def _article_form(conn, languages, *, exclude_group: str | None = None) -> forms.ArticleForm:
     form = forms.article_form(languages)
-    form.lang.choices = [(code, code) for code in languages]
+    form.lang.choices = [(code, language_name(code)) for code in languages]
     form.author_id.choices = forms.author_choices(conn)
     form.translation_of.choices = forms.source_choices(conn, exclude_group)
     form.featured_image.choices = forms.featured_choices(conn)
@@ -151,9 +182,9 @@ def new_article():
     except InvalidInput as exc:
         forms.attach_error(form, exc, lang=form.lang.data, rows=rows)
     except Conflict as exc:
-        form.translation_of.errors = [f"{exc}; or pick another language"]
+        form.translation_of.errors = [gettext("%(problem)s; or pick another language", problem=exc)]
     else:
-        flash(f"Created “{article['title']}” as a draft (revision 1).")
+        flash(gettext("Created “%(title)s” as a draft (revision 1).", title=article["title"]))
         return redirect(url_for(".article_page", article_id=article["id"]), 303)
     forms.pad_references(form)
     return _render_form(form, status=422)
@@ -199,13 +230,16 @@ def edit_article(article_id: str):
         return _render_form(form, article=article, status=exc.status)
     else:
         if saved["revision"] == article["revision"]:
-            flash(f"Nothing changed; the article stays at revision {saved['revision']}.")
+            flash(gettext("Nothing changed; the article stays at revision %(n)s.", n=saved["revision"]))
         elif article["state"] in (State.APPROVED, State.SCHEDULED) and article["approved_revision"]:
-            flash(f"Saved as revision {saved['revision']}. Revision {article['approved_revision']} stays "
-                  f"{article['state']}; this revision waits for an editor's approval.")
+            flash(gettext("Saved as revision %(n)s. Revision %(approved)s stays %(state)s; this revision waits for an "
+                    "editor's approval.", n=saved["revision"], approved=article["approved_revision"],
+                    state=label(article["state"])))
+        elif saved["published_revision"]:
+            flash(gettext("Saved as revision %(n)s. The live page keeps the published revision until an editor publishes "
+                    "this one.", n=saved["revision"]))
         else:
-            live = " The live page keeps the published revision until an editor publishes this one." if saved["published_revision"] else ""
-            flash(f"Saved as revision {saved['revision']}.{live}")
+            flash(gettext("Saved as revision %(n)s.", n=saved["revision"]))
         return redirect(url_for(".article_page", article_id=article_id), 303)
     forms.pad_references(form)
     return _render_form(form, article=article, status=422)
@@ -231,10 +265,11 @@ def _article_page(article_id: str, transition_form: forms.TransitionForm | None 
                 start, end = int(raw["from"]), int(raw["to"])
                 diff = queries.diff(conn, article_id, start, end)
             except ValueError:
-                errors["from"] = "Choose two revisions from the lists"
+                errors["from"] = gettext("Choose two revisions from the lists")
             except NotFound:
                 missing = end if not 1 <= end <= article["revision"] else start
-                errors["to"] = f"Revision {missing} does not exist; choose one of 1 to {article['revision']}"
+                errors["to"] = gettext("Revision %(n)s does not exist; choose one of 1 to %(last)s", n=missing,
+                                 last=article["revision"])
         shown = _preview_target(conn, article, group)
     last = article["revision"]
     selected = {"from": raw["from"] or str(max(1, last - 1)), "to": raw["to"] or str(last)}
@@ -242,7 +277,7 @@ def _article_page(article_id: str, transition_form: forms.TransitionForm | None 
         "article.html", article=article, audit=audit, revisions=revisions, group=group, diff=diff, preview=shown,
         imported=dict(imported) if imported else None, actions=_actions(article["state"], _user()["role"]),
         labels=ACTION_LABELS, form=transition_form or forms.TransitionForm(formdata=None), errors=errors,
-        selected=selected, role=_user()["role"], config_languages=runtime().settings.languages,
+        selected=selected, role=_user()["role"], config_languages=runtime().settings.languages, audit_note=audit_note,
     ), (400 if errors else status)
 
 
@@ -294,25 +329,26 @@ def post_transition(article_id: str):
         form.publish_at.errors = [exc.message]
         return _article_page(article_id, form, status=422)
     except PreconditionFailed as exc:
-        flash(f"Not done: {exc.message}.", "error")
+        flash(gettext("Not done: %(problem)s.", problem=exc.message), "error")
     except Conflict as exc:
-        flash(f"Not possible now: {exc.message}.", "error")
+        flash(gettext("Not possible now: %(problem)s.", problem=exc.message), "error")
     except ForbiddenTransition as exc:
-        flash(f"Refused: your role ({user['role']}) may not {ACTION_LABELS.get(action, action).lower()}; "
-              f"ask an editor ({exc}).", "error")
+        flash(gettext("Refused: your role (%(role)s) may not %(action)s; ask an editor (%(problem)s).", role=label(user["role"]),
+                action=str(ACTION_LABELS.get(action, action)).lower(), problem=exc), "error")
     except IllegalTransition as exc:
-        flash(f"Not possible now: {exc}. Reload the page to see its current state.", "error")
+        flash(gettext("Not possible now: %(problem)s. Reload the page to see its current state.", problem=exc), "error")
     except UnknownAction as exc:
-        flash(f"Unknown button: {exc}.", "error")
+        flash(gettext("Unknown button: %(problem)s.", problem=exc), "error")
     else:
-        when = f" ({publish_at:%Y-%m-%d %H:%M} UTC)" if publish_at else ""
-        flash(f"{ACTION_DONE[action]}{when} State: {before} → {article['state']}.")
+        when = " (" + gettext("%(when)s UTC", when=localised_datetime(publish_at)) + ")" if publish_at else ""
+        flash(gettext("%(done)s%(when)s State: %(before)s → %(after)s.", done=ACTION_DONE[action], when=when,
+                before=label(before), after=label(article["state"])))
     return redirect(url_for(".article_page", article_id=article_id), 303)
 
 
 def _import_form(conn, languages) -> forms.ImportForm:
     form = forms.ImportForm()
-    form.lang.choices = [("", "detect from the text")] + [(code, code) for code in languages]
+    form.lang.choices = [("", gettext("detect from the text"))] + [(code, language_name(code)) for code in languages]
     form.translation_of.choices = forms.source_choices(conn)
     return form
 
@@ -343,14 +379,16 @@ def import_page():
         # "body", "author", "title", "references[n]...": parts of the page, so next to where it came from.
         forms.attach_error(form, exc, fallback="file" if uploaded else "text", label=False)
     except Conflict as exc:
-        form.translation_of.errors = [f"{exc}; or pick another group"]
+        form.translation_of.errors = [gettext("%(problem)s; or pick another group", problem=exc)]
     else:
         if result["outcome"] == "created":
-            flash(f"Imported “{article['title']}” ({article['lang']}, {len(page.references)} references) as a draft.")
+            flash(ngettext("Imported “%(title)s” (%(language)s, %(num)d reference) as a draft.",
+                           "Imported “%(title)s” (%(language)s, %(num)d references) as a draft.",
+                           len(page.references), title=article["title"], language=language_name(article["lang"])))
         else:
-            flash(f"Not imported again: {result['note']}.", "warning" if result["outcome"] == "duplicate" else "message")
+            flash(gettext("Not imported again: %(note)s.", note=result["note"]), "warning" if result["outcome"] == "duplicate" else "message")
         for warning in page.warnings:
-            flash(f"Import warning: {warning}", "warning")
+            flash(gettext("Import warning: %(warning)s", warning=warning), "warning")
         return redirect(url_for(".article_page", article_id=article["id"]), 303)
     return render_template("import.html", form=form), 422
 
@@ -365,21 +403,22 @@ def import_wxr_page():
     rt = runtime()
     request.max_content_length = wxr_jobs.MAX_UPLOAD_BYTES
     form = forms.WxrForm()
-    form.default_lang.choices = [(code, code) for code in rt.settings.languages]
+    form.default_lang.choices = [(code, language_name(code)) for code in rt.settings.languages]
     if request.method == "GET":
         return render_template("import_wxr.html", form=form)
     if not form.validate_on_submit():
         return render_template("import_wxr.html", form=form), 400
     upload = form.file.data
     if not (upload and getattr(upload, "filename", "")):
-        form.file.errors = ["Choose the .xml file WordPress exported (Tools → Export → Posts or All content)"]
+        form.file.errors = [gettext("Choose the .xml file WordPress exported (Tools → Export → Posts or All content)")]
         return render_template("import_wxr.html", form=form), 422
     user = _user()
     path, size = wxr_jobs.save_upload(rt, upload.stream)
     if form.background.data or size > wxr_jobs.INLINE_MAX_BYTES:
         job_id = wxr_jobs.create_job(rt, path, size, upload.filename, default_lang=form.default_lang.data or None,
                                      actor=user["email"], role=user["role"])
-        flash(f"Importing {upload.filename} ({size:,} bytes) in the background; this page follows it.")
+        flash(gettext("Importing %(file)s (%(size)s bytes) in the background; this page follows it.", file=upload.filename,
+                size=format_decimal(size)))
         return redirect(url_for(".wxr_job_page", job_id=job_id), 303)
     try:
         summary = wxr.import_wxr(rt, path, default_lang=form.default_lang.data or None,
@@ -390,8 +429,9 @@ def import_wxr_page():
     finally:
         path.unlink(missing_ok=True)
     counts = summary["counts"]
-    flash(f"WordPress import: {counts['created']} article(s) created, {counts['already_imported']} already imported, "
-          f"{counts['skipped']} skipped, {counts['failed']} failed.")
+    flash(gettext("WordPress import: %(created)s created, %(already)s already imported, %(skipped)s skipped, %(failed)s failed.",
+            created=counts["created"], already=counts["already_imported"], skipped=counts["skipped"],
+            failed=counts["failed"]))
     approved = [row for row in summary["created"] if row["state"] == State.APPROVED]
     return render_template("wxr_summary.html", summary=summary, approved=approved,
                            publish_form=forms.PublishImportedForm())
@@ -427,9 +467,9 @@ def restart_wxr_job(job_id: str):
     except NotFound as exc:
         abort(404, exc.message)
     except Conflict as exc:
-        flash(f"Not started again: {exc.message}.", "error")
+        flash(gettext("Not started again: %(problem)s.", problem=exc.message), "error")
     else:
-        flash("Started again: posts already imported are skipped.")
+        flash(gettext("Started again: posts already imported are skipped."))
     return redirect(url_for(".wxr_job_page", job_id=job_id), 303)
 
 
@@ -449,10 +489,11 @@ def publish_imported():
                                site_url=rt.settings.site_url)
             done += 1
         except NotFound:
-            flash(f"Article {article_id} no longer exists; skipped.", "error")
+            flash(gettext("Article %(id)s no longer exists; skipped.", id=article_id), "error")
         except (ForbiddenTransition, IllegalTransition) as exc:
-            flash(f"Article {article_id} was not published: {exc}.", "error")
-    flash(f"Publishing {done} imported article(s); each page goes live as soon as rendering answers.")
+            flash(gettext("Article %(id)s was not published: %(problem)s.", id=article_id, problem=exc), "error")
+    flash(ngettext("Publishing %(num)d imported article; its page goes live as soon as rendering answers.",
+                   "Publishing %(num)d imported articles; each page goes live as soon as rendering answers.", done))
     return redirect(url_for(".article_list", state=State.PUBLISHING.value if done else ""), 303)
 
 
@@ -470,7 +511,7 @@ def timeline(article_id: str):
     with runtime().engine.begin() as conn:
         _load(conn, article_id)
     article, steps, problems = build_timeline(runtime(), article_id)
-    return render_template("timeline.html", article=article, steps=steps, problems=problems)
+    return render_template("timeline.html", article=article, steps=steps, problems=problems, audit_note=audit_note)
 
 
 def _safe_next(target: str | None) -> str:
@@ -500,28 +541,51 @@ def login():
             per_account.check(account=account)
             per_address.check(address=address)
         except TooManyAttempts as exc:
-            form.password.errors.append(f"Too many failed attempts; try again in {exc.retry_after} s")
+            form.password.errors.append(gettext("Too many failed attempts; try again in %(seconds)s s", seconds=exc.retry_after))
             return render_template("login.html", form=form), 429, {"Retry-After": str(exc.retry_after)}
         with runtime().engine.begin() as conn:
             user = users.authenticate(conn, form.email.data, form.password.data)
         if user is None:
             per_account.fail(account=account)
             per_address.fail(address=address)
-            form.password.errors.append("Wrong email or password; check both and try again")
+            form.password.errors.append(gettext("Wrong email or password; check both and try again"))
         else:
             try:
                 opened = sessions().open(user)
             except redis.RedisError:
-                form.password.errors.append("Logging in is not possible right now (the session store does not "
-                                            "answer); try again in a minute")
+                form.password.errors.append(gettext("Logging in is not possible right now (the session store does not "
+                                              "answer); try again in a minute"))
                 return render_template("login.html", form=form), 503
             session.clear()
             flask_login.login_user(opened)
             with runtime().engine.begin() as conn:
                 users.record_login(conn, user["email"])
-            flash(f"Logged in as {user['name']}.")
+            flash(gettext("Logged in as %(name)s.", name=user["name"]))
             return redirect(_safe_next(request.args.get("next")))
     return render_template("login.html", form=form), 200 if request.method == "GET" else 400 if form.errors else 200
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@login_required()
+def settings_page():
+    """The editor's own settings: the language of the editor pages (or the browser's)."""
+    user = _user()
+    form = forms.LanguageForm()
+    form.language.choices = [("", gettext("The browser's language"))] + [(code, LOCALE_NAMES[code]) for code in LOCALES]
+    if request.method == "GET":
+        form.language.data = user.get("language") or ""
+        return render_template("settings.html", form=form)
+    if not form.validate_on_submit():
+        return render_template("settings.html", form=form), 400
+    language = form.language.data or None
+    with runtime().engine.begin() as conn:
+        users.set_language(conn, user["email"], language)
+    sessions().set_language(user["email"], language)
+    flask_login.current_user.language = language
+    refresh()  # the confirmation below already speaks the new language
+    flash(gettext("Your editor pages are now in %(language)s.", language=LOCALE_NAMES[language]) if language
+          else gettext("Your editor pages now follow your browser's language."))
+    return redirect(url_for(".settings_page"), 303)
 
 
 @bp.post("/logout")
@@ -533,7 +597,7 @@ def logout():
         sessions().end(user.id)
     flask_login.logout_user()
     session.clear()
-    flash("Logged out.")
+    flash(gettext("Logged out."))
     return redirect(current_app.config["LOGIN_URL"])
 
 

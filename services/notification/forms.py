@@ -1,6 +1,7 @@
 """Forms of the notification pages: subscriptions and the buttons of the delivery log."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField, widgets
 
@@ -15,13 +16,13 @@ class Checkboxes(SelectMultipleField):
 class SubscriptionForm(FlaskForm):
     """A webhook subscription: receiver URL, events, languages, owner."""
 
-    url = StringField("Receiver URL")
-    events = Checkboxes("Events")
-    languages = Checkboxes("Languages (none ticked: every language)")
-    description = TextAreaField("Description")
-    owner_email = StringField("Owner's email (told when the subscription is disabled)")
-    owner_lang = SelectField("Owner's language")
-    enabled = BooleanField("Enabled", default=True)
+    url = StringField(_l("Receiver URL"))
+    events = Checkboxes(_l("Events"))
+    languages = Checkboxes(_l("Languages (none ticked: every language)"))
+    description = TextAreaField(_l("Description"))
+    owner_email = StringField(_l("Owner's email (told when the subscription is disabled)"))
+    owner_lang = SelectField(_l("Owner's language"))
+    enabled = BooleanField(_l("Enabled"), default=True)
 
 
 class ActionForm(FlaskForm):

@@ -71,13 +71,9 @@ def _describe(rule) -> str:
     return f"{rule} (any port)"
 
 
-def url_hint(allowlist: tuple = ()) -> str:
-    """What a webhook URL may be under this ``WEBHOOK_ALLOWLIST``, in words for the subscription form."""
-    refused = "Private, loopback and other non-public addresses are refused"
-    if not allowlist:
-        return f"An http:// or https:// URL. {refused}."
-    return (f"An http:// or https:// URL. {refused}, except these, which WEBHOOK_ALLOWLIST lets through: "
-            + ", ".join(_describe(rule) for rule in allowlist) + ".")
+def allowlist_entries(allowlist: tuple) -> str:
+    """The ``WEBHOOK_ALLOWLIST`` entries in words, for the subscription form's hint."""
+    return ", ".join(_describe(rule) for rule in allowlist)
 
 
 def check_url(url: str, allowlist: tuple = (), resolver=socket.getaddrinfo) -> Target:

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from sqlalchemy import select
 
 from shared.auth import current_user, login_required
 from shared.errors import InvalidInput
+from shared.i18n import language_name
 from shared.runtime import runtime
 
 from . import status as svc
@@ -52,7 +54,7 @@ def request_page(group_id: str):
     if view is None:
         abort(404)
     form = RequestForm()
-    form.lang.choices = [(code, code) for code, cell in view["languages"].items()
+    form.lang.choices = [(code, language_name(code)) for code, cell in view["languages"].items()
                          if code != view["source_lang"] and cell["status"] in svc.REQUESTABLE]
     if request.method == "GET" and request.args.get("lang"):
         form.lang.data = request.args["lang"]
@@ -68,7 +70,7 @@ def request_page(group_id: str):
             status = 400
         else:
             who = data["translator"] or data["vendor"]
-            flash(f"The {data['lang']} translation was requested from {who}.")
+            flash(gettext("The %(language)s translation was requested from %(who)s.", language=language_name(data["lang"]), who=who))
             return redirect(url_for(".dashboard"))
     elif request.method == "POST":
         status = 400

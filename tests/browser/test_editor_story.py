@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from babel import Locale
 from standardwebhooks.webhooks import Webhook
 
 from tests.browser.a11y import check_no_sideways_scroll, check_page
@@ -107,7 +108,9 @@ def test_import_edit_review_publish_translate(page, phone, stack, receiver, shot
     # Request the translation from a vendor on the dashboard.
     page.goto(stack.url("translation_status") + "/")
     row = page.locator("tr", has=page.locator(f"a[href='{public_url}']"))
-    row.get_by_role("link", name=f"Request the {target_lang} translation").click()
+    row.get_by_role("link", name=f"Request the {Locale.parse(target_lang).get_display_name('en')} translation").click()
+    page.wait_for_url("**/request?**")
+    page.wait_for_load_state()
     check_page(page)
     page.get_by_label("Vendor name").fill("Acme Translations")
     page.get_by_label("Due date").fill("2026-12-20")
@@ -132,7 +135,7 @@ def test_import_edit_review_publish_translate(page, phone, stack, receiver, shot
 
     def in_review():
         page.goto(stack.url("translation_status") + "/")
-        return "in_review" in page.locator("tr", has=page.locator(f"a[href='{public_url}']")).inner_text()
+        return "in review" in page.locator("tr", has=page.locator(f"a[href='{public_url}']")).inner_text()
 
     wait_for(in_review, timeout=30, message="the dashboard to show the delivered translation in review")
     page.screenshot(path=str(shots / "07-translation-dashboard-in-review.png"), full_page=True)

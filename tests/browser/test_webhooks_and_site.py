@@ -57,11 +57,11 @@ def test_webhook_subscription_test_event_and_delivery_log(page, stack, receiver,
     page.goto(stack.url("notification") + "/subscriptions")
     check_page(page)
     page.get_by_label("Receiver URL").fill("http://10.1.2.3/hook")
-    page.get_by_label("article.published").check()
+    page.get_by_label("article published").check()
     page.get_by_role("button", name="Create subscription").click()
     assert "WEBHOOK_ALLOWLIST" in page.locator("#url-error").inner_text(), "the error is next to the field"
     page.get_by_label("Receiver URL").fill(receiver.url + "/browser")
-    page.get_by_label("article.published").check()
+    page.get_by_label("article published").check()
     page.get_by_role("button", name="Create subscription").click()
     secret = page.locator("#secret").inner_text()
     assert re.fullmatch(r"whsec_[A-Za-z0-9+/=]+", secret)

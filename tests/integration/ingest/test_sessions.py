@@ -130,3 +130,36 @@ def test_wrong_bearer_tokens_are_throttled_per_address(apps):
                               headers={"Authorization": "Bearer guess"}).status_code for _ in range(4)]
         assert answers == [401, 401, 401, 429], answers
         time.sleep(4.5)
+
+
+def _set_language(client, value):
+    page = client.get("/settings")
+    token = html.fromstring(page.data).xpath("string(//input[@name='csrf_token']/@value)")
+    return client.post("/settings", data={"language": value, "csrf_token": token}, follow_redirects=True)
+
+
+def test_the_language_setting_applies_at_once_on_every_service_and_outlives_the_session(apps):
+    ingest, translation = apps
+    email = _account(ingest)
+    client = ingest.test_client()
+    _login(client, email)
+    assert html.fromstring(client.get("/articles", headers={"Accept-Language": "ru"}).data).xpath("//h1/text()") == ["Статьи"]
+    saved = _set_language(client, "tr")
+    assert "Editör sayfalarınız artık şu dilde: Türkçe." in saved.get_data(as_text=True), "the confirmation is in Turkish"
+    other = translation.test_client()
+    other.set_cookie("pipeline_session", _cookie(_login(ingest.test_client(), email)).split(";")[0].split("=", 1)[1])
+    page = html.fromstring(other.get("/", headers={"Accept-Language": "ru"}).data)
+    assert page.xpath("//h1/text()") == ["Çeviriler"] and page.xpath("string(/html/@lang)") == "tr"
+    with ingest.extensions["pipeline"].engine.begin() as conn:
+        assert users.authenticate(conn, email, PASSWORD)["language"] == "tr"
+    _set_language(client, "")
+    assert html.fromstring(client.get("/articles", headers={"Accept-Language": "ru"}).data).xpath("//h1/text()") == ["Статьи"]
+
+
+def test_an_unknown_language_is_refused_next_to_the_field(apps):
+    ingest, _ = apps
+    client = ingest.test_client()
+    _login(client, _account(ingest))
+    refused = _set_language(client, "de")
+    assert refused.status_code == 400
+    assert html.fromstring(refused.data).xpath("string(//p[@id='language-error'])") == "Not a valid choice."

@@ -40,14 +40,15 @@ def test_wxr_upload_pairs_translations_and_reimport_creates_nothing(stack):
     export = _unique("wxr-wpml.xml")
     first = _upload(admin, stack, export)
     assert first.status_code == 200, _error(first, "file")
-    assert any("4 article(s) created" in f for f in _flashes(first))
+    assert any("WordPress import: 4 created" in f for f in _flashes(first))
     doc = _doc(first)
     rows = {r.xpath("string(td[1])"): (r.xpath("string(td[2])"), r.xpath("string(td[4])"))
             for r in doc.xpath("//table[@id='created']/tbody/tr")}
-    assert rows == {"Caspian Pipelines After the War": ("en", "approved"),
-                    "Savaştan Sonra Hazar Boru Hatları": ("tr", "in_review"),
-                    "Water and Diplomacy in Central Asia": ("en", "approved"),
-                    "Вода и дипломатия в Центральной Азии": ("ru", "draft")}
+    # Languages by name and states by label, as the (English) editor reads them.
+    assert rows == {"Caspian Pipelines After the War": ("English", "approved"),
+                    "Savaştan Sonra Hazar Boru Hatları": ("Turkish", "in review"),
+                    "Water and Diplomacy in Central Asia": ("English", "approved"),
+                    "Вода и дипломатия в Центральной Азии": ("Russian", "draft")}
     assert len(doc.xpath("//ul[@id='skipped']/li")) == 3
     ids = {r.xpath("string(td[1])"): r.xpath("string(td[1]/a/@href)").rsplit("/", 1)[1]
            for r in doc.xpath("//table[@id='created']/tbody/tr")}
@@ -62,14 +63,14 @@ def test_wxr_upload_pairs_translations_and_reimport_creates_nothing(stack):
 
     before = _count(stack)
     again = _upload(admin, stack, export)
-    assert again.status_code == 200 and any("0 article(s) created, 4 already imported" in f for f in _flashes(again))
+    assert again.status_code == 200 and any("WordPress import: 0 created, 4 already imported" in f for f in _flashes(again))
     assert _count(stack) == before
 
     publish = _doc(first).xpath("//form[contains(@action, '/import-wxr/publish')]")[0]
     values = publish.form_values()
     assert sorted(v for k, v in values if k == "article_id") == sorted([caspian_en["id"], water["id"]])
     done = admin.post(stack.url("ingest") + publish.get("action"), data=values, timeout=10)
-    assert any("Publishing 2 imported article(s)" in f for f in _flashes(done))
+    assert any("Publishing 2 imported articles" in f for f in _flashes(done))
     for article_id in (caspian_en["id"], water["id"]):
         wait_for(lambda: stack.api("ingest", "GET", f"/api/articles/{article_id}").json()["state"] == "published",
                  timeout=30, message="imported article published")
@@ -108,7 +109,7 @@ def test_a_messy_export_imports_with_a_per_post_report(stack):
     admin = login(stack, *ADMIN)
     resp = _upload(admin, stack, _unique("wxr-polylang-messy.xml"))
     assert resp.status_code == 200
-    assert any("7 article(s) created, 0 already imported, 0 skipped, 1 failed" in f for f in _flashes(resp))
+    assert any("WordPress import: 7 created, 0 already imported, 0 skipped, 1 failed" in f for f in _flashes(resp))
     doc = _doc(resp)
     failed = [[td.text_content() for td in r.xpath("td")] for r in doc.xpath("//table[@id='failed']/tbody/tr")]
     assert len(failed) == 1 and failed[0][2] == "title" and "title in WordPress" in failed[0][4]

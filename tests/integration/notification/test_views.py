@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import requests
+from babel import Locale
 from lxml import html
 
 from tests.helpers import wait_for
@@ -94,7 +95,9 @@ def test_one_login_opens_every_services_pages(stack, browser):
     dash = browser.get(stack.url("translation_status") + "/", timeout=5)
     assert dash.status_code == 200
     doc = html.fromstring(dash.content)
-    assert [th.text for th in doc.xpath("//thead//th")][1:] == list(stack.settings.languages)
+    # One column per language, headed by its name in the editor's language (English here).
+    assert [th.text for th in doc.xpath("//thead//th")][1:] == [Locale.parse(c).get_display_name("en")
+                                                                 for c in stack.settings.languages]
     nav = doc.xpath("//header//nav//a/@href")
     assert stack.url("notification") + "/subscriptions" in nav and stack.url("ingest") + "/articles" in nav
     out = browser.post(stack.url("ingest") + "/logout", data={"csrf_token": _csrf(dash)}, timeout=5, allow_redirects=False)

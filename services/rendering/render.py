@@ -55,6 +55,14 @@ def excerpt(body_html: str, limit: int = DESCRIPTION_CHARS) -> str:
     return words[:limit].rsplit(" ", 1)[0] + "…"
 
 
+def site_identity(settings, lang: str) -> dict:
+    """The site's identity in ``lang`` (``SITE_NAME`` and friends), the logo as an absolute URL."""
+    site = settings.site.for_lang(lang, default_name=i18n.labels(lang)["site_name"])
+    if site["logo_url"].startswith("/"):
+        site["logo_url"] = settings.site_url + site["logo_url"]
+    return site
+
+
 def search_page(**context) -> str:
     """The search results page (rendered per request by the app, never written to SITE_DIR)."""
     return _env.get_template("search.html").render(**context)
@@ -81,10 +89,7 @@ class Renderer:
 
     def site(self, lang: str) -> dict:
         """The site's identity in ``lang`` (``SITE_NAME`` and friends), the logo as an absolute URL."""
-        site = self.settings.site.for_lang(lang, default_name=i18n.labels(lang)["site_name"])
-        if site["logo_url"].startswith("/"):
-            site["logo_url"] = self.url(site["logo_url"])
-        return site
+        return site_identity(self.settings, lang)
 
     def publisher(self, lang: str) -> dict:
         """The JSON-LD publisher: the site as an Organization (with its logo when one is configured)."""

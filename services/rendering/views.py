@@ -77,11 +77,12 @@ def search_page(lang: str):
     t = i18n.labels(lang)
     pages_total = -(-results.total // search.PAGE_SIZE)
     heading = t["search_results"].format(q=query) if query else t["search_title"]
+    site = render.site_identity(settings, lang)
     body = render.search_page(
-        lang=lang, t=t, query=query, page=page, total=results.total,
+        lang=lang, t=t, site=site, query=query, page=page, total=results.total,
         languages=[(code, i18n.native_name(code)) for code in settings.languages],
-        heading=heading, title=f"{heading} – {t['site_name']}" if page == 1 else
-        f"{heading} – {t['page_n'].format(n=page)} – {t['site_name']}",
+        heading=heading, title=f"{heading} – {site['name']}" if page == 1 else
+        f"{heading} – {t['page_n'].format(n=page)} – {site['name']}",
         url=settings.site_url + (_search_path(lang, query, page) if query else f"/{lang}/search"),
         first=(page - 1) * search.PAGE_SIZE + 1,
         results=[{"url": page_path(h.lang, h.slug), "title": h.title, "snippet": h.snippet,

@@ -41,52 +41,54 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired(message=_l("Enter your password"))])
 
 
-_EMAIL_RULES = [DataRequired(message="Enter an email address"),
-                Regexp(r"^[^@\s]+@[^@\s]+$", message="Enter an email address, e.g. name@example.org")]
-_NEW_PASSWORD_RULES = [DataRequired(message="Enter a new password"),
-                       Length(min=10, message="Use at least 10 characters")]
+_EMAIL_RULES = [DataRequired(message=_l("Enter an email address")),
+                Regexp(r"^[^@\s]+@[^@\s]+$", message=_l("Enter an email address, e.g. name@example.org"))]
+_NEW_PASSWORD_RULES = [DataRequired(message=_l("Enter a new password")),
+                       Length(min=10, message=_l("Use at least 10 characters"))]
 
 
 class ChangePasswordForm(FlaskForm):
     """The current password and the new one, twice."""
 
-    current_password = PasswordField("Current password", validators=[DataRequired(message="Enter your current password")])
-    new_password = PasswordField("New password (at least 10 characters)", validators=_NEW_PASSWORD_RULES)
-    confirm = PasswordField("New password again", validators=[
-        DataRequired(message="Type the new password again"),
-        EqualTo("new_password", message="The two new passwords differ; type the same one twice")])
+    current_password = PasswordField(_l("Current password"),
+                                     validators=[DataRequired(message=_l("Enter your current password"))])
+    new_password = PasswordField(_l("New password (at least 10 characters)"), validators=_NEW_PASSWORD_RULES)
+    confirm = PasswordField(_l("New password again"), validators=[
+        DataRequired(message=_l("Type the new password again")),
+        EqualTo("new_password", message=_l("The two new passwords differ; type the same one twice"))])
 
 
 class ResetRequestForm(FlaskForm):
     """The address a reset link should go to."""
 
-    email = EmailField("Email", validators=_EMAIL_RULES)
+    email = EmailField(_l("Email"), validators=_EMAIL_RULES)
 
 
 class ResetPasswordForm(FlaskForm):
     """A new password, twice (the link names the account)."""
 
-    new_password = PasswordField("New password (at least 10 characters)", validators=_NEW_PASSWORD_RULES)
-    confirm = PasswordField("New password again", validators=[
-        DataRequired(message="Type the new password again"),
-        EqualTo("new_password", message="The two new passwords differ; type the same one twice")])
+    new_password = PasswordField(_l("New password (at least 10 characters)"), validators=_NEW_PASSWORD_RULES)
+    confirm = PasswordField(_l("New password again"), validators=[
+        DataRequired(message=_l("Type the new password again")),
+        EqualTo("new_password", message=_l("The two new passwords differ; type the same one twice"))])
 
 
 class NewUserForm(FlaskForm):
     """An account an admin creates."""
 
-    email = EmailField("Email", validators=_EMAIL_RULES)
-    name = StringField("Name")
-    role = SelectField("Role")
-    lang = SelectField("Language of their emails")
-    password = PasswordField("First password (at least 10 characters; they can change it)", validators=_NEW_PASSWORD_RULES)
+    email = EmailField(_l("Email"), validators=_EMAIL_RULES)
+    name = StringField(_l("Name"))
+    role = SelectField(_l("Role"))
+    lang = SelectField(_l("Language of their emails"))
+    password = PasswordField(_l("First password (at least 10 characters; they can change it)"),
+                             validators=_NEW_PASSWORD_RULES)
 
 
 class UserChangeForm(FlaskForm):
     """An admin's change to one account: its role, or active or not."""
 
-    role = SelectField("Role")
-    active = SelectField("Account", choices=[("1", "active"), ("0", "deactivated")])
+    role = SelectField(_l("Role"))
+    active = SelectField(_l("Account"), choices=[("1", _l("active")), ("0", _l("deactivated"))])
 
 
 class ReferenceRow(Form):
@@ -156,15 +158,15 @@ class LanguageForm(FlaskForm):
 class MediaUploadForm(FlaskForm):
     """An image for the media library; alt text and caption fields per language are added by ``media_form``."""
 
-    file = FileField("Image file (JPEG, PNG, WebP or GIF)",
+    file = FileField(_l("Image file (JPEG, PNG, WebP or GIF)"),
                      render_kw={"accept": "image/jpeg,image/png,image/webp,image/gif"})
-    credit = StringField("Credit (photographer, agency, licence)")
+    credit = StringField(_l("Credit (photographer, agency, licence)"))
 
 
 class MediaTextsForm(FlaskForm):
     """The alt texts, captions and credit of a library image (fields per language added by ``media_form``)."""
 
-    credit = StringField("Credit (photographer, agency, licence)")
+    credit = StringField(_l("Credit (photographer, agency, licence)"))
 
 
 def media_form(cls: type, languages: tuple[str, ...], **kwargs) -> FlaskForm:
@@ -174,8 +176,8 @@ def media_form(cls: type, languages: tuple[str, ...], **kwargs) -> FlaskForm:
         pass
 
     for lang in languages:
-        setattr(_MediaForm, f"alt_{lang}", StringField(f"Alt text in {lang}"))
-        setattr(_MediaForm, f"caption_{lang}", StringField(f"Caption in {lang}"))
+        setattr(_MediaForm, f"alt_{lang}", StringField(_l("Alt text in %(language)s", language=language_name(lang))))
+        setattr(_MediaForm, f"caption_{lang}", StringField(_l("Caption in %(language)s", language=language_name(lang))))
     return _MediaForm(**kwargs)
 
 
@@ -192,7 +194,7 @@ def featured_choices(conn: Connection) -> list[tuple[str, str]]:
     """Library images for the featured-image select, newest first, after "none"."""
     from .media import list_images
 
-    return [("", "— none —")] + [
+    return [("", str(_l("— none —")))] + [
         (i["id"], f"{i['filename']} ({i['width']}×{i['height']})" + (f" – {next(iter(i['alt'].values()))}" if i["alt"] else ""))
         for i in list_images(conn, 500)]
 

@@ -299,7 +299,8 @@ def _preview_target(conn, article: dict, group: list[dict]) -> dict:
                             queue=tasks.queue_for(tasks.RENDER_PREVIEW))
     except (OperationalError, redis.RedisError) as exc:
         log.error("preview of %s not requested: %s", target["id"], exc)
-        shown["error"] = "The preview cannot be requested right now (the task queue does not answer); reload in a minute."
+        shown["error"] = gettext("The preview cannot be requested right now (the task queue does not answer); "
+                                 "reload in a minute.")
     return shown
 
 
@@ -618,7 +619,9 @@ def account():
             forms.attach_error(form, exc)
             return render_template("account.html", form=form), 400
         ended = sessions().end_all(me["email"], keep=flask_login.current_user.id)
-        flash("Password changed." + (f" Your {ended} other session(s) have ended." if ended else ""))
+        flash(ngettext("Password changed. Your %(num)d other session has ended.",
+                       "Password changed. Your %(num)d other sessions have ended.", ended) if ended
+              else gettext("Password changed."))
         return redirect(url_for("ingest_ui.account"))
     return render_template("account.html", form=form), 400 if form.errors else 200
 
@@ -635,7 +638,8 @@ def password_reset_request():
         try:
             throttle.check(email=email, address=address)
         except TooManyAttempts as exc:
-            form.email.errors.append(f"Too many reset requests; try again in {exc.retry_after} s")
+            form.email.errors.append(gettext("Too many reset requests; try again in %(seconds)s s",
+                                             seconds=exc.retry_after))
             return render_template("password_reset_request.html", form=form), 429, {"Retry-After": str(exc.retry_after)}
         throttle.fail(email=email, address=address)  # every request counts, found or not
         with rt.transaction() as conn:
@@ -663,7 +667,7 @@ def password_reset(token: str):
         if email is None:
             return render_template("password_reset.html", form=None), 410, headers
         sessions().end_all(email)
-        flash("Your new password is set; log in with it.")
+        flash(gettext("Your new password is set; log in with it."))
         return redirect(current_app.config["LOGIN_URL"])
     return render_template("password_reset.html", form=form, email=usable["email"]), 400 if form.errors else 200, headers
 
@@ -671,7 +675,7 @@ def password_reset(token: str):
 def _change_form(email: str, **kwargs) -> forms.UserChangeForm:
     """One account's row form; the prefix keeps field ids unique on the page and stable across processes."""
     form = forms.UserChangeForm(prefix="u" + hashlib.sha256(email.encode()).hexdigest()[:10], **kwargs)
-    form.role.choices = [(r, r) for r in users.ROLES]
+    form.role.choices = [(r, label(r)) for r in users.ROLES]
     return form
 
 
@@ -692,8 +696,8 @@ def _users_page(new_form: forms.NewUserForm, status: int = 200):
 
 def _new_user_form() -> forms.NewUserForm:
     form = forms.NewUserForm()
-    form.role.choices = [(r, r) for r in users.ROLES]
-    form.lang.choices = [(code, code) for code in runtime().settings.languages]
+    form.role.choices = [(r, label(r)) for r in users.ROLES]
+    form.lang.choices = [(code, language_name(code)) for code in runtime().settings.languages]
     return form
 
 
@@ -714,7 +718,7 @@ def users_page():
     except InvalidInput as exc:
         forms.attach_error(form, exc)
         return _users_page(form, exc.status if exc.status != 422 else 400)
-    flash(f"Created the {row['role']} account {row['email']}.")
+    flash(gettext("Created the %(role)s account %(email)s.", role=label(row["role"]), email=row["email"]))
     return redirect(url_for("ingest_ui.users_page"))
 
 
@@ -725,19 +729,27 @@ def change_user_page(email: str):
     with runtime().engine.begin() as conn:
         rows = [r for r in users.list_users(conn) if r["email"] == email.lower()]
     if not rows:
-        abort(404, f"no account with email {email}")
+        abort(404, gettext("No account has the email %(email)s.", email=email))
     form = _change_form(rows[0]["email"])
     if not form.validate_on_submit():
-        flash(f"{email}: {'; '.join(e for errs in form.errors.values() for e in errs)}", "error")
+        flash(gettext("%(email)s not changed: %(problems)s", email=email,
+                      problems="; ".join(str(e) for errs in form.errors.values() for e in errs)), "error")
         return redirect(url_for("ingest_ui.users_page"))
     if email.lower() == _user()["email"]:
-        flash("You cannot change your own role or deactivate yourself here; ask another admin.", "error")
+        flash(gettext("You cannot change your own role or deactivate yourself here; ask another admin."), "error")
         return redirect(url_for("ingest_ui.users_page"))
     with runtime().engine.begin() as conn:
         row = users.change_user(conn, email, role=form.role.data, active=form.active.data == "1")
     ended = sessions().end_all(row["email"])
-    flash(f"{row['email']}: {row['role']}, {'active' if row['active'] else 'deactivated'}"
-          + (f"; {ended} session(s) ended." if ended else "."))
+    changed = {"email": row["email"], "role": label(row["role"])}
+    if row["active"]:
+        flash(ngettext("%(email)s: %(role)s, active; %(num)d session ended.",
+                       "%(email)s: %(role)s, active; %(num)d sessions ended.", ended, **changed) if ended
+              else gettext("%(email)s: %(role)s, active.", **changed))
+    else:
+        flash(ngettext("%(email)s: %(role)s, deactivated; %(num)d session ended.",
+                       "%(email)s: %(role)s, deactivated; %(num)d sessions ended.", ended, **changed) if ended
+              else gettext("%(email)s: %(role)s, deactivated.", **changed))
     return redirect(url_for("ingest_ui.users_page"))
 
 
@@ -772,15 +784,16 @@ def media_library():
                                             actor=_user()["email"])
     except InvalidInput as exc:
         if exc.field == "alt":
-            getattr(form, f"alt_{languages[0]}").errors = [f"Alt text {exc.message}"]
+            getattr(form, f"alt_{languages[0]}").errors = [gettext("Alt text %(problem)s", problem=exc.message)]
         else:
             forms.attach_error(form, exc, fallback="file", label=exc.field != "file")
         return _media_page(form, exc.status)
     if created:
-        flash(f"Added “{image['filename']}” ({image['width']}×{image['height']}) to the library; its metadata (camera, "
-              "GPS position) was removed.")
+        flash(gettext("Added “%(file)s” (%(width)s×%(height)s) to the library; its metadata (camera, GPS position) "
+                      "was removed.", file=image["filename"], width=image["width"], height=image["height"]))
     else:
-        flash(f"This image is already in the library as “{image['filename']}”; alt texts it lacked were added.")
+        flash(gettext("This image is already in the library as “%(file)s”; alt texts it lacked were added.",
+                      file=image["filename"]))
     return redirect(url_for(".media_image", image_id=image["id"]), 303)
 
 
@@ -810,7 +823,7 @@ def media_image(image_id: str):
         except InvalidInput as exc:
             forms.attach_error(form, exc)
         else:
-            flash("Saved the alt texts, captions and credit.")
+            flash(gettext("Saved the alt texts, captions and credit."))
             return redirect(url_for(".media_image", image_id=image_id), 303)
     status = 200 if request.method == "GET" else 422
     return render_template("media_image.html", form=form, image=image, used_by=used_by, languages=languages,

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
-from flask_babel import ngettext
+from flask_babel import format_decimal, ngettext
 from sqlalchemy import select
 
 from shared import tasks
@@ -109,7 +109,7 @@ def rotate(subscription_id: str):
     with rt.engine.begin() as conn:
         secret = subs.rotate_secret(conn, subscription_id, timedelta(hours=rt.settings.webhook_secret_overlap_hours))
     flash(gettext("New secret issued; the old one keeps signing for %(hours)s hours.",
-            hours=f"{rt.settings.webhook_secret_overlap_hours:g}"))
+            hours=format_decimal(rt.settings.webhook_secret_overlap_hours)))
     return render_template("secret.html", row=row, secret=secret)
 
 

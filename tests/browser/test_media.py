@@ -35,9 +35,9 @@ def test_upload_by_drop_choose_featured_image_and_publish(page, stack, shots, tm
     photo = photo_jpeg(1600, 900, seed=7)
     page.evaluate(DROP_JS, [base64.b64encode(photo).decode(), "grain-terminal.jpg"])
     assert "grain-terminal.jpg" in page.locator("#drop-status").inner_text()
-    page.get_by_label("Alt text in en").fill("A grain terminal with two ships alongside")
-    page.get_by_label("Alt text in tr").fill("Yanaşmış iki gemiyle bir tahıl terminali")
-    page.get_by_label("Caption in en").fill("The terminal in autumn.")
+    page.get_by_label("Alt text in English").fill("A grain terminal with two ships alongside")
+    page.get_by_label("Alt text in Turkish").fill("Yanaşmış iki gemiyle bir tahıl terminali")
+    page.get_by_label("Caption in English").fill("The terminal in autumn.")
     page.get_by_label("Credit (photographer, agency, licence)").fill("Photo: test suite")
     page.screenshot(path=str(shots / "11-media-upload.png"), full_page=True)
     page.get_by_role("button", name="Upload").click()
@@ -89,7 +89,7 @@ def test_upload_without_javascript(chromium, stack, tmp_path):
         page.get_by_role("button", name="Upload").click()
         assert "Alt text" in page.locator("#alt_en-error").inner_text()  # alt text is required
         page.get_by_label("Image file (JPEG, PNG, WebP or GIF)").set_input_files(str(path))
-        page.get_by_label("Alt text in en").fill("A quay with cranes")
+        page.get_by_label("Alt text in English").fill("A quay with cranes")
         page.get_by_role("button", name="Upload").click()
         assert "Added “quay.jpg”" in page.locator(".flash").inner_text()
     finally:

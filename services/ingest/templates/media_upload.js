@@ -8,7 +8,9 @@
     var status = document.getElementById("drop-status");
     if (!zone || !input || !window.DataTransfer) { return; }
     function show(file) {
-      status.textContent = file ? "Chosen: " + file.name + " (" + Math.round(file.size / 1024) + " KB)" : "";
+      // The sentence comes translated from the page (data-chosen), with {file} and {size} to fill in.
+      status.textContent = file ? status.getAttribute("data-chosen").replace("{file}", file.name)
+        .replace("{size}", String(Math.round(file.size / 1024))) : "";
       var old = document.getElementById("drop-preview");
       if (old) { old.remove(); }
       if (file && file.type.indexOf("image/") === 0) {

@@ -175,7 +175,7 @@ def test_the_admin_users_page_creates_demotes_and_deactivates_accounts_ending_th
     role_name, active_name = form.xpath(".//select/@name")
     changed = client.post(form.get("action"), data=dict(fields, **{role_name: "author", active_name: "1"}),
                           follow_redirects=True)
-    assert "author, active; 2 session(s) ended" in " ".join(html.fromstring(changed.data).xpath("//p[contains(@class, 'flash')]/text()"))
+    assert "author, active; 2 sessions ended" in " ".join(html.fromstring(changed.data).xpath("//p[contains(@class, 'flash')]/text()"))
     assert not _in(theirs)
     client.post(form.get("action"), data=dict(fields, **{role_name: "author", active_name: "0"}))
     refused = app.test_client()

@@ -64,6 +64,8 @@ class ArticleFields(Body):
     references: list[Reference] = Field(None, max_length=200)
     tags: list[Name] = Field(None, description=f"names; at most {MAX_TAGS} distinct")
     categories: list[Name] = Field(None, description=f"names; at most {MAX_CATEGORIES} distinct")
+    featured_image: str | None = Field(None, pattern=UUID_PATTERN, description="the id of a media library image, "
+                                       "or null for none; a translation takes its source's when it names none")
 
 
 class NewArticle(ArticleFields):

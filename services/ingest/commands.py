@@ -301,6 +301,8 @@ def transition(conn: Connection, article_id: str, action: str, *, actor: str, ro
         shipped = revision_content(conn, article_id, shipped_revision)
         if problem := media.missing_alt(conn, shipped["featured_image"], shipped["body"], article["lang"]):
             raise Conflict(f"cannot {action.replace('_', ' ')}: {problem}", field="featured_image")
+    if move.target == State.PUBLISHING or action == "schedule":
+        # Every move towards the live site names the revision it ships (the due sweep's too).
         note = (note + "; " if note else "") + f"ships revision {revision}"
     if action == "schedule":
         values["publish_at"] = publish_at

@@ -42,7 +42,7 @@ def publish_due(rt: Runtime) -> int:
                 entry = conn.execute(select(func.max(audit_log.c.id)).where(and_(
                     audit_log.c.article_id == article_id, audit_log.c.action == "publish_due"))).scalar_one()
                 conn.execute(update(audit_log).where(audit_log.c.id == entry).values(
-                    note=f"late: published {int(lateness)} s after its scheduled time; " + audit_log.c.note))
+                    note=f"late: published {int(lateness)} s after its scheduled time; " + func.coalesce(audit_log.c.note, "")))
                 emit(conn, outbox, ev.ArticleScheduleMissed(
                     **dict(event_fields(conn, article, "scheduler"), recipients=editor_recipients(conn)),
                     publish_at=iso(publish_at), late_seconds=int(lateness)))

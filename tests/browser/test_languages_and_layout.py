@@ -144,6 +144,10 @@ def _pages(stack, article) -> list[tuple[str, str]]:
         ("import", f"{ingest}/articles/import"),
         ("import-wxr", f"{ingest}/articles/import-wxr"),
         ("settings", f"{ingest}/settings"),
+        ("waiting", f"{ingest}/waiting"),
+        ("account", f"{ingest}/account"),
+        ("media", f"{ingest}/media"),
+        ("users", f"{ingest}/users"),
         ("translations", f"{ts}/"),
         ("request-translation", f"{ts}/groups/{article['group_id']}/request?lang=en"),
         ("webhooks", f"{notification}/subscriptions"),
@@ -152,8 +156,9 @@ def _pages(stack, article) -> list[tuple[str, str]]:
 
 
 def _editor(stack, language: str | None, name: str = "Anna Editor") -> tuple[str, str]:
+    """An admin (an editor who also sees the users page), so every editor page is visited."""
     email, password = f"editor-{uuid.uuid4().hex[:8]}@example.org", "a long password 1"
-    body = {"email": email, "password": password, "role": "editor", "name": name, "language": language}
+    body = {"email": email, "password": password, "role": "admin", "name": name, "language": language}
     assert stack.api("ingest", "POST", "/api/users", json=body).status_code == 201
     return email, password
 

@@ -99,16 +99,17 @@ class DeliveryQuery(Query):
     event_type: str | None = Field(None, max_length=100)
     status: str | None = Field(None, max_length=20)
     article_id: str | None = Field(None, max_length=36)
-    since: str | None = Field(None, json_schema_extra=DATE_TIME, description="created at or after (UTC without offset)")
-    until: str | None = Field(None, json_schema_extra=DATE_TIME, description="created before")
+    since: str | None = Field(None, min_length=1, json_schema_extra=DATE_TIME,
+                              description="created at or after (UTC without offset)")
+    until: str | None = Field(None, min_length=1, json_schema_extra=DATE_TIME, description="created before")
     limit: int = Field(200, ge=1, le=1000)
 
 
 class ReplayRange(Body):
     """Failed deliveries created in [since, until), of one subscription or all."""
 
-    since: str = Field(json_schema_extra=DATE_TIME)
-    until: str = Field(json_schema_extra=DATE_TIME)
+    since: str = Field(min_length=1, json_schema_extra=DATE_TIME)
+    until: str = Field(min_length=1, json_schema_extra=DATE_TIME)
     subscription_id: str | None = Field(None, max_length=36)
 
 

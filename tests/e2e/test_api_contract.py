@@ -70,6 +70,18 @@ def _send(stack, base: str, case):
     return case.call(base_url=base, headers=headers, timeout=30)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def fuzzed_subscriptions_disabled_afterwards(stack):
+    """The fuzzer creates subscriptions to made-up hosts; they are disabled when it is done, so the tests that
+    share the stack afterwards do not wait behind deliveries to addresses that never answer."""
+    before = {s["id"] for s in stack.api("notification", "GET", "/api/subscriptions").json()["subscriptions"]}
+    yield
+    for sub in stack.api("notification", "GET", "/api/subscriptions").json()["subscriptions"]:
+        if sub["id"] not in before and sub.get("enabled"):
+            resp = stack.api("notification", "PATCH", f"/api/subscriptions/{sub['id']}", json={"enabled": False})
+            assert resp.status_code == 200, resp.text
+
+
 @pytest.fixture(scope="module")
 def known(stack):
     """Rows the generated requests can name (path parameters), so they reach past a 404: an article with
@@ -100,10 +112,19 @@ def cases(operation, mode: GenerationMode, known: dict):
         lambda values: operation.as_strategy(generation_mode=mode, path_parameters=values)))
 
 
+def load(base: str):
+    """A service's document, with gunicorn's 414 (a request line over its limit, answered before the app) counted
+    as a refusal of invalid data: an over-long query value can only be refused there."""
+    schema = schemathesis.openapi.from_url(base + "/openapi.json")
+    rejection = schema.config.checks.negative_data_rejection
+    rejection.expected_statuses = [*rejection.expected_statuses, "414"]
+    return schema
+
+
 def failures_of(stack, service: str, mode: GenerationMode, known: dict) -> list[str]:
     """Every operation's failure (the first counterexample each) in one generation mode."""
     base = stack.url(service)
-    schema = schemathesis.openapi.from_url(base + "/openapi.json")
+    schema = load(base)
     found = []
     for result in schema.get_all_operations():
         operation = result.ok()
@@ -135,7 +156,7 @@ def test_every_operation_answers_as_documented_and_never_5xx(stack, known, servi
 @pytest.mark.parametrize("service", ["ingest", "translation_status", "notification"])
 def test_chained_operations_answer_as_documented(stack, service):
     base = stack.url(service)
-    machine = schemathesis.openapi.from_url(base + "/openapi.json").as_state_machine()
+    machine = load(base).as_state_machine()
 
     class Chained(machine):
         def call(self, case, **kwargs):
@@ -145,7 +166,7 @@ def test_chained_operations_answer_as_documented(stack, service):
             case.validate_response(response, checks=CHECKS)
 
     before = sum(n for key, n in TALLY.items() if key[0] == base)
-    Chained.run(settings=settings(SETTINGS, stateful_step_count=6))
+    Chained.run(settings=settings(SETTINGS, stateful_step_count=6, derandomize=False))
     steps = {key[1:]: n for key, n in sorted(TALLY.items()) if key[0] == base}
     print(f"\n{service} (chained): {sum(steps.values()) - before} requests; by operation, with the runs before:",
           *(f"  {op} {cls}: {n}" for (op, cls), n in steps.items()), sep="\n")

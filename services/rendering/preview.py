@@ -17,9 +17,10 @@ from sqlalchemy.engine import Connection
 from shared.config import Settings
 from shared.events import aware, utcnow
 
+from . import images
 from .db import previews
 from .render import Renderer
-from .site import SiteModel, fetch_fragments, live_model, lock, make_fragments
+from .site import SiteModel, fetch_fragments, live_model, lock, make_fragments, write_atomic
 
 
 class PreviewModel:
@@ -66,6 +67,8 @@ def preview_page(snapshot: dict) -> tuple[dict, dict]:
 def render_preview(conn: Connection, settings: Settings, snapshot: dict) -> str:
     """The HTML of the article page ``snapshot`` would get if it were published now."""
     lock(conn)  # a model (re)load writes similar tables, as a flush does: one at a time
+    # The preview shows the images as the page will: their variants are made now (once, as a publish would).
+    images.ensure_variants(conn, settings, snapshot.get("images") or {}, write_atomic)
     live = live_model(conn, settings)
     page, frags = preview_page(snapshot)
     model = PreviewModel(live, page, frags)

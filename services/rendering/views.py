@@ -151,7 +151,11 @@ def static_site(path: str):
         try:
             return send_from_directory(site_dir, file_path, max_age=31_536_000)
         except NotFound:
-            return _not_found(path)
+            # Never kept: the variant may be made a moment later under this very (immutable) URL.
+            missing = make_response(_not_found(path))
+            missing.cache_control.no_store = True
+            missing.cache_control.max_age = None
+            return missing
     try:
         # Revalidate every time (ETag, 304): a page's language line or similar posts change when
         # another article is published, and readers must not keep a stale copy for a minute.

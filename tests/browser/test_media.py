@@ -68,7 +68,7 @@ def test_upload_by_drop_choose_featured_image_and_publish(page, stack, shots, tm
                     == "published" and a, timeout=60, message="published")
     page.goto(live["public_url"])
     featured = page.locator("figure.featured img")
-    wait_for(lambda: featured.evaluate("img => img.complete && img.naturalWidth > 0"), timeout=10,
+    wait_for(lambda: featured.evaluate("img => img.complete && img.naturalWidth > 0"), timeout=30,
              message="the featured image to load")
     assert featured.get_attribute("alt") == "A grain terminal with two ships alongside"
     assert featured.evaluate("img => img.currentSrc").endswith((".avif", ".webp", ".jpg"))

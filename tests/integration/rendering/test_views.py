@@ -53,3 +53,10 @@ def test_hidden_files_such_as_staged_renders_are_never_served(client, tmp_path):
     staged.write_text("<!DOCTYPE html><title>half rendered</title>")
     assert client.get("/en/page/.tmp-abc.html").status_code == 404
     assert client.get("/en/page/index.html").status_code == 200
+
+
+def test_a_missing_image_variant_is_never_cached(client):
+    # Its URL is immutable once the variant exists: a browser must not keep the 404 (a preview can ask first).
+    resp = client.get("/media/" + "0" * 64 + "/320.avif")
+    assert resp.status_code == 404
+    assert "no-store" in resp.headers["Cache-Control"] and "max-age" not in resp.headers["Cache-Control"]

@@ -65,17 +65,25 @@ _CHUNK = 64
 STAGED_PREFIX = ".tmp-"
 
 
-def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename (image variants: named by content,
-    so a variant is complete or absent and never staged with a render)."""
-    if isinstance(data, str):
-        data = data.encode("utf-8")
+def _write_hidden(path: Path, raw: bytes) -> str:
+    """Write ``raw`` to a hidden temporary file beside ``path`` (never served); return its name."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=STAGED_PREFIX, suffix=path.suffix)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            fh.write(raw)
         os.chmod(tmp, 0o644)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename (image variants: named by content,
+    so a variant is complete or absent and never staged with a render)."""
+    tmp = _write_hidden(path, data.encode("utf-8") if isinstance(data, str) else data)
+    try:
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -748,16 +756,7 @@ def _stage_one(rel: str, data: str | None, stored: tuple | None, site_dir: Path)
     # The file was changed behind our back (or never recorded): its bytes decide.
     if st is not None and st.st_size == len(raw) and target.read_bytes() == raw:
         return rel, "same", digest, st.st_size, st.st_mtime_ns, None
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=STAGED_PREFIX, suffix=target.suffix)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(raw)
-        os.chmod(tmp, 0o644)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return rel, "write", digest, len(raw), None, tmp
+    return rel, "write", digest, len(raw), None, _write_hidden(target, raw)
 
 
 def _discard_staged(staged: Iterable[tuple]) -> None:

@@ -175,8 +175,15 @@ def stack(tmp_path_factory, redis_url, smtp_server):
 
 
 @pytest.fixture
-def receiver():
-    """A real loopback HTTP receiver for webhooks."""
+def receiver(request):
+    """A real loopback HTTP receiver for webhooks; on the shared stack, subscriptions to it are disabled when
+    the test ends, so the notification queue does not fill with retries to a receiver that is gone (later
+    tests would wait behind them)."""
     rec = start_receiver()
     yield rec
+    if "stack" in request.fixturenames:
+        running = request.getfixturevalue("stack")
+        for sub in running.api("notification", "GET", "/api/subscriptions").json()["subscriptions"]:
+            if sub["url"].startswith(rec.url) and sub.get("enabled"):
+                running.api("notification", "PATCH", f"/api/subscriptions/{sub['id']}", json={"enabled": False})
     rec.close()

@@ -655,7 +655,7 @@ _WP_IMAGE_CLASS = re.compile(r"\bwp-image-(\d+)\b")
 
 
 def _attr(tag: str, name: str) -> str:
-    match = re.search(r"\b" + name + r"\s*=\s*(?:\"([^\"]*)\"|'([^']*)')", tag, re.I)
+    match = re.search(r"(?<![-\w])" + name + r"\s*=\s*(?:\"([^\"]*)\"|'([^']*)')", tag, re.I)  # not data-src
     return html.unescape(match[1] if match[1] is not None else match[2]).strip() if match else ""
 
 

@@ -199,3 +199,20 @@ def test_without_an_uploads_folder_body_images_keep_their_urls(body_setup):
     assert f'src="{UP}/lamp.jpg"' in _by_title(engine)["Harbour Lights"]["body"]
     assert any(f"{UP}/lamp.jpg" in w and "no uploads folder" in w for w in rows["Harbour Lights"]["warnings"])
     assert _images(engine) == {}
+
+
+def test_a_caption_with_a_link_stays_in_the_body_and_other_sites_images_are_named(body_setup):
+    settings, engine, uploads = body_setup
+    body = (f'<figure class="wp-block-image"><img data-src="{UP}/ghost.jpg" src="{UP}/lamp.jpg" alt="Lamp">'
+            f'<figcaption>Photo by <a href="https://people.example/ana">Ana</a></figcaption></figure>'
+            f'<p><img src="https://elsewhere.example/cat.png" alt="A cat"></p>')
+    source = body_export().replace(b"<p>Before.</p>", body.encode())
+    summary = wxr.import_wxr(engine, source, media_settings=settings, uploads_dir=uploads)
+    row = next(r for r in summary["created"] if r["title"] == "Harbour Lights")
+    stored = _by_title(engine)["Harbour Lights"]["body"]
+    lamp = _images(engine)["lamp.jpg"]
+    assert f"![](media:{lamp['id']})" in stored and '<a href="https://people.example/ana">Ana</a>' in stored
+    assert "Ana" not in lamp["caption"].get("en", "")  # not a plain caption: kept in the body, not in the library
+    assert 'src="https://elsewhere.example/cat.png"' in stored
+    assert any("https://elsewhere.example/cat.png" in w and "not a file of the site's uploads folder" in w
+               for w in row["warnings"])

@@ -29,7 +29,17 @@ site's uploads folder (``--uploads wp-content/uploads``, or ``WXR_UPLOADS_DIR`` 
 imports): the attachment's ``_wp_attached_file`` is read from it, checked and stripped like an
 upload, with its ``_wp_attachment_image_alt`` as the alt text in the post's language. Without the
 folder (exports carry only URLs), or when the file is missing or refused, the post arrives without a
-featured image and a warning names the image's URL; images inside post bodies keep their URLs.
+featured image and a warning names the image's URL.
+
+Images inside post bodies (``<img>``, alone or in a ``<figure class="wp-block-image">`` with its
+``<figcaption>``, a paragraph, a link or a ``[caption]`` shortcode) are read from the same folder: the URL's
+path after ``/uploads/`` names the file, and a resized copy's name (``x-300x200.jpg``, ``x-scaled.jpg``)
+falls back to the original (or the attachment named by ``wp-image-N``); a path leading outside the folder is
+never read. A file that passes the upload checks becomes a library image (one per content), with the img's
+alt text (else the attachment's ``_wp_attachment_image_alt``) and a plain-text caption in the post's
+language, and the body embeds it as the editor does, ``![](media:<id>)`` as a block of its own (a
+caption with links stays in the body under the image). Any other image keeps its URL (``srcset`` and all),
+and one warning per reason names the URLs: no folder, file missing, outside the folder, refused by the checks.
 
 CLI: ``python -m services.ingest.wxr export.xml [--lang en] [--uploads DIR]``.
 """
@@ -46,6 +56,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
+from urllib.parse import unquote, urlsplit
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
@@ -627,24 +638,79 @@ def _fix(field_name: str) -> str:
     return _FIXES.get(base, "fix the post in WordPress and export again")
 
 
+# Images inside a post's HTML. One alternation, so each region is looked at once: a [caption] shortcode,
+# a <figure> (without nested figures), a paragraph holding only an image, a linked image, a bare image.
+_BODY_IMAGE = re.compile(
+    r"\[caption\b[^\]]*\].*?\[/caption\]"
+    r"|<figure\b[^>]*>(?:(?!</?figure\b).)*?</figure>"
+    r"|<p\b[^>]*>\s*(?:<a\b[^>]*>\s*)?<img\b[^>]*>\s*(?:</a>\s*)?</p>"
+    r"|<a\b[^>]*>\s*<img\b[^>]*>\s*</a>"
+    r"|<img\b[^>]*>", re.S | re.I)
+_IMG = re.compile(r"<img\b[^>]*>", re.S | re.I)
+_FIGCAPTION = re.compile(r"<figcaption\b[^>]*>(.*?)</figcaption>", re.S | re.I)
+_CAPTION_ATTR = re.compile(r"\bcaption=\"([^\"]*)\"", re.I)
+_TAGS = re.compile(r"<[^>]*>")
+_SIZE_SUFFIX = re.compile(r"-(?:\d+x\d+|scaled|rotated)(?=\.[A-Za-z0-9]+$)")  # WordPress's resized copies
+_WP_IMAGE_CLASS = re.compile(r"\bwp-image-(\d+)\b")
+
+
+def _attr(tag: str, name: str) -> str:
+    match = re.search(r"(?<![-\w])" + name + r"\s*=\s*(?:\"([^\"]*)\"|'([^']*)')", tag, re.I)  # not data-src
+    return html.unescape(match[1] if match[1] is not None else match[2]).strip() if match else ""
+
+
+def _plain_caption(fragment: str) -> tuple[str, bool]:
+    """A caption's text, and whether it is simple enough for the library (no links, one line, not too long)."""
+    text = " ".join(html.unescape(_TAGS.sub(" ", fragment)).split())
+    return text, bool(text) and "<a" not in fragment.lower() and len(text) <= media.MAX_CAPTION
+
+
 @dataclass
 class _Images:
-    """The export's attachments and where their files are: featured images become library images."""
+    """The export's attachments and where their files are: featured and inline images become library images."""
 
     uploads_dir: Path | None
     settings: object | None  # the Settings of the media store and upload limits; None: images are not read
     attachments: dict[str, WxrPost] = field(default_factory=dict)
+    _by_file: dict[str, WxrPost] | None = None
+
+    def _under_root(self, relative: str) -> Path | None:
+        if not relative or self.uploads_dir is None or self.settings is None:
+            return None
+        root = self.uploads_dir.resolve()
+        path = (root / relative).resolve()
+        # The export names the path: never read outside the uploads folder (symbolic links included).
+        return path if root in path.parents and path.is_file() else None
 
     def _file(self, attachment: WxrPost) -> Path | None:
         relative = attachment.attached_file
         if not relative and "/uploads/" in attachment.attachment_url:
             relative = attachment.attachment_url.split("/uploads/", 1)[1].split("?", 1)[0]
-        if not relative or self.uploads_dir is None:
-            return None
-        root = self.uploads_dir.resolve()
-        path = (root / relative).resolve()
-        # The export names the path: never read outside the uploads folder.
-        return path if root in path.parents and path.is_file() else None
+        return self._under_root(relative)
+
+    def _attachment_of(self, relative: str, tag: str) -> WxrPost | None:
+        """The attachment an <img> shows: by its ``wp-image-N`` class, else by its file (sizes stripped)."""
+        if self._by_file is None:
+            self._by_file = {a.attached_file: a for a in self.attachments.values() if a.attached_file}
+        match = _WP_IMAGE_CLASS.search(_attr(tag, "class"))
+        if match and match[1] in self.attachments:
+            return self.attachments[match[1]]
+        return self._by_file.get(relative) or self._by_file.get(_SIZE_SUFFIX.sub("", relative))
+
+    def _store(self, conn: Connection, path: Path, url: str, texts: dict, actor: str) -> tuple[dict | None, str]:
+        """Check, strip and store a file like an upload: the library image, or None and why not."""
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read(self.settings.max_image_bytes + 1)
+            stripped = strip_image(data, max_bytes=self.settings.max_image_bytes,
+                                   max_pixels=self.settings.max_image_pixels)
+        except InvalidInput as exc:
+            return None, f"the file {path.name} {exc.message}"
+        except OSError as exc:
+            return None, f"the file {path.name} cannot be read ({exc.strerror or type(exc).__name__})"
+        media_store(self.settings).put(stripped.sha256, stripped.data)
+        image, _ = media.add_image(conn, stripped, filename=path.name, texts=texts, actor=actor, source_url=url or None)
+        return image, ""
 
     def featured(self, conn: Connection, post: WxrPost, actor: str) -> str | None:
         """The library id of the post's featured image, imported now if need be; None (with a warning) otherwise."""
@@ -656,26 +722,92 @@ class _Images:
                                  "choose one in the media library")
             return None
         url = attachment.attachment_url or attachment.guid
-        path = self._file(attachment) if self.settings is not None else None
+        path = self._file(attachment)
         if path is None:
             where = f"in {self.uploads_dir}" if self.uploads_dir else "given (import with the uploads folder)"
             post.warnings.append(f"its featured image {url} was not found: no uploads folder {where}; it stays "
                                  "linked by URL only, upload it to the media library and choose it")
             return None
-        try:
-            stripped = strip_image(path.read_bytes(), max_bytes=self.settings.max_image_bytes,
-                                   max_pixels=self.settings.max_image_pixels)
-        except InvalidInput as exc:
-            post.warnings.append(f"its featured image {url} was refused: the file {exc.message}")
-            return None
-        media_store(self.settings).put(stripped.sha256, stripped.data)
         texts = {"alt": {post.lang: attachment.image_alt} if attachment.image_alt else {},
                  "caption": {post.lang: html.unescape(attachment.excerpt)} if attachment.excerpt else {}, "credit": None}
-        image, _ = media.add_image(conn, stripped, filename=path.name, texts=texts, actor=actor, source_url=url or None)
+        image, why = self._store(conn, path, url, texts, actor)
+        if image is None:
+            post.warnings.append(f"its featured image {url} was refused: {why}")
+            return None
         if not (image["alt"] or {}).get(post.lang):
             post.warnings.append(f"its featured image {path.name} has no alt text in {post.lang!r}; add it in the media "
                                  "library before publishing")
         return image["id"]
+
+    def body(self, conn: Connection, post: WxrPost, body: str, actor: str) -> str:
+        """The body with each image whose file is in the uploads folder as ``![](media:<id>)`` (a block of its
+        own); other images keep their URLs, and one warning per reason names them."""
+        if not body or "<img" not in body.lower():
+            return body
+        kept: dict[str, list[str]] = {}  # why -> URLs left linked
+        no_alt: list[str] = []
+
+        def region(match: re.Match) -> str:
+            text = match[0]
+            tags = _IMG.findall(text)
+            if len(tags) != 1:  # a figure holding several images (or none): each image on its own
+                return _IMG.sub(lambda m: one(m[0], "") or m[0], text)
+            caption = ""
+            if text.startswith("[") or text[:7].lower() == "<figure":
+                inner = _FIGCAPTION.search(text)
+                if inner:
+                    caption = inner[1]
+                elif text.startswith("["):
+                    attr = _CAPTION_ATTR.search(text)
+                    caption = attr[1] if attr else text[text.index(tags[0]) + len(tags[0]):].split("[/caption]")[0]
+                    caption = re.sub(r"^\s*</a>", "", caption)
+            plain, simple = _plain_caption(caption)
+            ref = one(tags[0], plain if simple else "")
+            if ref is None:
+                return text
+            return ref + (f"\n\n<p>{caption.strip()}</p>\n\n" if caption.strip() and not simple else "")
+
+        def one(tag: str, caption: str) -> str | None:
+            url = _attr(tag, "src")
+            path_part = urlsplit(url).path
+            if "/uploads/" not in path_part:
+                kept.setdefault("not a file of the site's uploads folder (wp-content/uploads)", []).append(url)
+                return None
+            relative = unquote(path_part.split("/uploads/", 1)[1])
+            if self.uploads_dir is None or self.settings is None:
+                kept.setdefault("no uploads folder was given (exports carry only URLs; import with the uploads "
+                                "folder)", []).append(url)
+                return None
+            root = self.uploads_dir.resolve()
+            if root not in (root / relative).resolve().parents:
+                kept.setdefault("refused: its path leads outside the uploads folder, which is never read", []).append(url)
+                return None
+            attachment = self._attachment_of(relative, tag)
+            path = self._under_root(relative) or self._under_root(_SIZE_SUFFIX.sub("", relative))
+            if path is None and attachment is not None:
+                path = self._file(attachment)
+            if path is None:
+                kept.setdefault(f"the file is not in {self.uploads_dir} (exports carry only URLs)", []).append(url)
+                return None
+            alt = _attr(tag, "alt") or (attachment.image_alt if attachment else "")
+            texts = {"alt": {post.lang: alt} if alt and len(alt) <= media.MAX_ALT and "\n" not in alt else {},
+                     "caption": {post.lang: caption} if caption else {}, "credit": None}
+            image, why = self._store(conn, path, url, texts, actor)
+            if image is None:
+                kept.setdefault(f"refused: {why}", []).append(url)
+                return None
+            if not (image["alt"] or {}).get(post.lang):
+                no_alt.append(path.name)
+            return f"\n\n![](media:{image['id']})\n\n"
+
+        body = _BODY_IMAGE.sub(region, body)
+        for why, urls in kept.items():
+            shown = ", ".join(dict.fromkeys(urls[:5])) + (f" and {len(urls) - 5} more" if len(urls) > 5 else "")
+            post.warnings.append(f"{len(urls)} image(s) in its text stay linked by URL ({why}): {shown}")
+        if no_alt:
+            post.warnings.append(f"image(s) in its text have no alt text in {post.lang!r} ({', '.join(dict.fromkeys(no_alt))}); "
+                                 "add it in the media library before publishing")
+        return body
 
 
 def import_wxr(target, source: Source, *, languages: tuple[str, ...] | None = None,
@@ -691,7 +823,7 @@ def import_wxr(target, source: Source, *, languages: tuple[str, ...] | None = No
     Raises InvalidInput only when the file is not a well-formed WordPress export (nothing stored);
     every post gets its own outcome in the returned report. ``sink(conn, rows)`` receives the
     report rows instead of the summary (inside the group's transaction when ``conn`` is given).
-    ``uploads_dir`` (default ``WXR_UPLOADS_DIR``) is the site's uploads folder featured images are read
+    ``uploads_dir`` (default ``WXR_UPLOADS_DIR``) is the site's uploads folder featured and inline images are read
     from, into the media store of ``media_settings`` (default the Runtime's settings).
     """
     if not isinstance(target, Engine):
@@ -884,9 +1016,11 @@ def _import_group(conn: Connection, reader: _Reader, ready: list[tuple[WxrPost, 
             author_store.article_author(author_store.save_author(conn, a["name"], {}), post.lang, languages)
             for a in fields["authors"]])
         fields["author"] = fields["authors"][0]
-        featured = images.featured(conn, post, actor) if images is not None else None
-        if featured:
-            fields["featured_image"] = featured
+        if images is not None:
+            featured = images.featured(conn, post, actor)
+            if featured:
+                fields["featured_image"] = featured
+            fields["body"] = images.body(conn, post, fields["body"], actor)
         article = create_article(conn, fields, actor=actor, role=role)
         group_id = article["group_id"]
         langs.add(post.lang)
@@ -954,7 +1088,7 @@ def main(argv: list[str] | None = None) -> int:
                                                      "(default: the first of LANGUAGES)")
     parser.add_argument("--actor", default="wxr-import", help="the name recorded in the audit log")
     parser.add_argument("--uploads", type=Path, default=None,
-                        help="the site's uploads folder (wp-content/uploads): featured images are imported from it "
+                        help="the site's uploads folder (wp-content/uploads): featured and inline images are imported from it "
                              "(default: WXR_UPLOADS_DIR)")
     args = parser.parse_args(argv)
     if not args.file.is_file():

@@ -264,7 +264,7 @@ class Settings:
     media_s3_prefix: str = "originals/"
     media_s3_endpoint_url: str = ""  # e.g. a MinIO or Ceph endpoint; empty: AWS
     media_s3_region: str = ""
-    wxr_uploads_dir: Path | None = None  # a WordPress uploads folder WXR imports read featured images from
+    wxr_uploads_dir: Path | None = None  # a WordPress uploads folder WXR imports read featured and body images from
     extra: dict = field(default_factory=dict)
 
     def database_url(self, service: str) -> str:

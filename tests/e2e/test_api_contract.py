@@ -24,6 +24,7 @@ import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import FlakyStrategyDefinition
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -166,7 +167,16 @@ def test_chained_operations_answer_as_documented(stack, service):
             case.validate_response(response, checks=CHECKS)
 
     before = sum(n for key, n in TALLY.items() if key[0] == base)
-    Chained.run(settings=settings(SETTINGS, stateful_step_count=6, derandomize=False))
+    for attempt in range(3):
+        try:
+            Chained.run(settings=settings(SETTINGS, stateful_step_count=6, derandomize=False))
+            break
+        except FlakyStrategyDefinition:
+            # Which links a run can follow depends on the live answers, so Hypothesis can find a replayed
+            # choice no longer available and call its own strategy flaky; that says nothing of the API.
+            # A fresh run (new seed) is drawn; a real failure of a check is raised as itself above.
+            if attempt == 2:
+                raise
     steps = {key[1:]: n for key, n in sorted(TALLY.items()) if key[0] == base}
     print(f"\n{service} (chained): {sum(steps.values()) - before} requests; by operation, with the runs before:",
           *(f"  {op} {cls}: {n}" for (op, cls), n in steps.items()), sep="\n")

@@ -106,13 +106,17 @@ def highlight(text: str, query: str, lang: str, *, window: int = 30) -> Markup:
     Words are stemmed only up to the first match and within the excerpt, not through the whole text.
     """
     wanted = set(stems(query, lang))
+    verdicts: dict[str, bool] = {}  # words repeat (Zipf): stem each distinct spelling once
 
     def hit(match: re.Match) -> bool:
-        return stem(lower(match.group(), lang), lang) in wanted
+        word = match.group()
+        verdict = verdicts.get(word)
+        if verdict is None:
+            verdict = verdicts[word] = stem(lower(word, lang), lang) in wanted
+        return verdict
 
     before = window // 3
     recent: deque[re.Match] = deque(maxlen=before + 1)
-    spans: list[re.Match] = []
     skipped = False  # words before the excerpt
     found = False
     words_iter = _WORD.finditer(text)
@@ -140,9 +144,10 @@ def highlight(text: str, query: str, lang: str, *, window: int = 30) -> Markup:
     out = [Markup("… ") if skipped else Markup("")]
     cursor = spans[0].start()
     for m in spans:
-        out.append(escape(text[cursor:m.start()]))
-        word = escape(m.group())
-        out.append(Markup("<mark>{}</mark>").format(word) if hit(m) else word)
-        cursor = m.end()
-    out.append(Markup(" …") if more else escape(text[cursor:]))
+        if hit(m):
+            out.append(escape(text[cursor:m.start()]))
+            out.append(Markup("<mark>{}</mark>").format(m.group()))
+            cursor = m.end()
+    out.append(escape(text[cursor:spans[-1].end() if more else len(text)]))
+    out.append(Markup(" …") if more else Markup(""))
     return Markup("").join(out)

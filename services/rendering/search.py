@@ -3,7 +3,9 @@
 The index is written in the transaction of the flush that renders a page (``site.flush``) and its
 row deleted in the one that removes it, so search never finds a page the site does not show. Title
 ranks above tags and categories, which rank above the body: PostgreSQL weights A, B and D with
-``ts_rank``; SQLite's FTS5 weights its columns 10, 5 and 1 with ``bm25``. Stems and lower-casing come
+``ts_rank``; SQLite's FTS5 weights its columns 10, 5 and 1 with ``bm25`` (equal scores: the page
+indexed last first) and holds each page's language in a column of its own, so filtering, counting
+and ranking stay inside FTS5. Stems and lower-casing come
 from ``shared.search`` (Turkish dotted and dotless i included).
 """
 from __future__ import annotations
@@ -25,7 +27,7 @@ from .db import pages, search_docs
 
 PAGE_SIZE = 10
 MAX_PAGE = 100  # deeper pages are refused (readers refine the query; crawlers do not page for ever)
-_BM25_WEIGHTS = "10.0, 5.0, 1.0"
+_BM25_WEIGHTS = "10.0, 5.0, 1.0, 0.0"  # title, tags and categories, body, language (a filter only)
 _MARKER = re.compile(r"\[(?:\d{1,3}|[ivxlc]{1,8})\]")  # footnote markers: not words, not in snippets
 
 
@@ -78,8 +80,9 @@ def index_page(conn: Connection, snapshot: dict) -> None:
         published_at=datetime.fromisoformat(snapshot["published_at"]),
     ).returning(search_docs.c.id)).scalar_one()
     if _sqlite(conn):
-        conn.execute(text("INSERT INTO search_fts (rowid, title, tags, body) VALUES (:id, :title, :tags, :body)"),
-                     {"id": doc_id, "title": " ".join(fts.stems(title, lang)),
+        conn.execute(text("INSERT INTO search_fts (rowid, title, tags, body, lang) "
+                          "VALUES (:id, :title, :tags, :body, :lang)"),
+                     {"id": doc_id, "lang": lang, "title": " ".join(fts.stems(title, lang)),
                       "tags": " ".join(fts.stems(tags, lang)), "body": " ".join(fts.stems(body, lang))})
     else:
         conn.execute(text(
@@ -103,23 +106,24 @@ def fill_missing(conn: Connection) -> int:
 
 
 def _matches_sqlite(conn: Connection, lang: str, query: str, limit: int, offset: int) -> tuple[int, list]:
-    match = fts.fts5_query(query, [lang])
-    if match is None:
+    words = fts.fts5_query(query, [lang])
+    if words is None:
         return 0, []
-    params = {"match": match, "lang": lang, "limit": limit, "offset": offset}
-    # The FTS5 match runs first, once (MATERIALIZED): joined directly, SQLite may instead probe the
-    # FTS table once per row of search_docs.
-    total = conn.execute(text(
-        "WITH hits AS MATERIALIZED (SELECT rowid AS id FROM search_fts WHERE search_fts MATCH :match) "
-        "SELECT count(*) FROM hits JOIN search_docs d ON d.id = hits.id WHERE d.lang = :lang"), params).scalar_one()
+    # The language is a column of the FTS table, so FTS5 filters by it while it walks its own
+    # lists: the count never leaves the index and the ranking reads no other table. The words are
+    # confined to the text columns (a word such as "en" must not match the language column).
+    quoted_lang = lang.replace('"', '""')
+    match = f'lang : "{quoted_lang}" AND {{title tags body}} : ({words})'
+    params = {"match": match, "limit": limit, "offset": offset}
+    total = conn.execute(text("SELECT count(*) FROM search_fts WHERE search_fts MATCH :match"), params).scalar_one()
     if not total or offset >= total:
         return total, []
-    rows = conn.execute(text(
-        f"WITH hits AS MATERIALIZED (SELECT rowid AS id, bm25(search_fts, {_BM25_WEIGHTS}) AS score FROM search_fts "
-        "WHERE search_fts MATCH :match) "
-        "SELECT d.article_id FROM hits JOIN search_docs d ON d.id = hits.id WHERE d.lang = :lang "
-        "ORDER BY hits.score, d.published_at DESC, d.article_id LIMIT :limit OFFSET :offset"), params).scalars().all()
-    return total, rows
+    ids = conn.execute(text(
+        f"SELECT rowid FROM search_fts WHERE search_fts MATCH :match "
+        f"ORDER BY bm25(search_fts, {_BM25_WEIGHTS}), rowid DESC LIMIT :limit OFFSET :offset"), params).scalars().all()
+    article_of = dict(conn.execute(select(search_docs.c.id, search_docs.c.article_id)
+                                   .where(search_docs.c.id.in_(ids))).all())
+    return total, [article_of[i] for i in ids if i in article_of]
 
 
 def _matches_postgres(conn: Connection, lang: str, query: str, limit: int, offset: int) -> tuple[int, list]:

@@ -172,3 +172,41 @@ def test_search_pages_are_valid_html(settings, published, vnu, tmp_path):
         files.append(tmp_path / f"{name}.html")
         files[-1].write_bytes(client.get(path).data)
     assert vnu(files) == ""
+
+
+def test_a_word_spelled_like_a_language_code_does_not_match_every_page(settings, tmp_path):
+    # The SQLite index keeps each page's language in a column of the FTS table; a query word such
+    # as "en" or "ru" must only match the text.
+    engine = make_engine(settings.database_url("rendering"))
+    snaps = [fx.snapshot(f"00000000-0000-4000-8000-0000000d{i:04d}", "en", group_id=f"00000000-0000-4000-8000-0000000d{i:04d}",
+                         slug=f"note-{i}", title=f"Grain note {i}", tags=[], source_lang="en",
+                         body_html=body, published_at=fx.BASE_TIME + timedelta(hours=i))
+             for i, body in enumerate(["<p>Freight rates rose.</p>", "<p>The RU quota and the EN quota differ.</p>"])]
+    with engine.begin() as conn:
+        site.flush(conn, settings, [{"action": "publish", "snapshot": s} for s in snaps])
+    with engine.connect() as conn:
+        assert [h.slug for h in search.search(conn, "en", "ru").hits] == ["note-1"]
+        assert search.search(conn, "en", "freight").total == 1
+        assert search.search(conn, "ru", "quota").total == 0
+    engine.dispose()
+
+
+def test_sqlite_index_of_the_previous_schema_is_carried_over_by_the_migration(tmp_path):
+    from deploy import migrate
+
+    url = f"sqlite:///{tmp_path / 'rendering.db'}"
+    migrate.upgrade("rendering", url, "0005")
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        for i, (lang, title) in enumerate([("en", "security"), ("tr", "güvenlik")], 1):
+            conn.execute(search_docs.insert().values(id=i, article_id=f"a{i}", lang=lang, title=title, tags="", body="",
+                                                     published_at=fx.BASE_TIME))
+            conn.exec_driver_sql("INSERT INTO search_fts (rowid, title, tags, body) VALUES (?, ?, '', '')", (i, title))
+    engine.dispose()
+    migrate.upgrade("rendering", url)
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT rowid, lang FROM search_fts ORDER BY rowid").all() == [(1, "en"), (2, "tr")]
+        assert conn.exec_driver_sql(
+            "SELECT rowid FROM search_fts WHERE search_fts MATCH 'lang : \"tr\" AND güvenlik'").scalars().all() == [2]
+    engine.dispose()

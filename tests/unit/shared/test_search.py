@@ -75,3 +75,18 @@ def test_highlight_cuts_a_window_around_the_first_match():
 def test_highlight_never_lets_markup_through(text, query):
     out = str(search.highlight(text, query, "en"))
     assert "<" not in out.replace("<mark>", "").replace("</mark>", "")
+
+
+@given(st.lists(st.sampled_from(["security", "securities", "port", "Ports", "&", "<b>", "a", "x1", "—", "ёж"]),
+                max_size=80).map(" ".join), st.sampled_from(["security", "ports", "ёж", "x1 port", ""]))
+def test_highlight_is_a_slice_of_the_text_with_matching_words_marked(text, query):
+    import html
+
+    out = str(search.highlight(text, query, "en", window=12))
+    body = out.removeprefix("… ").removesuffix(" …")
+    assert html.unescape(body.replace("<mark>", "").replace("</mark>", "")) in text
+    wanted = set(search.stems(query, "en"))
+    marked = [html.unescape(w) for w in body.split("<mark>")[1:] for w in [w.split("</mark>")[0]]]
+    assert all(search.stem(search.lower(w, "en"), "en") in wanted for w in marked)
+    assert len(marked) == sum(search.stem(search.lower(w, "en"), "en") in wanted
+                              for w in search._WORD.findall(html.unescape(body.replace("<mark>", "").replace("</mark>", ""))))

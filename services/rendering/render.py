@@ -115,6 +115,11 @@ class Renderer:
         """The site path of an author's page in a language."""
         return f"/{lang}/authors/{tag_key(name)}/"
 
+    @staticmethod
+    def term_path(lang: str, kind: str, key: str) -> str:
+        """The site path of a tag's (``tags``) or category's (``categories``) page in a language."""
+        return f"/{lang}/{kind}/{key}/"
+
     def _bylines(self, page: dict, lang: str) -> list[dict]:
         """The page's authors as linked names, each with what follows it in the running list."""
         authors = page_authors(page)
@@ -215,8 +220,8 @@ class Renderer:
         for author, byline in zip(page_authors(page), bylines):
             bio, bio_lang = self._bio(page, author)
             authors.append({**byline, "bio": bio, "bio_lang": bio_lang})
-        tags = [{"name": t, "url": f"/{lang}/tags/{tag_key(t)}/"} for t in snap.get("tags", [])]
-        categories = [{"name": c, "url": f"/{lang}/categories/{tag_key(c)}/"} for c in page_categories(page)]
+        tags = [{"name": t, "url": self.term_path(lang, "tags", tag_key(t))} for t in snap.get("tags", [])]
+        categories = [{"name": c, "url": self.term_path(lang, "categories", tag_key(c))} for c in page_categories(page)]
         description = frag["description"]
         ld = {
             "@context": "https://schema.org",

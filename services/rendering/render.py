@@ -326,6 +326,10 @@ class Renderer:
         if kind == "lang" and k is None:
             alternates = [(code, self.url(f"/{code}/")) for code in self.m.languages]
             alternates.append(("x-default", self.url(f"/{self.m.languages[0]}/")))
+        # Only the landing page: archive pages would all change with every article of the listing.
+        related = [{"name": name, "url": self.term_path(lang, term_kind, term_key),
+                    "kind": "category" if term_kind == "categories" else "tag"}
+                   for term_kind, term_key, name in (self.m.related_topics(kind, lang, key) if k is None else [])]
         # Reading order runs newest to oldest: landing, archive page count, ..., archive page 1.
         if k is None:
             newer, older = None, (count or None)
@@ -339,6 +343,7 @@ class Renderer:
             prev_path=path(newer) if k is not None else None,
             next_path=path(older) if older is not None else None,
             alternates=alternates,
+            related=related,
         )
 
     # --- small pages ---

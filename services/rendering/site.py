@@ -448,6 +448,9 @@ class SiteModel:
             j = min(i for i in (old_index, new_index) if i is not None)
             base = self._listing_base(name)
             paths.update(listing_file(base, k) for k in Listing.changed_pages(j, old_n, new_n, old_index != new_index))
+            if name[0] in RELATED_KINDS:
+                # Its related topics count every article of the listing, so an old one edited in place too.
+                paths.add(listing_file(base, None))
             if name[0] == "lang":
                 paths.update(self._sitemaps_changed(name[1], j, old_n, new_n, old_index != new_index))
         by_id = self.by_id

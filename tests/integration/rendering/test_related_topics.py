@@ -1,5 +1,5 @@
 """Tag and category pages link the categories and tags used most with them ("Related topics", issue 18),
-on their landing page only.
+on their landing page only, and stay equal to a full rebuild when an old article of theirs changes.
 
 All prose here is written for these tests.
 """
@@ -13,6 +13,7 @@ from lxml import html
 from services.rendering import site
 
 from . import fixtures as fx
+from .test_incremental import _assert_equal_to_rebuild
 
 # (tags, categories) of English articles, oldest first; one an hour from BASE_TIME.
 ARTICLES = [
@@ -125,6 +126,28 @@ def test_at_most_eight_related_topics_categories_first(tmp_path):
         "/en/tags/tag-f/", "/en/tags/tag-a/", "/en/tags/tag-b/", "/en/tags/tag-c/"]
     assert len(links) == site.RELATED_TOPICS
     engine.dispose()
+
+
+@pytest.mark.parametrize("tags,categories,linked,gone", [
+    (["Water", "Drought", "Rivers"], ["Climate", "Water Policy"], "/en/tags/rivers/", None),
+    (["Water", "Drought"], ["Climate", "Water Policy", "Hydrology"], "/en/categories/hydrology/", None),
+    (["Water"], ["Climate", "Water Policy"], None, "/en/tags/drought/"),
+], ids=["tag-added", "category-added", "tag-dropped"])
+def test_editing_an_old_article_rewrites_its_listings_landing_pages_like_a_rebuild(topics_site, tmp_path, tags,
+                                                                                    categories, linked, gone):
+    settings, engine = topics_site
+    with engine.begin() as conn:
+        report = site.publish(conn, article(0, tags, categories, revision=2), settings)
+    _assert_equal_to_rebuild(engine, settings, tmp_path / "rebuild")
+    # The oldest article is on the archive page of the Water tag and of the Water Policy category: its
+    # position does not move, yet both landing pages' related topics change.
+    for landing in ("en/tags/water/index.html", "en/categories/water-policy/index.html"):
+        assert landing in report.written
+        hrefs = [href for _, href, _ in related(settings, landing)]
+        if linked:
+            assert linked in hrefs
+        if gone:
+            assert gone not in hrefs
 
 
 def test_landing_pages_with_related_topics_pass_the_nu_html_checker(topics_site, vnu):

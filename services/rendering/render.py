@@ -115,6 +115,11 @@ class Renderer:
         """The site path of an author's page in a language."""
         return f"/{lang}/authors/{tag_key(name)}/"
 
+    @staticmethod
+    def term_path(lang: str, kind: str, key: str) -> str:
+        """The site path of a tag's (``tags``) or category's (``categories``) page in a language."""
+        return f"/{lang}/{kind}/{key}/"
+
     def _bylines(self, page: dict, lang: str) -> list[dict]:
         """The page's authors as linked names, each with what follows it in the running list."""
         authors = page_authors(page)
@@ -215,8 +220,8 @@ class Renderer:
         for author, byline in zip(page_authors(page), bylines):
             bio, bio_lang = self._bio(page, author)
             authors.append({**byline, "bio": bio, "bio_lang": bio_lang})
-        tags = [{"name": t, "url": f"/{lang}/tags/{tag_key(t)}/"} for t in snap.get("tags", [])]
-        categories = [{"name": c, "url": f"/{lang}/categories/{tag_key(c)}/"} for c in page_categories(page)]
+        tags = [{"name": t, "url": self.term_path(lang, "tags", tag_key(t))} for t in snap.get("tags", [])]
+        categories = [{"name": c, "url": self.term_path(lang, "categories", tag_key(c))} for c in page_categories(page)]
         description = frag["description"]
         ld = {
             "@context": "https://schema.org",
@@ -321,6 +326,10 @@ class Renderer:
         if kind == "lang" and k is None:
             alternates = [(code, self.url(f"/{code}/")) for code in self.m.languages]
             alternates.append(("x-default", self.url(f"/{self.m.languages[0]}/")))
+        # Only the landing page: archive pages would all change with every article of the listing.
+        related = [{"name": name, "url": self.term_path(lang, term_kind, term_key),
+                    "kind": "category" if term_kind == "categories" else "tag"}
+                   for term_kind, term_key, name in (self.m.related_topics(kind, lang, key) if k is None else [])]
         # Reading order runs newest to oldest: landing, archive page count, ..., archive page 1.
         if k is None:
             newer, older = None, (count or None)
@@ -334,6 +343,7 @@ class Renderer:
             prev_path=path(newer) if k is not None else None,
             next_path=path(older) if older is not None else None,
             alternates=alternates,
+            related=related,
         )
 
     # --- small pages ---

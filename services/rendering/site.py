@@ -52,6 +52,9 @@ from .render import Renderer, excerpt
 SIMILAR_COUNT = 3
 # Listings keyed by a name under /<lang>/<kind>/<key>/, besides the language's own.
 LISTING_KINDS = ("authors", "tags", "categories")
+# Listings whose landing page links the categories and tags used most with their own term, and how many.
+RELATED_KINDS = ("categories", "tags")
+RELATED_TOPICS = 8
 # Output names the site owns; a rebuild may delete stale files with these names, nothing else.
 OUTPUT_NAMES = ("index.html", "404.html", "feed.xml", "sitemap.xml", "robots.txt", CATEGORY_SITEMAP)
 _NUMBERED_SITEMAP = re.compile(r"sitemap-([1-9][0-9]*)\.xml")
@@ -445,6 +448,9 @@ class SiteModel:
             j = min(i for i in (old_index, new_index) if i is not None)
             base = self._listing_base(name)
             paths.update(listing_file(base, k) for k in Listing.changed_pages(j, old_n, new_n, old_index != new_index))
+            if name[0] in RELATED_KINDS:
+                # Its related topics count every article of the listing, so an old one edited in place too.
+                paths.add(listing_file(base, None))
             if name[0] == "lang":
                 paths.update(self._sitemaps_changed(name[1], j, old_n, new_n, old_index != new_index))
         by_id = self.by_id
@@ -572,6 +578,25 @@ class SiteModel:
         if kind == "lang":
             return self.lang_listing.get(lang)
         return self._table(kind).get(lang, {}).get(key)
+
+    def related_topics(self, kind: str, lang: str, key: str) -> list[tuple[str, str, str]]:
+        """(kind, key, name) of the categories, then tags, most used with a tag's or category's term in its listing."""
+        listing = self.listing(kind, lang, key) if kind in RELATED_KINDS else None
+        if listing is None:
+            return []
+        found: dict[tuple[str, str], list] = {}  # (kind, key) -> [articles, name]
+        # Newest first, so a term keeps the name the newest article carrying it gives it.
+        for page in listing.items:
+            terms: dict[tuple[str, str], str] = {}
+            for name in page_categories(page):
+                terms.setdefault(("categories", tag_key(name)), name)
+            for name in page["snapshot"].get("tags", []):
+                terms.setdefault(("tags", tag_key(name)), name)
+            for term, name in terms.items():
+                found.setdefault(term, [0, name])[0] += 1
+        found.pop((kind, key), None)
+        ranked = sorted(found.items(), key=lambda item: (RELATED_KINDS.index(item[0][0]), -item[1][0], item[0][1]))
+        return [(term_kind, term_key, name) for (term_kind, term_key), (_, name) in ranked[:RELATED_TOPICS]]
 
     def siblings(self, page: dict) -> list[dict]:
         """The live versions of the page's group, itself included, in configured language order."""

@@ -28,6 +28,13 @@ def test_labels_per_language():
     assert i18n.labels("tr")["share"] == "Paylaş"
     assert i18n.labels("ru")["accessed"] == "Дата обращения"
     assert i18n.labels("de")["share"] == "Share"
+    assert [i18n.labels(x)["related_topics"] for x in ("en", "tr", "ru")] == [
+        "Related topics", "İlgili konular", "Связанные темы"]
+
+
+def test_every_language_has_every_label():
+    for lang, labels in i18n.LABELS.items():
+        assert set(labels) == set(i18n.LABELS["en"]), lang
 
 
 def test_staged_files_are_hidden_until_published_and_discarded_without_trace(tmp_path):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import deque
 from functools import lru_cache
 
 import snowballstemmer
@@ -65,6 +64,12 @@ def stem(word: str, lang: str) -> str:
     return stemmer.stemWord(word) if stemmer else word
 
 
+@lru_cache(maxsize=200_000)
+def stem_of(word: str, lang: str) -> str:
+    """The stem of a word as written in a text (lower-cased here by ``lang``'s rules)."""
+    return stem(lower(word, lang), lang)
+
+
 def stems(text: str, lang: str) -> list[str]:
     """The stems of the words of ``text`` in ``lang``, stop words left out, in order."""
     stop = STOP_WORDS.get(lang, frozenset())
@@ -103,38 +108,24 @@ def highlight(text: str, query: str, lang: str, *, window: int = 30) -> Markup:
     """An escaped excerpt of ``text`` around the first word whose stem the query has, every such word in ``<mark>``.
 
     At most ``window`` words; the whole text when it is shorter. Safe to put in a page as it is.
-    Words are stemmed only up to the first match and within the excerpt, not through the whole text.
+    Each distinct word of the text is stemmed once; the first match is then found by a regular
+    expression of the matching spellings, so a long text costs little more than a short one.
     """
     wanted = set(stems(query, lang))
-    verdicts: dict[str, bool] = {}  # words repeat (Zipf): stem each distinct spelling once
-
-    def hit(match: re.Match) -> bool:
-        word = match.group()
-        verdict = verdicts.get(word)
-        if verdict is None:
-            verdict = verdicts[word] = stem(lower(word, lang), lang) in wanted
-        return verdict
-
-    before = window // 3
-    recent: deque[re.Match] = deque(maxlen=before + 1)
-    skipped = False  # words before the excerpt
-    found = False
-    words_iter = _WORD.finditer(text)
-    for m in words_iter:
-        if len(recent) == recent.maxlen:
-            skipped = True
-        recent.append(m)
-        if hit(m):
-            found = True
-            break
-        if len(recent) == recent.maxlen and not wanted:
-            break
-    if not found:
+    forms = {w for w in set(_WORD.findall(text)) if stem_of(w, lang) in wanted} if wanted else set()
+    first = None
+    if forms:
+        spellings = "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
+        first = re.compile(rf"(?<!\w)(?:{spellings})(?!\w)").search(text)
+    if first is None:
         # No match (or nothing to look for): the excerpt is the start of the text.
-        words_iter, recent, skipped = _WORD.finditer(text), deque(), False
-    spans = list(recent)
+        spans, start, skipped = [], 0, False
+    else:
+        lead = list(_WORD.finditer(text, 0, first.start()))[-(window // 3):] if window // 3 else []
+        skipped = _WORD.search(text, 0, lead[0].start() if lead else first.start()) is not None
+        spans, start = lead + [first], first.end()
     more = False
-    for m in words_iter:
+    for m in _WORD.finditer(text, start):
         if len(spans) >= window:
             more = True
             break
@@ -144,7 +135,7 @@ def highlight(text: str, query: str, lang: str, *, window: int = 30) -> Markup:
     out = [Markup("… ") if skipped else Markup("")]
     cursor = spans[0].start()
     for m in spans:
-        if hit(m):
+        if m.group() in forms:
             out.append(escape(text[cursor:m.start()]))
             out.append(Markup("<mark>{}</mark>").format(m.group()))
             cursor = m.end()

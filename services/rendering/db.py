@@ -94,7 +94,7 @@ redirects = Table(
 
 # The public search index (``search.py``): one row per live page, written in the flush that renders
 # it and deleted with it. ``document`` is the weighted tsvector on PostgreSQL (title A, tags and
-# categories B, body D); on SQLite it stays empty and the FTS5 table ``search_fts`` (created by the
+# categories B, body D) and ``head`` its title and tags part; on SQLite both stay empty and the FTS5 table ``search_fts`` (created by the
 # migration, not declared here: Alembic cannot model virtual tables) holds the stems, rowid = ``id``.
 search_docs = Table(
     "search_docs",
@@ -107,6 +107,9 @@ search_docs = Table(
     Column("body", Text, nullable=False),  # plain text, for the snippets
     Column("published_at", DateTime(timezone=True), nullable=False),
     Column("document", TSVECTOR().with_variant(Text(), "sqlite"), nullable=True),
+    # PostgreSQL: the title and tags part of ``document`` alone, small enough to rank thousands of
+    # matches per query (``document`` and ``body`` are stored out of line, see migration 0006).
+    Column("head", TSVECTOR().with_variant(Text(), "sqlite"), nullable=True),
 )
 Index("ix_search_docs_document", search_docs.c.document, postgresql_using="gin")
 # Tables created by hand in the migrations and left out of the models-vs-migration comparison

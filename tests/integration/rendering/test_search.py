@@ -13,6 +13,7 @@ from sqlalchemy import select
 from services.rendering import search, site
 from services.rendering.app import create_app
 from services.rendering.db import search_docs
+from shared import search as fts
 from shared.config import load_settings
 from shared.db import make_engine
 from tests.helpers import migrated
@@ -191,22 +192,61 @@ def test_a_word_spelled_like_a_language_code_does_not_match_every_page(settings,
     engine.dispose()
 
 
-def test_sqlite_index_of_the_previous_schema_is_carried_over_by_the_migration(tmp_path):
+@pytest.mark.parametrize("engine_name", ["sqlite", "postgresql"])
+def test_the_index_of_the_previous_schema_is_carried_over_by_migration_0006(engine_name, request, tmp_path):
     from deploy import migrate
 
-    url = f"sqlite:///{tmp_path / 'rendering.db'}"
+    url = (f"sqlite:///{tmp_path / 'rendering.db'}" if engine_name == "sqlite"
+           else request.getfixturevalue("pg_urls")["rendering"])
     migrate.upgrade("rendering", url, "0005")
     engine = make_engine(url)
+    docs = [("en", "english", "Security first", "Pipelines cross borders."),
+            ("tr", "turkish", "Güvenlik önce", "Hatlar sınırları geçiyor.")]
     with engine.begin() as conn:
-        for i, (lang, title) in enumerate([("en", "security"), ("tr", "güvenlik")], 1):
-            conn.execute(search_docs.insert().values(id=i, article_id=f"a{i}", lang=lang, title=title, tags="", body="",
-                                                     published_at=fx.BASE_TIME))
-            conn.exec_driver_sql("INSERT INTO search_fts (rowid, title, tags, body) VALUES (?, ?, '', '')", (i, title))
+        for i, (lang, cfg, title, body) in enumerate(docs, 1):
+            conn.execute(search_docs.insert().values(id=i, article_id=f"a{i}", lang=lang, title=title, tags="",
+                                                     body=body, published_at=fx.BASE_TIME))
+            if engine_name == "sqlite":  # as release 0005 indexed a page
+                conn.exec_driver_sql("INSERT INTO search_fts (rowid, title, tags, body) VALUES (?, ?, '', ?)",
+                                     (i, " ".join(fts.stems(title, lang)), " ".join(fts.stems(body, lang))))
+            else:
+                conn.exec_driver_sql(
+                    "UPDATE search_docs SET document = setweight(to_tsvector(CAST(%(cfg)s AS regconfig), %(t)s), 'A') "
+                    "|| setweight(to_tsvector(CAST(%(cfg)s AS regconfig), %(b)s), 'D') WHERE id = %(id)s",
+                    {"cfg": cfg, "t": fts.lower(title, lang), "b": fts.lower(body, lang), "id": i})
     engine.dispose()
     migrate.upgrade("rendering", url)
     engine = make_engine(url)
     with engine.connect() as conn:
-        assert conn.exec_driver_sql("SELECT rowid, lang FROM search_fts ORDER BY rowid").all() == [(1, "en"), (2, "tr")]
-        assert conn.exec_driver_sql(
-            "SELECT rowid FROM search_fts WHERE search_fts MATCH 'lang : \"tr\" AND güvenlik'").scalars().all() == [2]
+        if engine_name == "sqlite":
+            assert conn.exec_driver_sql("SELECT rowid, lang FROM search_fts ORDER BY rowid").all() == [(1, "en"), (2, "tr")]
+        else:
+            heads = conn.exec_driver_sql("SELECT head::text FROM search_docs ORDER BY id").scalars().all()
+            assert "'secur':1A" in heads[0] and "'güvenlik':1A" in heads[1]
+            assert not any("border" in h or "sınır" in h for h in heads)  # the body is not in the head
+        for lang, query, expected in (("tr", "güvenliği", 1), ("en", "borders", 1), ("tr", "security", 0)):
+            assert search._matches_sqlite(conn, lang, query, 10, 0)[0] == expected if engine_name == "sqlite" \
+                else search._matches_postgres(conn, lang, query, 10, 0)[0] == expected
+    engine.dispose()
+
+
+def test_postgresql_ranks_title_then_tags_then_newest_among_body_matches(tmp_path, request):
+    env = {"DATA_DIR": str(tmp_path), "API_TOKEN": "t", "SECRET_KEY": "s", "INBOUND_WEBHOOK_SECRET": "whsec_dGVzdA==",
+           "SITE_URL": "https://think.example", "REDIS_URL": "redis://127.0.0.1:1/0",
+           **{f"{svc.upper()}_DATABASE_URL": url for svc, url in request.getfixturevalue("pg_urls").items()}}
+    settings = migrated(load_settings(env))
+    engine = make_engine(settings.database_url("rendering"))
+    pages = [  # (slug, title, tags, body, hours after BASE_TIME)
+        ("old-body", "Harbour notes", [], "<p>Tariffs, tariffs and tariffs again.</p>", 1),
+        ("new-body", "Port notes", [], "<p>One word on tariffs.</p>", 5),
+        ("tagged", "Customs notes", ["Tariffs"], "<p>Nothing else here.</p>", 2),
+        ("titled", "Tariffs explained", [], "<p>A short text.</p>", 0),
+    ]
+    with engine.begin() as conn:
+        site.flush(conn, settings, [{"action": "publish", "snapshot": fx.snapshot(
+            f"00000000-0000-4000-8000-0000000c{i:04d}", "en", group_id=f"00000000-0000-4000-8000-0000000c{i:04d}",
+            slug=slug, title=title, tags=tags, source_lang="en", body_html=body,
+            published_at=fx.BASE_TIME + timedelta(hours=h))} for i, (slug, title, tags, body, h) in enumerate(pages)])
+    with engine.connect() as conn:
+        assert [h.slug for h in search.search(conn, "en", "tariff").hits] == ["titled", "tagged", "new-body", "old-body"]
     engine.dispose()

@@ -1,11 +1,13 @@
 """Lower-casing, stemming, query building and highlighting of ``shared/search.py``."""
 from __future__ import annotations
 
+import re
 import sqlite3
+from collections import deque
 
 import pytest
 from hypothesis import given, strategies as st
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from shared import search
 
@@ -90,3 +92,61 @@ def test_highlight_is_a_slice_of_the_text_with_matching_words_marked(text, query
     assert all(search.stem(search.lower(w, "en"), "en") in wanted for w in marked)
     assert len(marked) == sum(search.stem(search.lower(w, "en"), "en") in wanted
                               for w in search._WORD.findall(html.unescape(body.replace("<mark>", "").replace("</mark>", ""))))
+
+
+def _reference_highlight(text: str, query: str, lang: str, *, window: int = 30) -> Markup:
+    """The highlighting of release 0.3 (a word at a time), kept to check the faster one against."""
+    wanted = set(search.stems(query, lang))
+
+    def hit(match: re.Match) -> bool:
+        return search.stem(search.lower(match.group(), lang), lang) in wanted
+
+    before = window // 3
+    recent: deque[re.Match] = deque(maxlen=before + 1)
+    spans: list[re.Match] = []
+    skipped = False  # words before the excerpt
+    found = False
+    words_iter = search._WORD.finditer(text)
+    for m in words_iter:
+        if len(recent) == recent.maxlen:
+            skipped = True
+        recent.append(m)
+        if hit(m):
+            found = True
+            break
+        if len(recent) == recent.maxlen and not wanted:
+            break
+    if not found:
+        # No match (or nothing to look for): the excerpt is the start of the text.
+        words_iter, recent, skipped = search._WORD.finditer(text), deque(), False
+    spans = list(recent)
+    more = False
+    for m in words_iter:
+        if len(spans) >= window:
+            more = True
+            break
+        spans.append(m)
+    if not spans:
+        return Markup("")
+    out = [Markup("… ") if skipped else Markup("")]
+    cursor = spans[0].start()
+    for m in spans:
+        out.append(escape(text[cursor:m.start()]))
+        word = escape(m.group())
+        out.append(Markup("<mark>{}</mark>").format(word) if hit(m) else word)
+        cursor = m.end()
+    out.append(Markup(" …") if more else escape(text[cursor:]))
+    return Markup("").join(out)
+
+
+@given(st.lists(st.sampled_from(["security", "securities", "port", "Ports", "&", "<b>", "a", "x_1", "—", "ёж", "\n"]),
+                max_size=120).map(" ".join), st.sampled_from(["security", "ports", "ёж", "x_1 port", "", "the"]),
+       st.integers(min_value=0, max_value=40))
+def test_highlight_gives_what_the_word_at_a_time_version_gave(text, query, window):
+    assert search.highlight(text, query, "en", window=window) == _reference_highlight(text, query, "en", window=window)
+
+
+@given(st.text(max_size=300), st.text(max_size=12), st.integers(min_value=0, max_value=40))
+def test_highlight_matches_the_word_at_a_time_version_on_any_text(text, query, window):
+    query = query or text[:8]
+    assert search.highlight(text, query, "tr", window=window) == _reference_highlight(text, query, "tr", window=window)

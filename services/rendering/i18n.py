@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 
 from babel import Locale
 from babel.core import LOCALE_ALIASES
@@ -176,6 +177,7 @@ def og_locale(lang: str) -> str:
     return LOCALE_ALIASES.get(lang, lang)
 
 
+@lru_cache(maxsize=8192)  # a listing page shows dates the previous flush formatted already
 def long_date(value: date, lang: str) -> str:
     """A date as '13 October 2022', '13 Ekim 2022', '13 октября 2022'."""
     return format_date(value, format="d MMMM y", locale=lang)

@@ -130,4 +130,6 @@ _SITE_MEDIA = re.compile(r'(?<=[\s"])/media/')
 
 def absolute_media(html: str, base: str) -> str:
     """Body HTML with the site's image paths made absolute (feed readers resolve no relative URL)."""
+    if "/media/" not in html:  # most bodies: the look-behind scan of every position costs 0.3 ms each
+        return html
     return _SITE_MEDIA.sub(base + "/media/", html)

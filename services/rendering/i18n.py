@@ -166,6 +166,7 @@ def join_names(names: list[str], lang: str) -> str:
     return "".join(n + sep for n, sep in zip(names, list_separators(len(names), lang)))
 
 
+@lru_cache(maxsize=256)
 def native_name(lang: str) -> str:
     """The language's name in itself, capitalised as a menu item: English, Türkçe, Русский."""
     name = Locale.parse(lang).get_display_name(lang) or lang

@@ -32,6 +32,9 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
     keep_trailing_newline=True,
+    # Templates ship with the code (a deploy restarts the worker): no stat of every template file
+    # on every page rendered.
+    auto_reload=False,
 )
 _MARKER_TEXT = re.compile(r"\[(?:\d{1,3}|[ivxlc]{1,8})\]")
 FEED_SIZE = 50
@@ -42,7 +45,8 @@ EMPTY_FEED_UPDATED = datetime(2000, 1, 1, tzinfo=timezone.utc)
 
 def json_ld(data: dict) -> Markup:
     """JSON for a ``<script type="application/ld+json">``, safe against ``</script>`` in values."""
-    raw = json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1)
+    # Compact: with ``indent`` json.dumps runs its pure-Python encoder (0.7 ms an article page).
+    raw = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return Markup(raw.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 

@@ -145,3 +145,31 @@ def test_public_search_from_the_header_form(page, phone, stack, shots):
     page.screenshot(path=str(shots / "10-public-search.png"), full_page=True)
     phone.goto(page.url)
     check_no_sideways_scroll(phone)
+
+
+def test_tag_page_links_its_related_topics(page, phone, stack, shots):
+    articles = [
+        {"lang": "en", "title": "Grain corridors after the harvest", "author": {"name": "B. Rowser"},
+         "body": "Barges carry most of the grain south.", "tags": ["Grain", "Shipping"], "categories": ["Food security"]},
+        {"lang": "en", "title": "Fertiliser prices and grain exports", "author": {"name": "B. Rowser"},
+         "body": "Input costs rose faster than prices.", "tags": ["Grain", "Prices"], "categories": ["Food security"]},
+    ]
+    for art in articles:
+        created = stack.api("ingest", "POST", "/api/articles", json=art).json()
+        stack.api("ingest", "POST", f"/api/articles/{created['id']}/transitions", json={"action": "publish"})
+        wait_for(lambda: stack.api("ingest", "GET", f"/api/articles/{created['id']}").json()["state"] == "published",
+                 timeout=30, message="published")
+    page.goto(f"{stack.settings.site_url}/en/{created['slug']}/")
+    page.locator("nav.tags a", has_text="Grain").click()
+    page.wait_for_url(re.compile(r"/en/tags/grain/$"))
+    related = page.locator("nav.related-topics")
+    assert related.locator("a.category").all_inner_texts() == ["Food security"]
+    assert sorted(related.locator("a.tag").all_inner_texts()) == ["Prices", "Shipping"]
+    check_page(page, require_main=True)
+    page.screenshot(path=str(shots / "18-public-tag-page.png"), full_page=True)
+    related.locator("a.category").click()
+    page.wait_for_url(re.compile(r"/en/categories/food-security/$"))
+    assert page.locator("ul.articles li").count() == 2
+    assert "Grain" in page.locator("nav.related-topics").inner_text()
+    phone.goto(page.url)
+    check_no_sideways_scroll(phone)

@@ -148,8 +148,15 @@ def make_env(tmp: Path, redis_url: str, extra: dict | None = None) -> dict:
         "API_TOKEN": "test-token-" + os.urandom(6).hex(),
         "SITE_URL": "",
     })
+    # The kernel may hand the same free port out twice in a row; two services on one port would
+    # answer each other's requests (a chaos run once met notification's port served by another app).
+    taken = {int(redis_url.rsplit(":", 1)[1].split("/")[0])} if redis_url.count(":") >= 2 else set()
     for service in SERVICES:
-        env[f"{service.upper()}_PORT"] = str(free_port())
+        port = free_port()
+        while port in taken:
+            port = free_port()
+        taken.add(port)
+        env[f"{service.upper()}_PORT"] = str(port)
     env["SITE_URL"] = f"http://127.0.0.1:{env['RENDERING_PORT']}"
     env.update(extra or {})
     return launcher.process_env(load_settings(env), env)

@@ -436,14 +436,23 @@ class Renderer:
                  '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:xhtml="http://www.w3.org/1999/xhtml">']
         items = self.m.articles(lang)
         size, n = content.SITEMAP_SIZE, len(items)
+        entries = self.m.sitemap_entries
         for p in reversed(items[max(0, n - k * size): n - (k - 1) * size]):
-            lines.append(f"  <url><loc>{xml_escape(self.url(self.article_path(p)))}</loc>"
-                         f"<lastmod>{p['updated_at'].isoformat()}</lastmod>")
-            for hreflang, href in self._alternates(p):
-                lines.append(f'    <xhtml:link rel="alternate" hreflang={quoteattr(hreflang)} href={quoteattr(href)}/>')
-            lines.append("  </url>")
+            entry = entries.get(p["article_id"])
+            if entry is None:
+                entry = entries[p["article_id"]] = self.sitemap_entry(p)
+            lines.append(entry)
         lines.append("</urlset>")
         return "\n".join(lines) + "\n"
+
+    def sitemap_entry(self, page: dict) -> str:
+        """A page's ``<url>`` element: its address, last change and its group's alternates."""
+        lines = [f"  <url><loc>{xml_escape(self.url(self.article_path(page)))}</loc>"
+                 f"<lastmod>{page['updated_at'].isoformat()}</lastmod>"]
+        for hreflang, href in self._alternates(page):
+            lines.append(f'    <xhtml:link rel="alternate" hreflang={quoteattr(hreflang)} href={quoteattr(href)}/>')
+        lines.append("  </url>")
+        return "\n".join(lines)
 
     def category_sitemap(self, lang: str) -> str:
         """A language's category pages (landing and archive pages): where readers browse a subject; they

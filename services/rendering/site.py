@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import heapq
 import multiprocessing
 import os
 import re
 import tempfile
 import uuid
 from bisect import bisect_left
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -365,6 +367,10 @@ class SiteModel:
         self.by_group: dict[str, list[dict]] = {}
         self.moved: dict[tuple[str, str], str] = {}  # (lang, slug) -> article id
         self.similar_index: dict[str, similar.SimilarIndex] = {}
+        # (kind, lang, key) of a tag or category listing -> how many of its articles carry each (kind, key) term.
+        self.cooccurrence: dict[tuple[str, str, str], Counter] = {}
+        # article id -> its sitemap <url> element; dropped whenever the page or its group changes.
+        self.sitemap_entries: dict[str, str] = {}
         # Bodies are read from the database only for the pages being rendered.
         self.loader: Callable[[list[str]], dict[str, dict]] | None = None
         self._fragments: dict[str, dict] = {}
@@ -383,9 +389,13 @@ class SiteModel:
         self.lang_listing.setdefault(lang, Listing()).insert(page)
         for kind, key in self.keyed_listings(page):
             self._table(kind).setdefault(lang, {}).setdefault(key, Listing()).insert(page)
+        terms = self.page_terms(page)
+        for kind, key in terms:
+            self.cooccurrence.setdefault((kind, lang, key), Counter()).update(terms.keys())
         group = self.by_group.setdefault(page["group_id"], [])
         group.append(page)
         group.sort(key=lambda p: (_key_order(self.settings, p["lang"]), p["article_id"]))
+        self._forget_entries(group)
 
     def _unindex(self, page: dict) -> None:
         lang = page["lang"]
@@ -399,10 +409,25 @@ class SiteModel:
             table[key].remove(page)
             if not table[key]:
                 del table[key]
+        terms = self.page_terms(page)
+        for kind, key in terms:
+            counter = self.cooccurrence[(kind, lang, key)]
+            counter.subtract(terms.keys())
+            for term in terms:
+                if counter[term] <= 0:
+                    del counter[term]
+            if not counter:
+                del self.cooccurrence[(kind, lang, key)]
         group = self.by_group[page["group_id"]]
         group.remove(page)
+        self._forget_entries([page, *group])
         if not group:
             del self.by_group[page["group_id"]]
+
+    def _forget_entries(self, pages: list[dict]) -> None:
+        # A sitemap entry names the page's whole group, so a change to one version changes all of them.
+        for other in pages:
+            self.sitemap_entries.pop(other["article_id"], None)
 
     def _footprint(self, article_id: str) -> _Footprint:
         fp = _Footprint()
@@ -579,24 +604,37 @@ class SiteModel:
             return self.lang_listing.get(lang)
         return self._table(kind).get(lang, {}).get(key)
 
+    @staticmethod
+    def page_terms(page: dict) -> dict[tuple[str, str], str]:
+        """(kind, key) -> name of a page's categories, then its tags, each once (the first spelling wins)."""
+        terms: dict[tuple[str, str], str] = {}
+        for name in page_categories(page):
+            terms.setdefault(("categories", tag_key(name)), name)
+        for name in page["snapshot"].get("tags", []):
+            terms.setdefault(("tags", tag_key(name)), name)
+        return terms
+
     def related_topics(self, kind: str, lang: str, key: str) -> list[tuple[str, str, str]]:
         """(kind, key, name) of the categories, then tags, most used with a tag's or category's term in its listing."""
-        listing = self.listing(kind, lang, key) if kind in RELATED_KINDS else None
-        if listing is None:
+        counter = self.cooccurrence.get((kind, lang, key)) if kind in RELATED_KINDS else None
+        if not counter:
             return []
-        found: dict[tuple[str, str], list] = {}  # (kind, key) -> [articles, name]
-        # Newest first, so a term keeps the name the newest article carrying it gives it.
-        for page in listing.items:
-            terms: dict[tuple[str, str], str] = {}
-            for name in page_categories(page):
-                terms.setdefault(("categories", tag_key(name)), name)
-            for name in page["snapshot"].get("tags", []):
-                terms.setdefault(("tags", tag_key(name)), name)
-            for term, name in terms.items():
-                found.setdefault(term, [0, name])[0] += 1
-        found.pop((kind, key), None)
-        ranked = sorted(found.items(), key=lambda item: (RELATED_KINDS.index(item[0][0]), -item[1][0], item[0][1]))
-        return [(term_kind, term_key, name) for (term_kind, term_key), (_, name) in ranked[:RELATED_TOPICS]]
+        # The counts are kept change by change, so ranking costs the listing's distinct terms, not its articles.
+        order = {k: i for i, k in enumerate(RELATED_KINDS)}
+        top = heapq.nsmallest(RELATED_TOPICS, ((order[t[0]], -n, t[1], t[0]) for t, n in counter.items()
+                                               if t != (kind, key)))
+        return [(term_kind, term_key, self._term_name(kind, lang, key, (term_kind, term_key)))
+                for _, _, term_key, term_kind in top]
+
+    def _term_name(self, kind: str, lang: str, key: str, term: tuple[str, str]) -> str:
+        """The name the newest article of listing ``key`` carrying ``term`` gives it."""
+        # Walk the shorter of the two listings, newest first: the first article in both is the one.
+        here, there = self.listing(kind, lang, key), self.listing(term[0], lang, term[1])
+        for page in (here if len(here) <= len(there) else there).items:
+            terms = self.page_terms(page)
+            if term in terms and (kind, key) in terms:
+                return terms[term]
+        raise KeyError(f"{term} is counted in the {kind} listing {lang}/{key} but no article carries it")
 
     def siblings(self, page: dict) -> list[dict]:
         """The live versions of the page's group, itself included, in configured language order."""

@@ -99,3 +99,58 @@ def test_older_snapshots_read_as_one_author_and_no_categories():
                         "categories": ["Water Policy"]}}
     assert content.author_keys(new) == ["a-b", "c"], "two spellings of one name share one author page"
     assert content.page_categories(new) == ["Water Policy"]
+
+
+def _walked_related_topics(model, kind, lang, key):
+    """The related topics counted the slow way: every article of the listing, newest first."""
+    listing = model.listing(kind, lang, key)
+    if listing is None:
+        return []
+    found = {}
+    for page in listing.items:
+        for term, name in model.page_terms(page).items():
+            found.setdefault(term, [0, name])[0] += 1
+    found.pop((kind, key), None)
+    ranked = sorted(found.items(), key=lambda item: (site.RELATED_KINDS.index(item[0][0]), -item[1][0], item[0][1]))
+    return [(k, t, name) for (k, t), (_, name) in ranked[:site.RELATED_TOPICS]]
+
+
+# Spellings that share a key, so the name a related link shows depends on which article is newest.
+_TERMS = ["Water", "water", "WATER", "Trade", "Energy", "energy", "Canals", "Glaciers", "Ports", "Tariffs",
+          "Drought", "Rivers"]
+
+
+def _topic_page(n, hour, tags, categories):
+    from datetime import datetime, timedelta, timezone
+
+    return {"article_id": f"a{n:04d}", "lang": "en", "slug": f"topic-{n}", "group_id": f"g{n:04d}",
+            "published_at": datetime(2024, 1, 1, tzinfo=timezone.utc) + timedelta(hours=hour),
+            "snapshot": {"tags": tags, "categories": categories, "author": {"name": "Deniz Aralbay"}}}
+
+
+try:
+    from hypothesis import given, settings as hsettings, strategies as st
+except ImportError:  # hypothesis is in the test extras
+    pass
+else:
+    _op = st.tuples(st.integers(0, 11), st.integers(0, 30), st.lists(st.sampled_from(_TERMS), max_size=4),
+                    st.lists(st.sampled_from(_TERMS), max_size=2), st.booleans())
+
+    @hsettings(max_examples=150, deadline=None)
+    @given(st.lists(_op, min_size=1, max_size=40))
+    def test_kept_related_topics_equal_a_walk_of_the_listing(tmp_path_factory, ops):
+        from shared.config import load_settings
+
+        model = site.SiteModel(load_settings({"DATA_DIR": str(tmp_path_factory.mktemp("m")), "API_TOKEN": "t"}))
+        for n, hour, tags, categories, drop in ops:
+            if drop and f"a{n:04d}" in model.by_id:
+                model.drop(f"a{n:04d}")
+            else:
+                model.put(_topic_page(n, hour, tags, categories), [])
+            for kind in site.RELATED_KINDS:
+                for key in {"tags": model.tag_listing, "categories": model.category_listing}[kind].get("en", {}):
+                    assert model.related_topics(kind, "en", key) == _walked_related_topics(model, kind, "en", key)
+        # Nothing is left counted for listings that are gone.
+        live = {("tags", "en", k) for k in model.tag_listing.get("en", {})}
+        live |= {("categories", "en", k) for k in model.category_listing.get("en", {})}
+        assert set(model.cooccurrence) == live

@@ -370,6 +370,24 @@ class Renderer:
     def feed(self, lang: str) -> str:
         """The Atom feed of a language (newest entries)."""
         items = self.m.articles(lang)[:FEED_SIZE]
+        head = self._feed_generator(lang, items).atom_str(pretty=True).decode("utf-8")
+        # Each entry serialises on its own exactly as it would inside the whole feed (feedgen appends
+        # entries after the head, two spaces in), so a page's entry is made once and kept in the model.
+        cache = self.m.feed_entries.setdefault(lang, {})
+        entries = []
+        for p in items:
+            entry = cache.get(p["article_id"])
+            if entry is None:
+                entry = cache[p["article_id"]] = self._feed_entry(lang, p)
+            entries.append(entry)
+        kept = {p["article_id"] for p in items}
+        for gone in [i for i in cache if i not in kept]:
+            del cache[gone]
+        cut = head.rindex("</feed>")
+        return head[:cut] + "".join(entries) + head[cut:]
+
+    def _feed_generator(self, lang: str, items: list[dict]) -> FeedGenerator:
+        """A language's feed without entries (``items``: the entries it will hold, for its date)."""
         t = i18n.labels(lang)
         fg = FeedGenerator()
         fg.id(self.url(f"/{lang}/"))
@@ -378,34 +396,43 @@ class Renderer:
         fg.link(href=self.url(f"/{lang}/"), rel="alternate")
         fg.language(lang)
         fg.updated(max((p["updated_at"] for p in items), default=EMPTY_FEED_UPDATED))
-        for p in reversed(items):
-            link = self.url(self.article_path(p))
-            entry = fg.add_entry()
-            entry.id(link)
-            entry.title(p["title"])
-            entry.link(href=link, rel="alternate")
-            entry.author([{"name": a["name"]} for a in page_authors(p)])
-            entry.published(p["published_at"])
-            entry.updated(p["updated_at"])
-            for tag in p["snapshot"].get("tags", []):
-                entry.category(term=tag)
-            for name in page_categories(p):
-                entry.category(term=name, scheme=self.url(f"/{p['lang']}/categories/"))
-            frag = self.m.fragment(p)
-            if frag["description"]:
-                entry.summary(frag["description"])
-            image = images.featured(p["snapshot"])
-            if image:
-                # Media RSS (what feed readers show as an entry's picture): feedgen 1.0.0 drops the rel of
-                # an Atom <link>, so an enclosure link would read as a second alternate.
-                shared_image = images.share(image, self.base)
-                entry.load_extension("media", atom=True, rss=False)
-                entry.media.content(url=shared_image["url"], type=shared_image["type"], medium="image",
-                                    width=str(shared_image["width"]), height=str(shared_image["height"]))
-                entry.media.thumbnail(url=shared_image["url"], width=str(shared_image["width"]),
-                                      height=str(shared_image["height"]))
-            entry.content(images.absolute_media(frag["clean_html"], self.base), type="html")
-        return fg.atom_str(pretty=True).decode("utf-8")
+        return fg
+
+    def _feed_entry(self, lang: str, p: dict) -> str:
+        """One page's ``<entry>`` exactly as it appears in the whole feed."""
+        fg = self._feed_generator(lang, [p])
+        self.add_feed_entry(fg, p)
+        alone = fg.atom_str(pretty=True).decode("utf-8")
+        return alone[alone.index("  <entry>"): alone.rindex("</feed>")]
+
+    def add_feed_entry(self, fg: FeedGenerator, p: dict) -> None:
+        """Add a page's entry to a feed (prepended: feedgen's default order)."""
+        link = self.url(self.article_path(p))
+        entry = fg.add_entry()
+        entry.id(link)
+        entry.title(p["title"])
+        entry.link(href=link, rel="alternate")
+        entry.author([{"name": a["name"]} for a in page_authors(p)])
+        entry.published(p["published_at"])
+        entry.updated(p["updated_at"])
+        for tag in p["snapshot"].get("tags", []):
+            entry.category(term=tag)
+        for name in page_categories(p):
+            entry.category(term=name, scheme=self.url(f"/{p['lang']}/categories/"))
+        frag = self.m.fragment(p)
+        if frag["description"]:
+            entry.summary(frag["description"])
+        image = images.featured(p["snapshot"])
+        if image:
+            # Media RSS (what feed readers show as an entry's picture): feedgen 1.0.0 drops the rel of
+            # an Atom <link>, so an enclosure link would read as a second alternate.
+            shared_image = images.share(image, self.base)
+            entry.load_extension("media", atom=True, rss=False)
+            entry.media.content(url=shared_image["url"], type=shared_image["type"], medium="image",
+                                width=str(shared_image["width"]), height=str(shared_image["height"]))
+            entry.media.thumbnail(url=shared_image["url"], width=str(shared_image["width"]),
+                                  height=str(shared_image["height"]))
+        entry.content(images.absolute_media(frag["clean_html"], self.base), type="html")
 
     def sitemap_index(self) -> str:
         """The sitemap index naming every sitemap file of every language that has pages."""

@@ -371,6 +371,8 @@ class SiteModel:
         self.cooccurrence: dict[tuple[str, str, str], Counter] = {}
         # article id -> its sitemap <url> element; dropped whenever the page or its group changes.
         self.sitemap_entries: dict[str, str] = {}
+        # language -> article id -> its Atom <entry>, for the articles now in the feed.
+        self.feed_entries: dict[str, dict[str, str]] = {}
         # Bodies are read from the database only for the pages being rendered.
         self.loader: Callable[[list[str]], dict[str, dict]] | None = None
         self._fragments: dict[str, dict] = {}
@@ -384,6 +386,7 @@ class SiteModel:
 
     def _index(self, page: dict) -> None:
         lang = page["lang"]
+        self.feed_entries.get(lang, {}).pop(page["article_id"], None)
         self.by_id[page["article_id"]] = page
         self.by_address[(lang, page["slug"])] = page
         self.lang_listing.setdefault(lang, Listing()).insert(page)
@@ -399,6 +402,7 @@ class SiteModel:
 
     def _unindex(self, page: dict) -> None:
         lang = page["lang"]
+        self.feed_entries.get(lang, {}).pop(page["article_id"], None)
         del self.by_id[page["article_id"]]
         del self.by_address[(lang, page["slug"])]
         self.lang_listing[lang].remove(page)

@@ -20,7 +20,7 @@ from shared.events import aware, utcnow
 from . import images
 from .db import previews
 from .render import Renderer
-from .site import SiteModel, fetch_fragments, live_model, lock, make_fragments, write_atomic
+from .site import SiteModel, fetch_fragments, live_model, lock, make_fragments, model_meta, write_atomic
 
 
 class PreviewModel:
@@ -57,10 +57,11 @@ class PreviewModel:
 def preview_page(snapshot: dict) -> tuple[dict, dict]:
     """The page dict and fragments of a snapshot, shaped as the read model holds a published one."""
     frags = make_fragments(snapshot)
+    frags["references"] = snapshot.get("references") or []
     page = {k: snapshot[k] for k in ("article_id", "group_id", "lang", "slug", "revision", "title")}
     page["published_at"] = aware(datetime.fromisoformat(snapshot["published_at"]))
     page["updated_at"] = aware(datetime.fromisoformat(snapshot["updated_at"]))
-    page["snapshot"] = frags["meta"]
+    page["snapshot"] = model_meta(frags["meta"])
     return page, frags
 
 

@@ -212,8 +212,8 @@ class Renderer:
         lang = page["lang"]
         path = self.article_path(page)
         url = self.url(path)
-        refs = snap.get("references") or []
         frag = self.m.fragment(page)
+        refs = frag["references"]
         body, linked = link_footnotes_found(frag["clean_html"], {r["number"] for r in refs})
         siblings = self.m.siblings(page)
         translations = [{"lang": s["lang"], "name": i18n.native_name(s["lang"]), "url": self.article_path(s)}

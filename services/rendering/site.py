@@ -198,14 +198,25 @@ def find_redirect(conn: Connection, lang: str, slug: str) -> str | None:
 
 
 def fetch_fragments(conn: Connection, article_ids: Iterable[str]) -> dict[str, dict]:
-    """Body HTML and description of some articles, by id."""
+    """Body HTML, description and references of some articles, by id."""
     ids = list(dict.fromkeys(article_ids))
     out = {}
     for i in range(0, len(ids), 500):
-        rows = conn.execute(select(fragments.c.article_id, fragments.c.clean_html, fragments.c.description)
-                            .where(fragments.c.article_id.in_(ids[i:i + 500])))
-        out.update({r.article_id: {"clean_html": r.clean_html, "description": r.description} for r in rows})
+        rows = conn.execute(select(fragments.c.article_id, fragments.c.clean_html, fragments.c.description,
+                                   fragments.c.meta).where(fragments.c.article_id.in_(ids[i:i + 500])))
+        out.update({r.article_id: {"clean_html": r.clean_html, "description": r.description,
+                                   "references": r.meta.get("references") or []} for r in rows})
     return out
+
+
+# Only an article's own page shows its references, and a think tank's footnotes can outweigh
+# everything else the model holds for the page: they are read with the body, when it is rendered.
+KEPT_OUT_OF_MODEL = ("references",)
+
+
+def model_meta(meta: dict) -> dict:
+    """A snapshot's metadata as the live model keeps it (without what only its own page shows)."""
+    return {k: v for k, v in meta.items() if k not in KEPT_OUT_OF_MODEL}
 
 
 def _fill_fragments(conn: Connection) -> int:
@@ -236,7 +247,7 @@ def load_model(conn: Connection, settings: Settings) -> "SiteModel":
     for r in conn.execute(query).mappings():
         page = _page_dict({k: r[k] for k in ("article_id", "group_id", "lang", "slug", "revision", "title",
                                              "published_at", "updated_at")})
-        page["snapshot"] = r["meta"]
+        page["snapshot"] = model_meta(r["meta"])
         model.add_loaded(page)
         index = indexes.setdefault(page["lang"], similar.SimilarIndex(SIMILAR_COUNT))
         index.add_unscored(page["article_id"], _term_pairs(r["terms"]), newest_first(page))
@@ -936,7 +947,7 @@ def _stored_page(conn: Connection, article_id: str) -> tuple[dict, list] | None:
         return None
     page = _page_dict({k: row[k] for k in ("article_id", "group_id", "lang", "slug", "revision", "title",
                                            "published_at", "updated_at")})
-    page["snapshot"] = row["meta"]
+    page["snapshot"] = model_meta(row["meta"])
     return page, _term_pairs(row["terms"])
 
 

@@ -8,6 +8,8 @@ import feedparser
 import pytest
 from lxml import etree, html
 
+from services.rendering import site
+
 from . import fixtures as fx
 
 SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -176,3 +178,22 @@ def test_every_page_passes_the_nu_html_checker(rendered, vnu):
     assert len(files) > 20
     errors = vnu(files)
     assert errors == "", errors[:3000]
+
+
+def test_references_are_read_with_the_body_not_kept_in_the_live_model(rendered):
+    """Footnotes can outweigh everything else the worker keeps per page, so the model holds none;
+    the article page still lists every one of them, after a reload of the model too."""
+    settings, engine, snaps, _ = rendered
+    with engine.begin() as conn:
+        site.forget_live_model(conn, settings)
+        model = site.live_model(conn, settings)
+        model.loader = lambda ids: site.fetch_fragments(conn, ids)
+        assert not [p for p in model.by_id.values() if "references" in p["snapshot"]]
+        water = next(p for p in model.by_id.values() if p["slug"] == fx.SLUGS["en"])
+        html = model.render(f"en/{fx.SLUGS['en']}/index.html")
+        model.loader = None
+    assert water["article_id"] in snaps
+    for ref in fx.REFERENCES:
+        if ref["title"]:
+            assert ref["title"] in html
+    assert html.count('id="ref-') == len(fx.REFERENCES)

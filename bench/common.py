@@ -40,14 +40,49 @@ def summary(values: list[float]) -> dict:
 
 def run_measured(cmd: list[str], *, env: dict | None = None, cwd: Path | None = None,
                  stdout=subprocess.DEVNULL) -> dict:
-    """Run ``cmd`` to completion; return exit code, wall seconds and the child's peak RSS (MB, from wait4)."""
+    """Run ``cmd`` to completion; return exit code, wall seconds and the peak RSS (MB) of its largest process.
+
+    The peak is each process's own high-water mark (``VmHWM``), read every 50 ms across the child
+    and its descendants. wait4's ``ru_maxrss`` would not do: Linux keeps it across the fork and exec,
+    so a child reports at least what this (benchmark) process held when it started the child."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=stdout, stderr=subprocess.STDOUT)
+    peak = [0.0]
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], _tree_hwm(proc.pid))
+            done.wait(0.05)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
+    done.set()
+    watcher.join()
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return {"returncode": proc.returncode, "seconds": wall, "peak_rss_mb": usage.ru_maxrss / 1024,
+    return {"returncode": proc.returncode, "seconds": wall, "peak_rss_mb": peak[0],
             "cpu_seconds": usage.ru_utime + usage.ru_stime}
+
+
+def _tree_hwm(pid: int) -> float:
+    """The largest ``VmHWM`` (MB) among a process and its descendants."""
+    pids = [pid]
+    if psutil is not None:
+        try:
+            pids += [c.pid for c in psutil.Process(pid).children(recursive=True)]
+        except psutil.Error:
+            pass
+    best = 0.0
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    best = max(best, int(line.split()[1]) / 1024)
+        except (OSError, ValueError):
+            pass
+    return best
 
 
 def rss_mb(pid: int, children: bool = True) -> float:

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed-test
 
-.PHONY: up test install lock messages compile-messages migrate migration backup restore unit integration e2e browser screenshots chaos bench compose-config clean
+.PHONY: up test install lock messages compile-messages migrate migration backup restore unit integration e2e browser screenshots chaos bench bench-scale compose-config clean
 
 # `make up` installs the runtime dependencies and its local tools (requirements/local.lock);
 # `make test` adds the test tools (requirements/dev.lock). Both lock files pin every package,
@@ -95,6 +95,12 @@ chaos: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/pipeline.py $(BENCH_ARGS)
 	$(BIN)/python bench/images.py
+
+## Rendering at archive size without the pipeline around it: one publish, the rebuild (against Hugo) and the
+## worker's memory in a site of 30,000 pages (N=10000, about 15 minutes); SCALE_ARGS="--n 1000" to size it.
+SCALE_ARGS ?= --n 10000
+bench-scale: $(STAMP)
+	$(BIN)/python bench/site_scale.py $(SCALE_ARGS)
 
 compose-config:
 	docker-compose -f docker-compose.yml config -q

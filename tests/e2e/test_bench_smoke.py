@@ -1,4 +1,5 @@
-"""Smoke test of bench/pipeline.py: a tiny run (N=20) completes and writes a JSON with every figure.
+"""Smoke tests of the benchmarks (bench/pipeline.py, bench/images.py, bench/site_scale.py): tiny runs complete
+and write a JSON with every figure.
 
 It asserts the shape of the result, never a timing: benchmarks print figures, tests do not judge them.
 """
@@ -58,3 +59,19 @@ def test_images_bench_runs_and_a_republish_makes_no_variant(tmp_path):
     assert res["first_publish"]["variants"] == 2 * res["variants_per_image"] > 0
     assert res["republish_unchanged"]["variants"] == 0
     assert res["first_publish"]["images_per_s"] > 0 and "variants_per_s" in res["first_publish"]
+
+
+def test_site_scale_bench_runs_and_one_publish_rewrites_a_bounded_set(tmp_path):
+    """bench/site_scale.py at N=20 writes its figures: the rebuild, the worker's memory and each publish's files."""
+    out = tmp_path / "scale.json"
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "site_scale.py"), "--n", "20", "--publishes", "3",
+                           "--skip-hugo", "--output", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    res = json.loads(out.read_text())
+    assert res["pages"] == res["load"]["pages"] == 60
+    assert res["rebuild"]["peak_rss_mb"] > 0 and res["rebuild"]["pages_per_s"] > 0
+    assert len(res["worker"]["publishes"]) == 3
+    # Each fresh article is written with its listings, feed and sitemaps: some files, never the whole site.
+    assert all(0 < p["files"] <= 40 for p in res["worker"]["publishes"])
+    assert res["worker"]["rss_loaded_mb"] >= res["worker"]["rss_imports_mb"] > 0
+    assert "site at scale" in proc.stdout

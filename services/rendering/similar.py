@@ -183,7 +183,8 @@ class SimilarIndex:
         self.slot: dict[str, int] = {}
         self.ids_by_slot: list[str | None] = []
         self.free: list[int] = []
-        self.postings: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # term id -> (slots, weights)
+        # term id -> (slots, integer weights); int32 halves what float64 weights held (weights <= SCALE)
+        self.postings: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         # doc id -> its list as sorted (-score, rank, id); and who lists whom
         self.top: dict[str, list[tuple]] = {}
         self.listed_by: dict[str, set[str]] = {}
@@ -233,7 +234,10 @@ class SimilarIndex:
                 tid = self.vocab[term] = len(self.terms)
                 self.terms.append(term)
             ids.append(tid)
-        self.docs[doc_id] = (np.array(ids, dtype=np.int32), np.array([c for _, c in counts], dtype=np.int32))
+        values = [c for _, c in counts]
+        # Counts fit 16 bits in any real article; the wider type only for one that does not.
+        kind = np.uint16 if not values or max(values) < 1 << 16 and min(values) >= 0 else np.int32
+        self.docs[doc_id] = (np.array(ids, dtype=np.int32), np.array(values, dtype=kind))
         self.df.update(ids)
         self.rank[doc_id] = rank
         slot = self.free.pop() if self.free else len(self.ids_by_slot)
@@ -334,8 +338,9 @@ class SimilarIndex:
         order = np.lexsort((rows, cols))
         rows, cols, vals = rows[order], cols[order], vals[order]
         bounds = np.flatnonzero(np.diff(cols)) + 1
+        weights = vals.astype(np.int32)
         for start, end in zip(np.r_[0, bounds].tolist(), np.r_[bounds, len(cols)].tolist()):
-            self.postings[int(cols[start])] = (rows[start:end], vals[start:end])
+            self.postings[int(cols[start])] = (rows[start:end], weights[start:end])
         n = len(self.ids_by_slot)
         matrix = sparse.csr_matrix((vals, (rows, cols)), shape=(n, len(self.terms)))
         transposed = matrix.T.tocsr()
@@ -422,8 +427,9 @@ class SimilarIndex:
         slot = self.slot[doc_id]
         for t, w in zip(vec[0].tolist(), vec[1].tolist()):
             posting = self.postings.get(t)
-            self.postings[t] = ((np.append(posting[0], slot), np.append(posting[1], w)) if posting is not None
-                                else (np.array([slot], dtype=np.int32), np.array([w], dtype=np.float64)))
+            self.postings[t] = ((np.append(posting[0], np.int32(slot)), np.append(posting[1], np.int32(w)))
+                                if posting is not None
+                                else (np.array([slot], dtype=np.int32), np.array([w], dtype=np.int32)))
         row = self._row(doc_id, vec)
         self._set_top(doc_id, self._best(row))
         if self.ids(doc_id) != old_list:
